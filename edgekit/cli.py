@@ -1,0 +1,147 @@
+"""The ``edgekit`` command line. Thin on purpose: heavy imports happen inside commands, so
+``edgekit --help`` answers fast; every user-facing failure prints one clear line, no traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edgekit import __version__
+from edgekit.errors import EdgekitError
+
+app = typer.Typer(
+    name="edgekit",
+    help=(
+        "Distill a large speech or sensor classifier into a progressive ensemble of tiny models "
+        "for devices (B-DISTIL).\n\nExample: edgekit data info synthetic"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+data_app = typer.Typer(
+    help="Inspect and fetch datasets (google13, kws8, dsa19, arrays, synthetic).",
+    no_args_is_help=True,
+)
+app.add_typer(data_app, name="data")
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the task's data is: a Speech Commands tree (google13, kws8), the DSA zip/tar/"
+        "folder (dsa19) or your .npz (arrays). google13 defaults to the download location.",
+    ),
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Feature cache folder [default: $EDGEKIT_CACHE_DIR or ~/.cache/edgekit].",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"edgekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every fix-up and step.")
+    ] = False,
+) -> None:
+    _setup_logging(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _setup_logging(level: int) -> None:
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(console=Console(stderr=True), show_path=False, show_time=False)
+    logger = logging.getLogger("edgekit")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+@data_app.command("info")
+def data_info(
+    task: Annotated[str, typer.Argument(help="google13, kws8, dsa19, arrays or synthetic.")],
+    data_dir: DataDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Recompute features; store nothing.")
+    ] = False,
+) -> None:
+    """Print per-split, per-class counts and feature shapes of a task's data.
+
+    Example: edgekit data info dsa19 --data-dir ../shared/data/dsa19_p1-p6.tar.xz
+    """
+    import time
+
+    from edgekit.data import load_dataset
+    from edgekit.data.report import print_dataset_info
+
+    start = time.perf_counter()
+    dataset = load_dataset(task, data_dir, cache_dir, use_cache=not no_cache)
+    print_dataset_info(dataset, time.perf_counter() - start)
+
+
+@data_app.command("download")
+def data_download(
+    task: Annotated[str, typer.Argument(help="The dataset to fetch: google13.")],
+    dest: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder to put it in [default: $EDGEKIT_DATA_DIR or ~/.local/share/edgekit]."
+        ),
+    ] = None,
+    keep_archive: Annotated[bool, typer.Option(help="Keep the .tar.gz after extracting.")] = False,
+) -> None:
+    """Download and extract a dataset (checksummed; rerun to resume an interrupted download).
+
+    Example: edgekit data download google13
+    """
+    from edgekit.data.download import download_google13
+    from edgekit.data.registry import default_data_root
+
+    if task != "google13":
+        hint = {
+            "dsa19": "get the UCI zip from the UCI repository (Daily and Sports Activities) by hand",
+            "kws8": "kws8 is a subset shipped for tests; use google13 for the full data",
+            "synthetic": "synthetic is generated, nothing to download",
+        }.get(task, "known tasks: google13, kws8, dsa19, arrays, synthetic")
+        raise EdgekitError(f"no download for {task!r}: {hint}")
+    tree = download_google13(dest or default_data_root(), keep_archive=keep_archive)
+    typer.echo(f"google13 data ready at {tree}")
+
+
+def main() -> None:
+    """Entry point: runs the app and turns edgekit's own errors into one red line and exit code 2."""
+    try:
+        app()
+    except EdgekitError as exc:
+        from rich.console import Console
+
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

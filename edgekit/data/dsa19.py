@@ -1,0 +1,195 @@
+"""UCI Daily and Sports Activities (DSA-19): the UCI zip, any tar, or an unpacked folder.
+
+Each segment is ``.../aXX/pY/sZZ.txt``: 125 lines (5 s at 25 Hz) of 45 comma-separated values
+(5 units x 9 sensors). Split by user (the EdgeML 4/2/2 protocol): p1-p4 train, p5-p6 validation,
+p7-p8 test. Parsed segments are cached on disk keyed by the source's size and modification time.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.data.cache import ArrayCache, cache_key
+from edgekit.data.dataset import Dataset, Split
+from edgekit.errors import DataError
+from edgekit.progress import track
+
+LOADER_VERSION = 1
+STEPS, CHANNELS = 125, 45
+SPLIT_USERS = {"train": (1, 2, 3, 4), "val": (5, 6), "test": (7, 8)}
+ACTIVITIES = (
+    "sitting",
+    "standing",
+    "lying on back",
+    "lying on right side",
+    "ascending stairs",
+    "descending stairs",
+    "standing in an elevator",
+    "moving around in an elevator",
+    "walking in a parking lot",
+    "walking on a treadmill (4 km/h, flat)",
+    "walking on a treadmill (4 km/h, 15 deg incline)",
+    "running on a treadmill (8 km/h)",
+    "exercising on a stepper",
+    "exercising on a cross trainer",
+    "cycling on an exercise bike (horizontal)",
+    "cycling on an exercise bike (vertical)",
+    "rowing",
+    "jumping",
+    "playing basketball",
+)
+_SEGMENT = re.compile(r"(?:^|/)a(\d\d)/p(\d)/s(\d\d)\.txt$")
+
+EXPECTED_LAYOUT = (
+    "expected the UCI layout data/aXX/pY/sZZ.txt (a01-a19 activities, p1-p8 users, s01-s60 "
+    "segments of 125 lines x 45 comma-separated numbers), as the UCI zip, a tar or a folder"
+)
+
+
+def parse_segment(text: str, where: str) -> np.ndarray:
+    """One segment file as float32 [125, 45]; a wrong shape or a non-number names the line."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # older numpy warns where it stops early
+            values = np.fromstring(text.replace("\n", ","), dtype=np.float64, sep=",")
+    except ValueError:  # numpy >= 2.3 raises on a non-number; the slow path below names it
+        values = np.empty(0)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if values.size == STEPS * CHANNELS and len(lines) == STEPS and np.all(np.isfinite(values)):
+        return values.reshape(STEPS, CHANNELS).astype(np.float32)
+    for i, line in enumerate(lines, start=1):
+        tokens = line.split(",")
+        for token in tokens:
+            try:
+                float(token)
+            except ValueError:
+                raise DataError(f"{where}: line {i}: {token.strip()!r} is not a number") from None
+        if not all(np.isfinite(float(t)) for t in tokens):
+            raise DataError(f"{where}: line {i}: NaN or infinite value")
+        if len(tokens) != CHANNELS:
+            raise DataError(
+                f"{where}: line {i} has {len(tokens)} values, expected {CHANNELS} "
+                f"(a segment is {STEPS} lines x {CHANNELS} values)"
+            )
+    raise DataError(
+        f"{where}: {len(lines)} lines, expected {STEPS} (a segment is {STEPS} x {CHANNELS})"
+    )
+
+
+def _members(source: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every segment file in a zip, a tar or a folder, in archive order."""
+    if source.is_dir():
+        for path in sorted(source.rglob("*.txt")):
+            name = path.relative_to(source).as_posix()
+            if _SEGMENT.search(name):
+                yield name, path.read_bytes()
+    elif zipfile.is_zipfile(source):
+        with zipfile.ZipFile(source) as zf:
+            for info in zf.infolist():
+                if _SEGMENT.search(info.filename):
+                    yield info.filename, zf.read(info)
+    elif source.is_file() and _is_tar(source):
+        with tarfile.open(source) as tf:
+            for member in tf:
+                if member.isfile() and _SEGMENT.search(member.name):
+                    fh = tf.extractfile(member)
+                    if fh is not None:
+                        yield member.name, fh.read()
+    elif not source.exists():
+        raise DataError(f"{source}: no such file or folder; {EXPECTED_LAYOUT}")
+    else:
+        raise DataError(f"{source}: not a zip, a tar or a folder; {EXPECTED_LAYOUT}")
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def read_segments(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All segments as (x float32 [N, 125, 45], activity [N] 0-based, user [N] 1-based)."""
+    xs, acts, users, names = [], [], [], []
+    for name, raw in track(_members(source), f"dsa19: reading {source.name}"):
+        match = _SEGMENT.search(name)
+        assert match is not None
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise DataError(f"{source}:{name}: not a text file") from None
+        xs.append(parse_segment(text, f"{source}:{name}"))
+        acts.append(int(match.group(1)) - 1)
+        users.append(int(match.group(2)))
+        names.append(name)
+    if not xs:
+        raise DataError(f"{source}: no segment files found; {EXPECTED_LAYOUT}")
+    bad = [n for n, a in zip(names, acts, strict=True) if not 0 <= a < len(ACTIVITIES)]
+    if bad:
+        raise DataError(f"{source}:{bad[0]}: activity outside a01-a19")
+    order = np.lexsort((np.array(names), np.array(users), np.array(acts)))
+    return np.stack(xs)[order], np.array(acts, dtype=np.int64)[order], np.array(users)[order]
+
+
+def load_dsa19(source: Path, cache: ArrayCache) -> Dataset:
+    """DSA-19 split by user; a split whose users are absent is reported (test) or refused."""
+    source = Path(source)
+    if not source.exists():
+        raise DataError(f"{source}: no such file or folder; {EXPECTED_LAYOUT}")
+    st = source.stat()
+    key = cache_key(
+        loader=f"dsa19/{LOADER_VERSION}",
+        source=str(source.resolve()),
+        size=st.st_size,
+        mtime=st.st_mtime_ns,
+        is_dir=source.is_dir(),
+    )
+    notes: list[str] = []
+    cached = None if source.is_dir() else cache.load("dsa19-segments", key)
+    if cached is not None:
+        x, act, user = cached["x"], cached["activity"], cached["user"]
+        notes.append("segments loaded from cache")
+    else:
+        x, act, user = read_segments(source)
+        if not source.is_dir():
+            cache.save("dsa19-segments", key, {"x": x, "activity": act, "user": user})
+    present = sorted(set(user.tolist()))
+    splits: dict[str, Split | None] = {}
+    for name, wanted in SPLIT_USERS.items():
+        have = [u for u in wanted if u in present]
+        lacking = [u for u in wanted if u not in present]
+        if lacking and have:
+            absent = ", ".join(f"p{u}" for u in lacking)
+            notes.append(f"{name} split: users {absent} absent from {source.name}")
+        idx = np.flatnonzero(np.isin(user, have))
+        splits[name] = Split(x[idx], act[idx]) if len(idx) else None
+    for name in ("train", "val"):
+        if splits[name] is None:
+            users_needed = ", ".join(f"p{u}" for u in SPLIT_USERS[name])
+            raise DataError(f"{source}: no segments of users {users_needed} for the {name} split")
+    if splits["test"] is None:
+        notes.append(f"test split absent: users p7-p8 not in {source.name}; report on validation")
+    missing_acts = sorted(set(range(len(ACTIVITIES))) - set(act.tolist()))
+    if missing_acts:
+        notes.append(
+            f"activities with no segments: {', '.join(f'a{a + 1:02d}' for a in missing_acts)}"
+        )
+    train, val = splits["train"], splits["val"]
+    assert train is not None and val is not None
+    dataset = Dataset(
+        task="dsa19",
+        class_names=ACTIVITIES,
+        train=train,
+        val=val,
+        test=splits["test"],
+        source=str(source),
+        notes=tuple(notes),
+    )
+    return dataset.normalized()
