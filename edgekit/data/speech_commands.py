@@ -159,7 +159,7 @@ def _extract(
     feats = np.empty((n, *frontend.feature_shape), dtype=np.float32)
     audio_out = np.empty((n, frontend.clip_samples), dtype=np.int16) if with_audio else None
     fixups: dict[str, list[str]] = {}
-    batch = 256
+    batch = 16  # small batches keep the float64 FFT frames in cache (benchmarks/frontend.md)
     for start in track(range(0, n, batch), f"{task}: features", total=(n + batch - 1) // batch):
         chunk = entries[start : start + batch]
         clips = []

@@ -1,0 +1,68 @@
+"""Speech augmentation on raw audio, then the torch front end: random time shift and background
+noise from the dataset's own noise clips (as in the Speech Commands training recipe)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from edgekit.data.dataset import Normalization
+from edgekit.features.params import FrontEndParams
+from edgekit.features.torch_frontend import LogMel
+
+
+class SpeechAugmenter(torch.nn.Module):
+    """``augmenter(audio int16 [B, S], generator) -> normalised features [B, T, C]``."""
+
+    noise: Tensor
+    mean: Tensor
+    std: Tensor
+
+    def __init__(
+        self,
+        frontend: FrontEndParams,
+        normalization: Normalization,
+        noise_clips: list[Tensor],
+        time_shift_ms: float,
+        noise_prob: float,
+        noise_max_volume: float,
+    ) -> None:
+        super().__init__()
+        self.logmel = LogMel(frontend, dtype=torch.float32)
+        self.clip = frontend.clip_samples
+        self.max_shift = int(frontend.sample_rate * time_shift_ms / 1000)
+        long_enough = [c for c in noise_clips if len(c) >= self.clip]
+        self.register_buffer("noise", torch.cat(long_enough) if long_enough else torch.zeros(0))
+        self.noise_prob = noise_prob if long_enough else 0.0
+        self.noise_max_volume = noise_max_volume
+        self.register_buffer("mean", torch.as_tensor(normalization.mean))
+        self.register_buffer("std", torch.as_tensor(normalization.std))
+
+    def forward(self, audio: Tensor, generator: torch.Generator) -> Tensor:
+        batch = audio.shape[0]
+        wave = audio.float() / 32768.0
+        if self.max_shift:
+            shifts = torch.randint(
+                -self.max_shift, self.max_shift + 1, (batch,), generator=generator
+            )
+            index = torch.arange(self.clip)[None, :] - shifts[:, None]
+            valid = (index >= 0) & (index < self.clip)
+            wave = torch.where(
+                valid.to(wave.device),
+                wave.gather(1, index.clamp(0, self.clip - 1).to(wave.device)),
+                0.0,
+            )
+        if self.noise_prob > 0:
+            starts = torch.randint(
+                0, len(self.noise) - self.clip + 1, (batch,), generator=generator
+            )
+            segments = self.noise[
+                starts[:, None].to(self.noise.device)
+                + torch.arange(self.clip, device=self.noise.device)
+            ]
+            volume = torch.rand(batch, generator=generator) * self.noise_max_volume
+            use = (torch.rand(batch, generator=generator) < self.noise_prob).float()
+            wave = (wave + (volume * use).to(wave.device)[:, None] * segments).clamp(-1.0, 1.0)
+        feats = self.logmel(wave)
+        out: Tensor = (feats - self.mean) / self.std
+        return out

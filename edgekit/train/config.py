@@ -1,0 +1,50 @@
+"""Training settings: one typed record, stored with every run and overridable with ``--set``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is trained. Defaults are the paper's time-series setting (SGD, lr 0.05,
+    momentum 0.9, no weight decay, no schedule)."""
+
+    epochs: int = 40
+    batch_size: int = 64
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # constant | cosine
+    seed: int = 0
+    label_smoothing: float = 0.0
+    kd_temperature: float = 4.0  # distillation temperature T of KL(p_t^T || p_s^T) T^2
+    kd_label_weight: float = 0.0  # weight of cross-entropy on labels added to the KD loss
+    augment: bool = False  # speech only: random time shift and background noise
+    time_shift_ms: float = 100.0
+    noise_prob: float = 0.8
+    noise_max_volume: float = 0.1
+    grad_clip: float = 5.0
+    eval_batch_size: int = 512
+
+    def __post_init__(self) -> None:
+        from edgekit.errors import ConfigError
+
+        checks = [
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.batch_size >= 1, "batch_size must be >= 1"),
+            (self.optimizer in ("sgd", "adamw"), "optimizer must be sgd or adamw"),
+            (self.schedule in ("constant", "cosine"), "schedule must be constant or cosine"),
+            (self.lr > 0, "lr must be > 0"),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (self.kd_temperature > 0, "kd_temperature must be > 0"),
+            (0 <= self.noise_prob <= 1, "noise_prob must be in [0, 1]"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"training settings: {message} (got {self})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

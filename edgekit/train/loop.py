@@ -1,0 +1,379 @@
+"""The training loop shared by teachers and students.
+
+One :class:`Trainer` runs on CPU, one GPU, or N processes under ``torchrun`` (DDP, data sharded
+with ``DistributedSampler``, only rank 0 writing). Each epoch ends with validation and an atomic
+checkpoint; ``resume=True`` continues from the last one and reproduces the uninterrupted run
+exactly on CPU, because every random choice (shuffle, augmentation) is drawn from a generator
+seeded by (seed, epoch), not from state carried across epochs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DistributedSampler
+
+from edgekit.data.dataset import Split
+from edgekit.errors import EdgekitError
+from edgekit.progress import progress_enabled
+from edgekit.train.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from edgekit.train.config import TrainConfig
+from edgekit.train.distributed import Context, setup
+from edgekit.train.losses import accuracy, cross_entropy, kd_loss
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
+METRICS = "metrics.jsonl"
+
+# loss(logits [B, L], batch indices [B], labels [B]) -> per-sample loss [B]
+LossFn = Callable[[Tensor, Tensor, Tensor], Tensor]
+# features(batch indices [B], epoch generator) -> inputs [B, T, C]; for on-the-fly augmentation
+FeatureFn = Callable[[Tensor, torch.Generator], Tensor]
+StepHook = Callable[[int, int], None]  # (epoch, step) after each optimiser step
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    best_val_accuracy: float
+    best_val_loss: float
+    epochs_run: int
+    seconds: float
+    samples_per_second: float
+    history: list[dict[str, Any]]
+
+
+def cross_entropy_loss(config: TrainConfig) -> LossFn:
+    def loss(logits: Tensor, idx: Tensor, labels: Tensor) -> Tensor:
+        return cross_entropy(logits, labels, config.label_smoothing)
+
+    return loss
+
+
+def distillation_loss(teacher_logits: Tensor, config: TrainConfig) -> LossFn:
+    """KD from cached teacher logits [N_train, L], plus an optional label term."""
+
+    def loss(logits: Tensor, idx: Tensor, labels: Tensor) -> Tensor:
+        out = kd_loss(
+            logits,
+            teacher_logits[idx.to(teacher_logits.device)].to(logits.device),
+            config.kd_temperature,
+        )
+        if config.kd_label_weight:
+            out = out + config.kd_label_weight * cross_entropy(logits, labels)
+        return out
+
+    return loss
+
+
+def _lr_at(config: TrainConfig, epoch: int) -> float:
+    if config.schedule == "cosine":
+        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+    return config.lr
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.SGD(
+        params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+    )
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module, x: np.ndarray | Tensor, device: torch.device, batch_size: int = 512
+) -> Tensor:
+    """Logits [N, L] of ``model`` on ``x`` (eval mode), on the CPU."""
+    was_training = model.training
+    model.eval()
+    xs = torch.as_tensor(x)
+    outs = [
+        model(xs[i : i + batch_size].to(device)).logits.float().cpu()
+        for i in range(0, len(xs), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(outs) if outs else torch.zeros(0)
+
+
+class Trainer:
+    """Trains ``model`` on ``train``, validating on ``val`` after every epoch, into ``out_dir``."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train: Split,
+        val: Split,
+        config: TrainConfig,
+        out_dir: Path,
+        *,
+        device: str = "auto",
+        loss: LossFn | None = None,
+        features: FeatureFn | None = None,
+        on_step: StepHook | None = None,
+        label: str = "model",
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.ctx: Context = setup(device)
+        self.model = model.to(self.ctx.device)
+        self.train_x = torch.as_tensor(train.x)
+        self.train_y = torch.as_tensor(train.y)
+        self.val = val
+        self.config = config
+        self.out_dir = Path(out_dir)
+        self.loss = loss or cross_entropy_loss(config)
+        self.features = features
+        self.on_step = on_step
+        self.label = label
+        self.meta = meta or {}
+        if config.batch_size % self.ctx.world_size:
+            raise EdgekitError(
+                f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
+            )
+        self.ddp: nn.Module = self.model
+        if self.ctx.distributed:
+            self.ddp = nn.parallel.DistributedDataParallel(
+                self.model,
+                device_ids=[self.ctx.device.index] if self.ctx.device.type == "cuda" else None,
+            )
+        self.optimizer = _optimizer(self.model, config)
+        self.use_amp = self.ctx.device.type == "cuda"
+        self.amp_dtype = (
+            torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported() else torch.float16
+        )
+        self.scaler = torch.amp.grad_scaler.GradScaler(
+            "cuda", enabled=self.use_amp and self.amp_dtype == torch.float16
+        )
+
+    # ----------------------------------------------------------------------------- state
+    def _state(
+        self, epoch: int, history: list[dict[str, Any]], best: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "format": "edgekit-checkpoint/1",
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "epoch": epoch,
+            "history": history,
+            "best": best,
+            "config": self.config.to_dict(),
+            "meta": self.meta,
+        }
+
+    def _restore(self) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+        payload = load_checkpoint(self.out_dir / CHECKPOINT, map_location=self.ctx.device)
+        saved = {k: v for k, v in payload.get("config", {}).items() if k != "epochs"}
+        current = {k: v for k, v in self.config.to_dict().items() if k != "epochs"}
+        if saved != current:
+            changed = sorted(k for k in current if saved.get(k) != current[k])
+            raise EdgekitError(
+                f"{self.out_dir}: the checkpoint was trained with other settings ({', '.join(changed)}); "
+                "resume with the same settings (only epochs may grow) or use a new --out"
+            )
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.scaler.load_state_dict(payload["scaler"])
+        return int(payload["epoch"]) + 1, list(payload["history"]), dict(payload["best"])
+
+    # ----------------------------------------------------------------------------- loop
+    def _batches(self, epoch: int) -> list[Tensor]:
+        sampler: DistributedSampler[int] = DistributedSampler(
+            range(len(self.train_y)),  # type: ignore[arg-type]
+            num_replicas=self.ctx.world_size,
+            rank=self.ctx.rank,
+            shuffle=True,
+            seed=self.config.seed,
+        )
+        sampler.set_epoch(epoch)
+        idx = torch.tensor(list(sampler), dtype=torch.long)
+        per_rank = self.config.batch_size // self.ctx.world_size
+        return list(torch.split(idx, per_rank))
+
+    def _epoch(self, epoch: int, progress: Any) -> dict[str, float]:
+        self.ddp.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = _lr_at(self.config, epoch)
+        gen = torch.Generator().manual_seed(
+            self.config.seed * 100_003 + epoch * 101 + self.ctx.rank
+        )
+        batches = self._batches(epoch)
+        task = (
+            progress.add_task(
+                f"{self.label} epoch {epoch + 1}/{self.config.epochs}", total=len(batches), info=""
+            )
+            if progress
+            else None
+        )
+        total_loss, correct, seen = 0.0, 0, 0
+        start = time.perf_counter()
+        for step, idx in enumerate(batches):
+            x = self.features(idx, gen) if self.features else self.train_x[idx]
+            x, y = x.to(self.ctx.device, non_blocking=True), self.train_y[idx].to(self.ctx.device)
+            with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
+                logits = self.ddp(x).logits
+                loss = self.loss(logits, idx, y).mean()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+            if self.config.grad_clip:
+                self.scaler.unscale_(self.optimizer)
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            if not torch.isfinite(loss):
+                raise EdgekitError(
+                    f"{self.label}: loss became {loss.item()} at epoch {epoch + 1} step {step}; "
+                    "lower lr (e.g. --set teacher_train.lr=0.01) or enable grad_clip"
+                )
+            total_loss += float(loss.item()) * len(idx)
+            correct += int((logits.argmax(-1) == y).sum().item())
+            seen += len(idx)
+            if progress is not None:
+                rate = seen * self.ctx.world_size / max(time.perf_counter() - start, 1e-9)
+                progress.update(
+                    task,
+                    advance=1,
+                    info=f"loss {total_loss / seen:.3f} acc {correct / seen:.3f} {rate:,.0f} samples/s",
+                )
+            if self.on_step is not None:
+                self.on_step(epoch, step)
+        seconds = time.perf_counter() - start
+        if progress is not None:
+            progress.remove_task(task)
+        return {
+            "train_loss": total_loss / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1),
+            "epoch_seconds": seconds,
+            "samples_per_second": seen * self.ctx.world_size / max(seconds, 1e-9),
+        }
+
+    def _validate(self) -> dict[str, float]:
+        logits = predict_logits(
+            self.model, self.val.x, self.ctx.device, self.config.eval_batch_size
+        )
+        labels = torch.as_tensor(self.val.y)
+        return {
+            "val_loss": float(cross_entropy(logits, labels).mean().item())
+            if len(labels)
+            else float("nan"),
+            "val_accuracy": accuracy(logits, labels),
+        }
+
+    def fit(self, resume: bool = False) -> TrainResult:
+        """Train for ``config.epochs``; keep the best epoch by validation accuracy (then loss)."""
+        ckpt = self.out_dir / CHECKPOINT
+        start_epoch = 0
+        history: list[dict[str, Any]] = []
+        best: dict[str, Any] = {"epoch": -1, "val_accuracy": -1.0, "val_loss": math.inf}
+        if ckpt.exists():
+            if not resume:
+                raise EdgekitError(
+                    f"{self.out_dir} already holds a training run; pass --resume to continue it "
+                    "or choose another --out (nothing was overwritten)"
+                )
+            start_epoch, history, best = self._restore()
+            if self.ctx.is_main:
+                log.warning("%s: resuming after epoch %d", self.label, start_epoch)
+        begin = time.perf_counter()
+        progress = self._progress()
+        try:
+            if progress is not None:
+                progress.start()
+            for epoch in range(start_epoch, self.config.epochs):
+                row: dict[str, Any] = {"epoch": epoch + 1, "lr": _lr_at(self.config, epoch)}
+                row.update(self._epoch(epoch, progress))
+                row.update(self._validate())
+                improved = (row["val_accuracy"], -row["val_loss"]) > (
+                    best["val_accuracy"],
+                    -best["val_loss"],
+                )
+                if improved:
+                    best = {
+                        "epoch": epoch + 1,
+                        "val_accuracy": row["val_accuracy"],
+                        "val_loss": row["val_loss"],
+                    }
+                history.append(row)
+                if self.ctx.is_main:
+                    self._write(epoch, history, best, improved)
+                    line = (
+                        f"{self.label} epoch {epoch + 1}/{self.config.epochs}: loss {row['train_loss']:.4f} "
+                        f"train acc {row['train_accuracy']:.4f} val acc {row['val_accuracy']:.4f} "
+                        f"({row['samples_per_second']:,.0f} samples/s){' *' if improved else ''}"
+                    )
+                    if progress is not None:
+                        progress.console.print(line, highlight=False)
+                    else:
+                        log.info(line)
+        finally:
+            if progress is not None:
+                progress.stop()
+        if self.ctx.distributed:
+            torch.distributed.barrier()
+        seconds = time.perf_counter() - begin
+        rates = [h["samples_per_second"] for h in history]
+        return TrainResult(
+            best_epoch=int(best["epoch"]),
+            best_val_accuracy=float(best["val_accuracy"]),
+            best_val_loss=float(best["val_loss"]),
+            epochs_run=self.config.epochs - start_epoch,
+            seconds=seconds,
+            samples_per_second=float(np.median(rates)) if rates else 0.0,
+            history=history,
+        )
+
+    def _write(
+        self, epoch: int, history: list[dict[str, Any]], best: dict[str, Any], improved: bool
+    ) -> None:
+        import json
+
+        if improved:
+            save_checkpoint(
+                self.out_dir / BEST,
+                {"model": self.model.state_dict(), "epoch": epoch + 1, "meta": self.meta},
+            )
+        atomic_write_text(self.out_dir / METRICS, "".join(json.dumps(h) + "\n" for h in history))
+        save_checkpoint(self.out_dir / CHECKPOINT, self._state(epoch, history, best))
+
+    def _progress(self) -> Any:
+        if not (self.ctx.is_main and progress_enabled()):
+            return None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        return Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+
+
+def load_best(model: nn.Module, out_dir: Path) -> nn.Module:
+    """Load the best epoch's weights (weights only) into ``model``."""
+    payload = load_checkpoint(Path(out_dir) / BEST)
+    model.load_state_dict(payload["model"])
+    return model
