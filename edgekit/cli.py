@@ -130,6 +130,68 @@ def data_download(
     typer.echo(f"google13 data ready at {tree}")
 
 
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a recipe value, e.g. --set teacher_train.epochs=5 (repeatable). "
+        "Unknown keys are refused with the valid ones listed.",
+    ),
+]
+
+
+@app.command("train-teacher")
+def train_teacher_cmd(
+    task: Annotated[str, typer.Argument(help="google13, kws8, dsa19, arrays or synthetic.")],
+    data_dir: DataDirOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory [default: runs/TASK].")
+    ] = None,
+    overrides: SetOpt = None,
+    device: Annotated[
+        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
+    ] = "auto",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Train the recipe's teacher for TASK and save it in RUN_DIR/teacher.
+
+    Example: edgekit train-teacher dsa19 --data-dir ../shared/data/dsa19_p1-p6.tar.xz
+
+    Multi-GPU or multi-process: torchrun --nproc_per_node 2 -m edgekit train-teacher ...
+    """
+    from edgekit.train.teacher import train_teacher
+
+    summary = train_teacher(
+        task,
+        out or Path("runs") / task,
+        data_dir=data_dir,
+        overrides=overrides or [],
+        device=device,
+        resume=resume,
+        cache_dir=cache_dir,
+    )
+    if summary.out_dir and _is_main_process():
+        from rich.console import Console
+
+        test = "absent" if summary.test_accuracy is None else f"{summary.test_accuracy:.2%}"
+        Console().print(
+            f"teacher {summary.spec} on {task}: val accuracy {summary.val_accuracy:.2%} "
+            f"(best epoch {summary.best_epoch}), test {test}; {summary.params:,} params, "
+            f"{summary.macs:,} MACs; trained in {summary.train_seconds:.0f} s on {summary.device} "
+            f"({summary.samples_per_second:,.0f} samples/s) -> {summary.out_dir}/teacher",
+            highlight=False,
+        )
+
+
+def _is_main_process() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
 def main() -> None:
     """Entry point: runs the app and turns edgekit's own errors into one red line and exit code 2."""
     try:

@@ -31,6 +31,14 @@ class Recipe:
     student_train: TrainConfig = field(default_factory=TrainConfig)
     data_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        from edgekit.models import parse_spec
+
+        for spec in (self.teacher, *self.students):
+            parse_spec(spec)  # a typo in a model name fails here, with the grammar in the message
+        if not self.students:
+            raise ConfigError("recipe: students must list at least one candidate")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -108,13 +116,13 @@ def apply_overrides(obj: T, overrides: list[str]) -> T:
     return obj
 
 
-def _set(obj: T, key: str, raw: str, full_key: str) -> T:
+def _set(obj: T, key: str, raw: str, full_key: str, prefix: str = "") -> T:
     cls = type(obj)
     head, _, rest = key.partition(".")
     hints = _resolved_types(cls)
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     if head not in names:
-        root_keys = ", ".join(valid_keys(cls))
+        root_keys = ", ".join(valid_keys(cls, prefix))
         raise ConfigError(f"--set {full_key}: unknown key {head!r}; valid keys: {root_keys}")
     current = getattr(obj, head)
     if dataclasses.is_dataclass(current) and not isinstance(current, type):
@@ -122,7 +130,7 @@ def _set(obj: T, key: str, raw: str, full_key: str) -> T:
             raise ConfigError(
                 f"--set {full_key}: {head} is a group; set one of its fields, e.g. {valid_keys(type(current), head + '.')[0]}"
             )
-        value = _set(current, rest, raw, full_key)
+        value = _set(current, rest, raw, full_key, f"{prefix}{head}.")
     else:
         if rest:
             raise ConfigError(f"--set {full_key}: {head} has no fields")

@@ -88,3 +88,32 @@ def test_real_dsa19_info(shared_cache: Path) -> None:
     out = " ".join(result.output.split())
     assert "dsa19: 19 classes" in out and "4560" in out and "2280" in out and "125x45" in out
     assert "users p7-p8 not in dsa19_p1-p6.tar.xz" in out
+
+
+def test_train_teacher_quick(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = [
+        "train-teacher",
+        "synthetic",
+        "--out",
+        str(out),
+        "--set",
+        "teacher_train.epochs=1",
+        "--device",
+        "cpu",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "val accuracy" in result.output and "MACs" in result.output
+    assert (out / "config.json").is_file() and (out / "teacher" / "best.pt").is_file()
+    help_text = runner.invoke(app, ["train-teacher", "--help"]).output
+    assert "Example" in help_text and "torchrun" in help_text
+
+
+def test_train_teacher_bad_set_is_one_line(tmp_path: Path) -> None:
+    proc = run_module(
+        "train-teacher", "synthetic", "--out", str(tmp_path / "r"), "--set", "teacher_train.epoch=2"
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "valid keys" in proc.stderr and "teacher_train.epochs" in proc.stderr
+    assert not (tmp_path / "r").exists()  # nothing written for a refused command

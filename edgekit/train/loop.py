@@ -252,11 +252,17 @@ class Trainer:
         seconds = time.perf_counter() - start
         if progress is not None:
             progress.remove_task(task)
+        if self.ctx.distributed:  # every rank saw its shard: report the whole epoch's numbers
+            totals = torch.tensor(
+                [total_loss, correct, seen], dtype=torch.float64, device=self.ctx.device
+            )
+            torch.distributed.all_reduce(totals)
+            total_loss, correct, seen = float(totals[0]), int(totals[1]), int(totals[2])
         return {
             "train_loss": total_loss / max(seen, 1),
             "train_accuracy": correct / max(seen, 1),
             "epoch_seconds": seconds,
-            "samples_per_second": seen * self.ctx.world_size / max(seconds, 1e-9),
+            "samples_per_second": seen / max(seconds, 1e-9),
         }
 
     def _validate(self) -> dict[str, float]:

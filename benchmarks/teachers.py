@@ -1,0 +1,83 @@
+"""Teacher training on the real data: accuracy, size, cost and time on this machine.
+
+Run: python benchmarks/teachers.py [--tasks dsa19 kws8] [--seeds 0 1 2]
+Reuses finished runs under benchmarks/.runs (resumable); writes benchmarks/teachers.md and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import machine_info, machine_line
+from edgekit.train.teacher import train_teacher
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared" / "data"
+DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
+
+
+def run(task: str, seed: int, runs: Path) -> dict[str, object]:
+    out = runs / f"{task}-seed{seed}"
+    summary_path = out / "teacher" / "summary.json"
+    if summary_path.exists():
+        summary: dict[str, object] = json.loads(summary_path.read_text())
+    else:
+        summary = train_teacher(
+            task, out, DATA[task], [f"teacher_train.seed={seed}"], resume=out.exists()
+        ).to_dict()
+    rows = [json.loads(x) for x in (out / "teacher" / "metrics.jsonl").read_text().splitlines()]
+    summary["final_val_accuracy"] = rows[-1]["val_accuracy"]
+    summary["seed"] = seed
+    summary["epochs"] = len(rows)
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", nargs="+", default=["dsa19", "kws8"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--runs", type=Path, default=HERE / ".runs")
+    args = parser.parse_args()
+    results = {t: [run(t, s, args.runs) for s in args.seeds] for t in args.tasks}
+    info = machine_info()
+    (HERE / "teachers.json").write_text(
+        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
+    )
+    lines = [
+        "# Teachers on real data",
+        "",
+        f"Machine: {machine_line(info)}. Command: `python benchmarks/teachers.py "
+        f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))}`.",
+        "Validation: DSA-19 users p5-p6; KWS-8 the official validation bucket. *best* is the epoch "
+        "kept by validation accuracy (what `train-teacher` saves), *final* the last epoch's.",
+        "",
+        "| task | teacher | seed | val acc (best) | best epoch | val acc (final) | params | MACs | train time | samples/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for task, rows in results.items():
+        for r in rows:
+            lines.append(
+                f"| {task} | {r['spec']} | {r['seed']} | {r['val_accuracy']:.2%} | {r['best_epoch']}/{r['epochs']} "
+                f"| {r['final_val_accuracy']:.2%} | {r['params']:,} | {r['macs']:,} | {r['train_seconds']:.0f} s "
+                f"| {r['samples_per_second']:,.0f} |"
+            )
+        best = [float(r["val_accuracy"]) for r in rows]  # type: ignore[arg-type]
+        final = [float(r["final_val_accuracy"]) for r in rows]  # type: ignore[arg-type]
+        spread = statistics.pstdev(best) if len(best) > 1 else 0.0
+        lines.append(
+            f"| **{task} mean** | | {len(rows)} seeds | **{statistics.mean(best):.2%}** ± {spread:.2%} | "
+            f"| {statistics.mean(final):.2%} | | | | |"
+        )
+    text = "\n".join(lines) + "\n"
+    (HERE / "teachers.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

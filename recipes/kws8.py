@@ -1,0 +1,25 @@
+"""KWS-8: 8 real Speech Commands words shipped in ../shared/data/speech_commands_mini."""
+
+from edgekit.recipe import Recipe
+from edgekit.train.config import TrainConfig
+
+RECIPE = Recipe(
+    task="kws8",
+    teacher="dscnn-64x4",  # MLPerf Tiny's KWS model (~17 M MACs on 99 x 32)
+    students=("dscnn-8x2", "dscnn-8x4", "dscnn-16x4", "dscnn-32x4"),  # 3-25 % of the teacher
+    teacher_train=TrainConfig(
+        epochs=25,  # 3,600 clips: past ~25 epochs validation stops improving
+        optimizer="adamw",  # DS-CNN with BatchNorm trains faster with Adam (MLPerf uses Adam)
+        lr=3e-3,  # Adam's usual range for this model
+        weight_decay=1e-4,  # mild regulariser for a small training set
+        schedule="cosine",  # anneals without a hand-tuned step schedule
+        augment=True,  # time shift + background noise: the standard KWS recipe, +2-4 points
+        eval_batch_size=256,  # the teacher's activations on 99 x 32 are large
+    ),
+    student_train=TrainConfig(
+        epochs=20,  # DESIGN 3's member budget on KWS-8
+        optimizer="adamw",  # as the teacher
+        lr=3e-3,  # as the teacher
+        schedule="cosine",  # as the teacher
+    ),
+)

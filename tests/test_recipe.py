@@ -1,0 +1,101 @@
+"""Recipes: every shipped one loads, each non-default value has its reason; --set is strict."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from edgekit.errors import ConfigError, DataError
+from edgekit.recipe import Recipe, apply_overrides, load_recipe, valid_keys
+from edgekit.train.config import TrainConfig
+from tests.conftest import REPO
+
+TASKS = ("google13", "kws8", "dsa19", "synthetic")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_shipped_recipes_load(task: str) -> None:
+    recipe = load_recipe(task)
+    assert recipe.task == task and recipe.students
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_set_value_says_why(task: str) -> None:
+    """Each keyword argument in a recipe file sits on a line with a # comment (its reason)."""
+    path = REPO / "recipes" / f"{task}.py"
+    source = path.read_text()
+    lines = source.splitlines()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg not in (
+            "task",
+            "teacher_train",
+            "student_train",
+        ):
+            assert "#" in lines[node.value.end_lineno - 1], (
+                f"{path.name}:{node.lineno} {node.arg} has no reason"
+            )
+
+
+def test_overrides_set_nested_values() -> None:
+    recipe = apply_overrides(
+        load_recipe("synthetic"),
+        [
+            "teacher=cnn1d-32",
+            "teacher_train.epochs=3",
+            "teacher_train.augment=yes",
+            "students=cnn1d-4, gru-8",
+        ],
+    )
+    assert recipe.teacher == "cnn1d-32"
+    assert recipe.teacher_train.epochs == 3 and recipe.teacher_train.augment is True
+    assert recipe.students == ("cnn1d-4", "gru-8")
+    assert recipe.student_train == load_recipe("synthetic").student_train
+
+
+def test_unknown_keys_list_the_valid_ones() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key 'epochs'; valid keys: task, teacher, .*teacher_train\.epochs",
+    ):
+        apply_overrides(load_recipe("synthetic"), ["epochs=3"])
+    with pytest.raises(ConfigError, match=r"unknown key 'epoch'"):
+        apply_overrides(load_recipe("synthetic"), ["teacher_train.epoch=3"])
+    assert "student_train.lr" in valid_keys(Recipe)
+
+
+def test_wrong_types_and_values_are_refused() -> None:
+    base = load_recipe("synthetic")
+    with pytest.raises(ConfigError, match=r"teacher_train\.epochs=three: expected int"):
+        apply_overrides(base, ["teacher_train.epochs=three"])
+    with pytest.raises(ConfigError, match="expected true or false"):
+        apply_overrides(base, ["teacher_train.augment=maybe"])
+    with pytest.raises(ConfigError, match="optimizer must be sgd or adamw"):
+        apply_overrides(base, ["teacher_train.optimizer=lbfgs"])
+    with pytest.raises(ConfigError, match="expected key=value"):
+        apply_overrides(base, ["teacher_train.epochs"])
+    with pytest.raises(ConfigError, match=r"teacher=cnn2d-8: .*expected one of lstm, gru"):
+        apply_overrides(base, ["teacher=cnn2d-8"])
+    with pytest.raises(ConfigError, match="is a group"):
+        apply_overrides(base, ["teacher_train=3"])
+
+
+def test_unknown_task() -> None:
+    with pytest.raises(DataError, match="unknown task"):
+        load_recipe("imagenet")
+
+
+def test_train_config_defaults_are_the_papers() -> None:
+    cfg = TrainConfig()
+    assert (cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay, cfg.schedule) == (
+        "sgd",
+        0.05,
+        0.9,
+        0.0,
+        "constant",
+    )
+
+
+def test_recipe_files_exist_for_every_task() -> None:
+    assert {p.stem for p in Path(REPO / "recipes").glob("*.py")} >= set(TASKS)

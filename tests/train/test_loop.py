@@ -1,0 +1,164 @@
+"""The training loop: repeatable seeds, crash-and-resume without loss, safe checkpoints."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from edgekit.data import load_dataset
+from edgekit.errors import EdgekitError
+from edgekit.models import build_model
+from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
+from edgekit.train.config import TrainConfig
+from edgekit.train.loop import BEST, CHECKPOINT, METRICS, Trainer, distillation_loss
+from edgekit.train.losses import kd_loss
+
+CONFIG = TrainConfig(epochs=3, batch_size=64, optimizer="adamw", lr=3e-3, seed=7)
+
+
+class Crash(Exception):
+    pass
+
+
+def trainer(out: Path, config: TrainConfig = CONFIG, **kwargs: object) -> Trainer:
+    data = load_dataset("synthetic")
+    torch.manual_seed(config.seed)
+    model = build_model("cnn1d-8", data.feature_shape, data.num_classes)
+    return Trainer(model, data.train, data.val, config, out, device="cpu", **kwargs)  # type: ignore[arg-type]
+
+
+def weights(t: Trainer) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in t.model.state_dict().items()}
+
+
+def assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_same_seed_same_weights(tmp_path: Path) -> None:
+    a, b = trainer(tmp_path / "a"), trainer(tmp_path / "b")
+    ra, rb = a.fit(), b.fit()
+    assert_same(weights(a), weights(b))
+    assert ra.history == [
+        {
+            **h,
+            "epoch_seconds": ra.history[i]["epoch_seconds"],
+            "samples_per_second": ra.history[i]["samples_per_second"],
+        }
+        for i, h in enumerate(rb.history)
+    ]
+    assert ra.best_val_accuracy > 0.4  # it learns (chance is 1/8)
+
+
+def test_crash_mid_epoch_then_resume_matches_uninterrupted(tmp_path: Path) -> None:
+    straight = trainer(tmp_path / "straight")
+    straight.fit()
+
+    def crash(epoch: int, step: int) -> None:
+        if epoch == 1 and step == 10:
+            raise Crash
+
+    broken = trainer(tmp_path / "broken", on_step=crash)
+    with pytest.raises(Crash):
+        broken.fit()
+    saved = load_checkpoint(tmp_path / "broken" / CHECKPOINT)
+    assert saved["epoch"] == 0  # the last finished epoch, nothing of the torn one
+    resumed = trainer(tmp_path / "broken")
+    result = resumed.fit(resume=True)
+    assert result.epochs_run == 2
+    assert_same(weights(straight), weights(resumed))
+    rows = [json.loads(line) for line in (tmp_path / "broken" / METRICS).read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    ref = [json.loads(line) for line in (tmp_path / "straight" / METRICS).read_text().splitlines()]
+    assert [r["val_accuracy"] for r in rows] == [r["val_accuracy"] for r in ref]
+
+
+def test_existing_run_is_never_overwritten(tmp_path: Path) -> None:
+    trainer(tmp_path / "run", TrainConfig(epochs=1, seed=1)).fit()
+    before = (tmp_path / "run" / CHECKPOINT).read_bytes()
+    with pytest.raises(EdgekitError, match="already holds a training run"):
+        trainer(tmp_path / "run", TrainConfig(epochs=1, seed=1)).fit()
+    with pytest.raises(EdgekitError, match="other settings \\(lr\\)"):
+        trainer(tmp_path / "run", TrainConfig(epochs=2, seed=1, lr=0.01)).fit(resume=True)
+    assert (tmp_path / "run" / CHECKPOINT).read_bytes() == before
+    result = trainer(tmp_path / "run", TrainConfig(epochs=2, seed=1)).fit(resume=True)
+    assert result.epochs_run == 1 and len(result.history) == 2
+
+
+def test_best_epoch_weights_are_kept(tmp_path: Path) -> None:
+    t = trainer(tmp_path / "run")
+    result = t.fit()
+    best = load_checkpoint(tmp_path / "run" / BEST)
+    assert best["epoch"] == result.best_epoch
+    accs = [h["val_accuracy"] for h in result.history]
+    assert result.best_val_accuracy == max(accs)
+
+
+class Evil:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo pwned",))
+
+
+def test_checkpoints_never_unpickle_objects(tmp_path: Path) -> None:
+    path = tmp_path / "evil.pt"
+    torch.save({"model": Evil()}, path)
+    with pytest.raises(EdgekitError, match="not a readable edgekit checkpoint"):
+        load_checkpoint(path)
+    save_checkpoint(
+        tmp_path / "ok.pt", {"model": {"w": torch.ones(2)}, "epoch": 3, "history": [{"a": 1.0}]}
+    )
+    assert load_checkpoint(tmp_path / "ok.pt")["epoch"] == 3
+
+
+def test_kd_loss() -> None:
+    teacher = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    assert torch.allclose(kd_loss(teacher, teacher, 4.0), torch.zeros(2), atol=1e-6)
+    student = torch.zeros(2, 3)
+    p = torch.softmax(teacher / 2.0, dim=-1)
+    expected = (p * (p.log() - torch.log_softmax(student / 2.0, dim=-1))).sum(-1) * 4.0
+    assert torch.allclose(kd_loss(student, teacher, 2.0), expected)
+
+
+def test_student_distils_from_cached_logits(tmp_path: Path) -> None:
+    data = load_dataset("synthetic")
+    teacher_logits = torch.nn.functional.one_hot(torch.as_tensor(data.train.y), 8).float() * 5
+    config = TrainConfig(epochs=2, optimizer="adamw", lr=3e-3)
+    t = trainer(tmp_path / "s", config, loss=distillation_loss(teacher_logits, config))
+    assert t.fit().best_val_accuracy > 0.3
+
+
+def test_real_kill_then_resume(tmp_path: Path) -> None:
+    """SIGKILL a real training process after its second epoch's checkpoint; --resume finishes it."""
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "edgekit", "train-teacher", "synthetic", "--out", str(out),
+            "--set", "teacher_train.epochs=40", "--device", "cpu"]  # fmt: skip
+    env = {**os.environ, "EDGEKIT_PROGRESS": "0"}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metrics = out / "teacher" / METRICS
+    deadline = time.time() + 120
+    while time.time() < deadline and (
+        not metrics.exists() or len(metrics.read_text().splitlines()) < 2
+    ):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(metrics.read_text().splitlines())
+    assert 2 <= done_before < 40, "the kill should land mid-run"
+    first_rows = metrics.read_text().splitlines()[:2]
+    again = subprocess.run(
+        [*args, "--resume"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr
+    rows = metrics.read_text().splitlines()
+    assert len(rows) == 40 and rows[:2] == first_rows
+    assert json.loads((out / "teacher" / "summary.json").read_text())["val_accuracy"] > 0.5
