@@ -186,6 +186,64 @@ def train_teacher_cmd(
         )
 
 
+@app.command("distill")
+def distill_cmd(
+    task: Annotated[str, typer.Argument(help="google13, kws8, dsa19, arrays or synthetic.")],
+    data_dir: DataDirOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory [default: runs/TASK].")
+    ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(
+            "--teacher",
+            help="Use this teacher (a train-teacher run directory or its best.pt) instead of "
+            "training one.",
+        ),
+    ] = None,
+    overrides: SetOpt = None,
+    device: Annotated[
+        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
+    ] = "auto",
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also train RESCHED and NO-RESCHED to compare.")
+    ] = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Distill TASK's teacher into a progressive ensemble (B-DISTIL) and report it.
+
+    Trains the teacher unless --teacher gives one, then runs FIND-WL rounds, saving every member,
+    metrics.jsonl, summary.md and accuracy_cost.png in the run directory. Killed at any moment,
+    the same command resumes with every finished member intact.
+
+    Example: edgekit distill dsa19 --data-dir ../shared/data/dsa19_p1-p6.tar.xz --baselines
+    """
+    from edgekit.distill.pipeline import Distiller
+
+    distiller = Distiller(
+        task,
+        out or Path("runs") / task,
+        data_dir=data_dir,
+        overrides=overrides or [],
+        device=device,
+        teacher=teacher,
+        cache_dir=cache_dir,
+    )
+    distiller.prepare()
+    distiller.run()
+    if baselines:
+        from edgekit.distill.baselines import train_baselines
+
+        train_baselines(distiller)
+    plot = distiller.finish()
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    console = Console()
+    console.print(Markdown((plot.parent / "summary.md").read_text()))
+    console.print(f"plot: {plot}", highlight=False)
+
+
 def _is_main_process() -> bool:
     import os
 

@@ -14,6 +14,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from edgekit.distill.config import DistillConfig
 from edgekit.errors import ConfigError
 from edgekit.train.config import TrainConfig
 
@@ -29,6 +30,7 @@ class Recipe:
     students: tuple[str, ...] = ("cnn1d-8", "cnn1d-16", "cnn1d-32")
     teacher_train: TrainConfig = field(default_factory=TrainConfig)
     student_train: TrainConfig = field(default_factory=TrainConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     data_dir: str | None = None
 
     def __post_init__(self) -> None:

@@ -17,7 +17,8 @@ class Split:
 
     x: np.ndarray
     y: np.ndarray
-    audio: np.ndarray | None = None  # float32 [N, clip_samples] where a speech loader kept it
+    audio: np.ndarray | None = None  # int16 PCM [N, clip_samples] where a speech loader kept it
+    groups: np.ndarray | None = None  # int64 [N]: speaker (speech) or user (DSA-19) of each sample
 
     def __post_init__(self) -> None:
         if self.x.ndim != 3:

@@ -169,7 +169,9 @@ def load_dsa19(source: Path, cache: ArrayCache) -> Dataset:
             absent = ", ".join(f"p{u}" for u in lacking)
             notes.append(f"{name} split: users {absent} absent from {source.name}")
         idx = np.flatnonzero(np.isin(user, have))
-        splits[name] = Split(x[idx], act[idx]) if len(idx) else None
+        splits[name] = (
+            Split(x[idx], act[idx], groups=user[idx].astype(np.int64)) if len(idx) else None
+        )
     for name in ("train", "val"):
         if splits[name] is None:
             users_needed = ", ".join(f"p{u}" for u in SPLIT_USERS[name])

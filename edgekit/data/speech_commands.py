@@ -216,12 +216,15 @@ def load_speech_commands(
     notes.extend(fixup_notes)
     y = np.array([e.label for e in entries], dtype=np.int64)
     split_of = np.array([e.split for e in entries])
+    speakers = [Path(e.relpath).name.split("_nohash_")[0] for e in entries]
+    speaker_ids = {name: i for i, name in enumerate(sorted(set(speakers)))}
+    groups = np.array([speaker_ids[s] for s in speakers], dtype=np.int64)
 
     def take(name: str) -> Split | None:
         idx = np.flatnonzero(split_of == name)
         if len(idx) == 0:
             return None
-        return Split(feats[idx], y[idx], None if audio is None else audio[idx])
+        return Split(feats[idx], y[idx], None if audio is None else audio[idx], groups[idx])
 
     train, val, test = take("train"), take("val"), take("test")
     if train is None or val is None:

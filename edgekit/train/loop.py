@@ -36,8 +36,10 @@ CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 METRICS = "metrics.jsonl"
 
-# loss(logits [B, L], batch indices [B], labels [B]) -> per-sample loss [B]
-LossFn = Callable[[Tensor, Tensor, Tensor], Tensor]
+# loss(model output (has .logits [B, L]), batch indices [B], labels [B]) -> per-sample loss [B]
+LossFn = Callable[[Any, Tensor, Tensor], Tensor]
+# validate(model) -> metrics of this epoch; must hold the trainer's score_key (higher is better)
+ValidateFn = Callable[[nn.Module], dict[str, float]]
 # features(batch indices [B], epoch generator) -> inputs [B, T, C]; for on-the-fly augmentation
 FeatureFn = Callable[[Tensor, torch.Generator], Tensor]
 StepHook = Callable[[int, int], None]  # (epoch, step) after each optimiser step
@@ -52,11 +54,12 @@ class TrainResult:
     seconds: float
     samples_per_second: float
     history: list[dict[str, Any]]
+    best: dict[str, Any]
 
 
 def cross_entropy_loss(config: TrainConfig) -> LossFn:
-    def loss(logits: Tensor, idx: Tensor, labels: Tensor) -> Tensor:
-        return cross_entropy(logits, labels, config.label_smoothing)
+    def loss(out: Any, idx: Tensor, labels: Tensor) -> Tensor:
+        return cross_entropy(out.logits, labels, config.label_smoothing)
 
     return loss
 
@@ -64,15 +67,13 @@ def cross_entropy_loss(config: TrainConfig) -> LossFn:
 def distillation_loss(teacher_logits: Tensor, config: TrainConfig) -> LossFn:
     """KD from cached teacher logits [N_train, L], plus an optional label term."""
 
-    def loss(logits: Tensor, idx: Tensor, labels: Tensor) -> Tensor:
-        out = kd_loss(
-            logits,
-            teacher_logits[idx.to(teacher_logits.device)].to(logits.device),
-            config.kd_temperature,
-        )
+    def loss(out: Any, idx: Tensor, labels: Tensor) -> Tensor:
+        logits: Tensor = out.logits
+        target = teacher_logits[idx.to(teacher_logits.device)].to(logits.device)
+        value = kd_loss(logits, target, config.kd_temperature)
         if config.kd_label_weight:
-            out = out + config.kd_label_weight * cross_entropy(logits, labels)
-        return out
+            value = value + config.kd_label_weight * cross_entropy(logits, labels)
+        return value
 
     return loss
 
@@ -125,6 +126,9 @@ class Trainer:
         on_step: StepHook | None = None,
         label: str = "model",
         meta: dict[str, Any] | None = None,
+        validate: ValidateFn | None = None,
+        score_key: str = "val_accuracy",
+        patience: int | None = None,
     ) -> None:
         self.ctx: Context = setup(device)
         self.model = model.to(self.ctx.device)
@@ -138,6 +142,9 @@ class Trainer:
         self.on_step = on_step
         self.label = label
         self.meta = meta or {}
+        self.validate = validate
+        self.score_key = score_key
+        self.patience = patience
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
                 f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
@@ -223,8 +230,9 @@ class Trainer:
             x = self.features(idx, gen) if self.features else self.train_x[idx]
             x, y = x.to(self.ctx.device, non_blocking=True), self.train_y[idx].to(self.ctx.device)
             with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-                logits = self.ddp(x).logits
-                loss = self.loss(logits, idx, y).mean()
+                out = self.ddp(x)
+                logits = out.logits
+                loss = self.loss(out, idx, y).mean()
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
             if self.config.grad_clip:
@@ -266,6 +274,8 @@ class Trainer:
         }
 
     def _validate(self) -> dict[str, float]:
+        if self.validate is not None:
+            return self.validate(self.model)
         logits = predict_logits(
             self.model, self.val.x, self.ctx.device, self.config.eval_batch_size
         )
@@ -282,7 +292,7 @@ class Trainer:
         ckpt = self.out_dir / CHECKPOINT
         start_epoch = 0
         history: list[dict[str, Any]] = []
-        best: dict[str, Any] = {"epoch": -1, "val_accuracy": -1.0, "val_loss": math.inf}
+        best: dict[str, Any] = {"epoch": -1, self.score_key: -math.inf, "val_loss": math.inf}
         if ckpt.exists():
             if not resume:
                 raise EdgekitError(
@@ -301,28 +311,36 @@ class Trainer:
                 row: dict[str, Any] = {"epoch": epoch + 1, "lr": _lr_at(self.config, epoch)}
                 row.update(self._epoch(epoch, progress))
                 row.update(self._validate())
-                improved = (row["val_accuracy"], -row["val_loss"]) > (
-                    best["val_accuracy"],
-                    -best["val_loss"],
+                improved = (row[self.score_key], -row.get("val_loss", 0.0)) > (
+                    best[self.score_key],
+                    -best.get("val_loss", 0.0),
                 )
                 if improved:
                     best = {
-                        "epoch": epoch + 1,
-                        "val_accuracy": row["val_accuracy"],
-                        "val_loss": row["val_loss"],
+                        k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key
                     }
+                    best["epoch"] = epoch + 1
                 history.append(row)
                 if self.ctx.is_main:
                     self._write(epoch, history, best, improved)
                     line = (
                         f"{self.label} epoch {epoch + 1}/{self.config.epochs}: loss {row['train_loss']:.4f} "
-                        f"train acc {row['train_accuracy']:.4f} val acc {row['val_accuracy']:.4f} "
+                        f"train acc {row['train_accuracy']:.4f} {self.score_key} {row[self.score_key]:.4f} "
                         f"({row['samples_per_second']:,.0f} samples/s){' *' if improved else ''}"
                     )
                     if progress is not None:
                         progress.console.print(line, highlight=False)
                     else:
                         log.info(line)
+                if self.patience is not None and epoch + 1 - best["epoch"] >= self.patience:
+                    if self.ctx.is_main:
+                        log.info(
+                            "%s: no better %s for %d epochs; stopping",
+                            self.label,
+                            self.score_key,
+                            self.patience,
+                        )
+                    break
         finally:
             if progress is not None:
                 progress.stop()
@@ -332,12 +350,13 @@ class Trainer:
         rates = [h["samples_per_second"] for h in history]
         return TrainResult(
             best_epoch=int(best["epoch"]),
-            best_val_accuracy=float(best["val_accuracy"]),
-            best_val_loss=float(best["val_loss"]),
-            epochs_run=self.config.epochs - start_epoch,
+            best_val_accuracy=float(best.get("val_accuracy", math.nan)),
+            best_val_loss=float(best.get("val_loss", math.nan)),
+            epochs_run=len(history) - start_epoch,
             seconds=seconds,
             samples_per_second=float(np.median(rates)) if rates else 0.0,
             history=history,
+            best=best,
         )
 
     def _write(

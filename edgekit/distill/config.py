@@ -1,0 +1,58 @@
+"""B-DISTIL settings: the part of a recipe that shapes the rounds (DESIGN section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OBJECTIVES = ("logit", "kd", "hybrid", "independent")
+CONNECTIONS = ("off", "on", "both")
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """How members are searched for, trained and accepted.
+
+    ``budget`` caps the ensemble's cumulative MACs as a fraction of the teacher's; FIND-WL tries
+    candidates (student spec x connection x objective) cheapest first and accepts the first whose
+    held-out edge (relative drop of the running sum's held-out KD loss) reaches ``gamma_min``.
+    """
+
+    max_members: int = 4
+    budget: float = 1.0
+    objectives: tuple[str, ...] = ("hybrid",)
+    connections: str = (
+        "on"  # on: connect from round 2 where the port fits; off: never; both: try each
+    )
+    gamma_min: float = 0.05
+    eta: float = 1.0  # adversary temperature (0 = uniform sample weights)
+    beta: float = 1.0  # weight of the member's own KD term in the hybrid objective
+    alpha_max: float = 2.0
+    selection_fraction: float = 0.15
+    patience: int = (
+        0  # stop a candidate after this many epochs without a better held-out loss (0: off)
+    )
+
+    def __post_init__(self) -> None:
+        from edgekit.errors import ConfigError
+
+        bad = [o for o in self.objectives if o not in OBJECTIVES]
+        checks = [
+            (self.max_members >= 1, "max_members must be >= 1"),
+            (self.budget > 0, "budget must be > 0 (a fraction of the teacher's MACs)"),
+            (
+                bool(self.objectives) and not bad,
+                f"objectives must be among {', '.join(OBJECTIVES)}",
+            ),
+            (
+                self.connections in CONNECTIONS,
+                f"connections must be one of {', '.join(CONNECTIONS)}",
+            ),
+            (self.gamma_min >= 0, "gamma_min must be >= 0"),
+            (self.eta >= 0, "eta must be >= 0"),
+            (self.alpha_max > 0, "alpha_max must be > 0"),
+            (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
+            (self.patience >= 0, "patience must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"distill settings: {message} (got {self})")

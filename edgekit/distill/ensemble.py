@@ -1,0 +1,97 @@
+"""The progressive ensemble in torch: frozen members in order, logits summed, each connected
+member fed its predecessor's activation (exactly what the runtime will do)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from edgekit.distill.objectives import StageOutput
+from edgekit.models import EdgeModel
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """What a run stores about a member next to its weights (members/NN/member.json)."""
+
+    index: int
+    spec: str
+    connected: bool
+    objective: str
+    alpha: float
+    edge: float
+    macs: int
+    params: int
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+class Ensemble(nn.Module):
+    """``Ensemble(members, connected)(x) -> (F [B, L], last activation, per-member logits)``."""
+
+    def __init__(self, members: list[EdgeModel], connected: list[bool]) -> None:
+        super().__init__()
+        if connected and connected[0]:
+            raise ValueError("the first member cannot be connected: it has no predecessor")
+        self.members = nn.ModuleList(members)
+        self.connected = list(connected)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor | None, list[Tensor]]:
+        total: Tensor | None = None
+        activation: Tensor | None = None
+        outputs = []
+        for member, connected in zip(self.members, self.connected, strict=True):
+            out = member(x, activation if connected else None)
+            outputs.append(out.logits)
+            total = out.logits if total is None else total + out.logits
+            activation = out.activation
+        if total is None:
+            raise ValueError("an empty ensemble has no output")
+        return total, activation, outputs
+
+
+class Stage(nn.Module):
+    """A candidate member on top of the frozen ensemble F_{t-1}: what FIND-WL trains."""
+
+    def __init__(self, previous: Ensemble | None, member: EdgeModel, connected: bool) -> None:
+        super().__init__()
+        self.previous = previous
+        if previous is not None:
+            for p in previous.parameters():
+                p.requires_grad_(False)
+            previous.eval()
+        self.member = member
+        self.connected = connected
+
+    def train(self, mode: bool = True) -> Stage:
+        super().train(mode)
+        if self.previous is not None:
+            self.previous.eval()  # frozen: BatchNorm statistics stay as they were
+        return self
+
+    def forward(self, x: Tensor) -> StageOutput:
+        if self.previous is None:
+            out = self.member(x)
+            zeros = torch.zeros_like(out.logits)
+            return StageOutput(out.logits, out.logits, zeros, out.activation)
+        with torch.no_grad():
+            prev_logits, prev_act, _ = self.previous(x)
+        out = self.member(x, prev_act if self.connected else None)
+        return StageOutput(prev_logits + out.logits, out.logits, prev_logits, out.activation)
+
+
+def fold_step(member: EdgeModel, alpha: float) -> None:
+    """Scale the member's logits by alpha by scaling its linear head (so the runtime just adds)."""
+    head = getattr(member, "head", None)
+    if not isinstance(head, nn.Linear):
+        raise TypeError(f"{member.spec}: expected a linear head named 'head' to fold alpha into")
+    with torch.no_grad():
+        head.weight.mul_(alpha)
+        if head.bias is not None:
+            head.bias.mul_(alpha)

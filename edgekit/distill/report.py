@@ -1,0 +1,126 @@
+"""A run's human-readable results: ``summary.md``, ``summary.json`` and ``accuracy_cost.png``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from edgekit.train.checkpoint import atomic_write_json, atomic_write_text
+
+PLOT = "accuracy_cost.png"
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def load_results(run_dir: Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    teacher = json.loads((run_dir / "teacher" / "summary.json").read_text())
+    rounds = _read_jsonl(run_dir / "metrics.jsonl")
+    baselines_path = run_dir / "baselines.json"
+    baselines = json.loads(baselines_path.read_text()) if baselines_path.exists() else {}
+    stopped_path = run_dir / "stopped.json"
+    stopped = json.loads(stopped_path.read_text()) if stopped_path.exists() else None
+    return {"teacher": teacher, "rounds": rounds, "baselines": baselines, "stopped": stopped}
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.2f}"
+
+
+def write_report(run_dir: Path) -> Path:
+    """Write summary.md, summary.json and the accuracy-vs-cost plot; returns the plot's path."""
+    run_dir = Path(run_dir)
+    res = load_results(run_dir)
+    teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
+    resched = {r["k"]: r for r in baselines.get("resched", [])}
+    no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
+    lines = [
+        f"# B-DISTIL run: {teacher['task']}",
+        "",
+        f"Teacher {teacher['spec']}: validation accuracy {_pct(teacher['val_accuracy'])} %, "
+        f"{teacher['macs']:,} MACs, {teacher['params']:,} parameters.",
+        "",
+        "| k | member | objective | conn | alpha | edge | member MACs | cumulative MACs | % teacher | val acc F_k | agree w/ teacher | RESCHED | NO-RESCHED |",
+        "|---:|---|---|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rounds:
+        k = r["round"]
+        lines.append(
+            f"| {k} | {r['spec']} | {r['objective']} | {'yes' if r['connected'] else 'no'} | {r['alpha']:.2f} "
+            f"| {r['edge']:.3f} | {r['member_macs']:,} | {r['cumulative_macs']:,} | {100 * r['teacher_fraction']:.1f} "
+            f"| {_pct(r['val_accuracy'])} | {_pct(r['val_agreement'])} | {_pct(resched.get(k, {}).get('val_accuracy'))} "
+            f"| {_pct(no_resched.get(k, {}).get('val_accuracy'))} |"
+        )
+    if res["stopped"]:
+        lines += [
+            "",
+            f"Stopped before round {res['stopped']['round']}: {res['stopped']['reason']}.",
+        ]
+    lines += ["", f"Plot: `{PLOT}` (validation accuracy against cumulative MACs).", ""]
+    atomic_write_text(run_dir / "summary.md", "\n".join(lines))
+    atomic_write_json(run_dir / "summary.json", res)
+    plot = run_dir / PLOT
+    _plot(plot, teacher, rounds, baselines)
+    return plot
+
+
+def _plot(
+    path: Path, teacher: dict[str, Any], rounds: list[dict[str, Any]], baselines: dict[str, Any]
+) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    if rounds:
+        ax.plot(
+            [r["cumulative_macs"] for r in rounds],
+            [100 * r["val_accuracy"] for r in rounds],
+            "o-",
+            label="B-DISTIL F_k",
+            color="C0",
+        )
+        for r in rounds:
+            ax.annotate(
+                f"F{r['round']}",
+                (r["cumulative_macs"], 100 * r["val_accuracy"]),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=8,
+            )
+    for key, label, style in (("resched", "RESCHED", "s--"), ("no_resched", "NO-RESCHED", "^:")):
+        rows = baselines.get(key, [])
+        if rows:
+            ax.plot(
+                [r["macs"] for r in rows],
+                [100 * r["val_accuracy"] for r in rows],
+                style,
+                label=label,
+            )
+    ax.plot(
+        [teacher["macs"]],
+        [100 * teacher["val_accuracy"]],
+        "*",
+        markersize=14,
+        color="C3",
+        label=f"teacher {teacher['spec']}",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs per inference (cumulative for ensembles)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(f"{teacher['task']}: accuracy against cost")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    from edgekit.train.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(path, buf.getvalue())
