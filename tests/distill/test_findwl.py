@@ -1,0 +1,45 @@
+"""FIND-WL's candidate order and budget skipping."""
+
+from __future__ import annotations
+
+from edgekit.cost import model_cost
+from edgekit.distill.config import DistillConfig
+from edgekit.distill.findwl import candidates
+from edgekit.models import activation_shape, parse_spec
+
+SHAPE, L = (64, 8), 8
+STUDENTS = ("cnn1d-16", "gru-8", "cnn1d-4", "cnn1d-8")
+
+
+def test_first_round_is_cheapest_first_without_connections() -> None:
+    cands, skipped = candidates(
+        STUDENTS, DistillConfig(objectives=("kd", "hybrid")), SHAPE, L, None, 1e12, True
+    )
+    macs = [c.macs for c in cands]
+    assert macs == sorted(macs)
+    assert not any(c.connected for c in cands) and not skipped
+    assert [c.objective for c in cands[:2]] == ["kd", "hybrid"]  # the recipe's order at equal cost
+    assert cands[0].spec == "cnn1d-4"
+
+
+def test_budget_skips_with_a_reason() -> None:
+    budget = model_cost("cnn1d-8", SHAPE, L).macs
+    cands, skipped = candidates(STUDENTS, DistillConfig(), SHAPE, L, None, budget, True)
+    assert {c.spec for c in cands} == {"cnn1d-4", "cnn1d-8"}
+    assert {s.name.split("-hybrid")[0] for s in skipped} == {"cnn1d-16", "gru-8"}
+    assert all("MACs >" in s.reason for s in skipped)
+
+
+def test_connections_from_round_two() -> None:
+    prev = activation_shape(parse_spec("cnn1d-4"), SHAPE)
+    on, _ = candidates(STUDENTS, DistillConfig(connections="on"), SHAPE, L, prev, 1e12, False)
+    by_spec = {c.spec: c.connected for c in on}
+    assert by_spec["cnn1d-8"] and by_spec["cnn1d-16"]  # a feature map plugs into a CNN
+    assert by_spec["gru-8"] is False  # a GRU cannot take a feature map: unconnected fallback
+    both, _ = candidates(STUDENTS, DistillConfig(connections="both"), SHAPE, L, prev, 1e12, False)
+    assert sum(c.spec == "cnn1d-8" for c in both) == 2
+    plain = next(c for c in both if c.spec == "cnn1d-8" and not c.connected)
+    conn = next(c for c in both if c.spec == "cnn1d-8" and c.connected)
+    assert conn.macs > plain.macs and both.index(plain) < both.index(conn)
+    off, _ = candidates(STUDENTS, DistillConfig(connections="off"), SHAPE, L, prev, 1e12, False)
+    assert not any(c.connected for c in off)

@@ -1,0 +1,147 @@
+"""B-DISTIL end to end on the synthetic task: rounds improve, files are complete, kills resume."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from edgekit.data import load_dataset
+from edgekit.distill.pipeline import Distiller, distill, split_selection
+from edgekit.errors import EdgekitError
+
+QUICK = [
+    "teacher_train.epochs=6",
+    "student_train.epochs=5",
+    "students=cnn1d-8,cnn1d-16",
+    "distill.max_members=3",
+]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("distill") / "run"
+    os.environ["EDGEKIT_PROGRESS"] = "0"
+    distill("synthetic", out, overrides=QUICK, device="cpu")
+    return out
+
+
+def rows(run: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_rounds_lower_the_training_potential_and_raise_accuracy(run: Path) -> None:
+    r = rows(run)
+    assert len(r) == 3
+    losses = [float(x["train_kd_loss"]) for x in r]  # type: ignore[arg-type]
+    assert all(b < a for a, b in itertools.pairwise(losses)), losses
+    assert float(r[-1]["val_accuracy"]) > float(r[0]["val_accuracy"])  # type: ignore[arg-type]
+    cumulative = [int(x["cumulative_macs"]) for x in r]  # type: ignore[call-overload]
+    assert cumulative == sorted(cumulative) and cumulative[-1] < int(r[0]["teacher_macs"])  # type: ignore[call-overload]
+
+
+def test_round_records_are_complete(run: Path) -> None:
+    keys = {
+        "tried", "chosen", "edge", "alpha", "train_potential", "val_potential", "train_max_residual",
+        "val_max_residual", "val_accuracy", "val_agreement", "member_macs", "cumulative_macs",
+        "teacher_fraction", "selection_kd_loss", "val_kd_loss",
+    }  # fmt: skip
+    for row in rows(run):
+        assert keys <= set(row)
+        assert row["tried"] and all("edge" in t for t in row["tried"])  # type: ignore[union-attr]
+    assert rows(run)[1]["connected"] is True  # cnn1d members plug into cnn1d feature maps
+    for k in (1, 2, 3):
+        member = run / "members" / f"{k:02d}"
+        assert (member / "model.pt").is_file()
+        assert json.loads((member / "member.json").read_text())["index"] == k
+    assert (run / "summary.md").read_text().startswith("# B-DISTIL run: synthetic")
+    assert (run / "accuracy_cost.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_is_a_no_op_and_other_settings_are_refused(run: Path) -> None:
+    before = (run / "members" / "01" / "model.pt").read_bytes()
+    again = distill("synthetic", run, overrides=QUICK, device="cpu")
+    assert len(again.members) == 3
+    assert (run / "members" / "01" / "model.pt").read_bytes() == before
+    with pytest.raises(EdgekitError, match=r"other settings \(student_train"):
+        Distiller("synthetic", run, overrides=[*QUICK, "student_train.epochs=9"]).prepare()
+
+
+def test_selection_is_carved_from_training_by_group() -> None:
+    data = load_dataset("synthetic")
+    fit, sel = split_selection(data.train, 0.15, 0)
+    assert len(set(fit) & set(sel)) == 0 and len(fit) + len(sel) == len(data.train)
+    assert abs(len(sel) / len(data.train) - 0.15) < 0.01
+    import numpy as np
+
+    from edgekit.data.dataset import Split
+
+    grouped = Split(data.train.x, data.train.y, groups=np.arange(len(data.train)) % 4 + 1)
+    fit, sel = split_selection(grouped, 0.15, 0)
+    assert len(np.unique(grouped.groups[sel])) == 1  # one whole user of four  # type: ignore[index]
+    assert not set(grouped.groups[sel]) & set(grouped.groups[fit])  # type: ignore[index]
+
+
+def test_killed_run_resumes_with_finished_members_intact(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    sets = [
+        a
+        for s in [*QUICK[:-1], "distill.max_members=3", "student_train.epochs=12"]
+        for a in ("--set", s)
+    ]
+    args = [
+        sys.executable,
+        "-m",
+        "edgekit",
+        "distill",
+        "synthetic",
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        *sets,
+    ]
+    env = {**os.environ, "EDGEKIT_PROGRESS": "0"}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = out / "members" / "01" / "member.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and not first.exists():
+        time.sleep(0.05)
+    time.sleep(1.0)  # into round 2's training
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert first.exists() and not (out / "members" / "03" / "member.json").exists()
+    kept = (out / "members" / "01" / "model.pt").read_bytes()
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "members" / "01" / "model.pt").read_bytes() == kept
+    assert len(rows(out)) == 3
+
+
+def test_existing_teacher_is_used(run: Path, tmp_path: Path) -> None:
+    d = Distiller(
+        "synthetic",
+        tmp_path / "reuse",
+        overrides=[*QUICK[1:], "distill.max_members=1"],
+        device="cpu",
+        teacher=run,
+    )
+    d.prepare()
+    summary = json.loads((tmp_path / "reuse" / "teacher" / "summary.json").read_text())
+    assert summary["imported_from"].endswith("best.pt")
+    assert not (tmp_path / "reuse" / "teacher" / "checkpoint.pt").exists()  # not retrained
+    with pytest.raises(EdgekitError, match="add --set teacher=cnn1d-64"):
+        Distiller(
+            "synthetic",
+            tmp_path / "wrong",
+            overrides=["teacher=cnn1d-32"],
+            device="cpu",
+            teacher=run,
+        ).prepare()
