@@ -235,13 +235,59 @@ def distill_cmd(
         from edgekit.distill.baselines import train_baselines
 
         train_baselines(distiller)
-    plot = distiller.finish()
-    from rich.console import Console
-    from rich.markdown import Markdown
+    distiller.finish()
+    from edgekit.distill.report import print_run
 
-    console = Console()
-    console.print(Markdown((plot.parent / "summary.md").read_text()))
-    console.print(f"plot: {plot}", highlight=False)
+    print_run(distiller.out_dir)
+
+
+@app.command("baselines")
+def baselines_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],
+    data_dir: DataDirOpt = None,
+    device: Annotated[
+        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
+    ] = "auto",
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Train RESCHED and NO-RESCHED for a distill run and add them to its table and plot.
+
+    Example: edgekit baselines runs/dsa19 --data-dir ../shared/data/dsa19_p1-p6.tar.xz
+    """
+    from edgekit.distill.baselines import train_baselines
+    from edgekit.distill.pipeline import Distiller
+    from edgekit.distill.report import print_run
+    from edgekit.train.teacher import read_config
+
+    config = read_config(run_dir)
+    from edgekit.recipe import Recipe, apply_overrides, load_recipe
+
+    task = config["recipe"]["task"]
+    recipe: Recipe = apply_overrides(load_recipe(task), _flatten_overrides(config["recipe"]))
+    distiller = Distiller(
+        task, run_dir, data_dir=data_dir, device=device, cache_dir=cache_dir, recipe=recipe
+    )
+    distiller.prepare()
+    if not distiller.records:
+        raise EdgekitError(f"{run_dir}: no finished members yet; run `edgekit distill` first")
+    train_baselines(distiller)
+    distiller.finish()
+    print_run(run_dir)
+
+
+def _flatten_overrides(saved: dict[str, object], prefix: str = "") -> list[str]:
+    """A saved recipe as --set items, so a run is rebuilt exactly as it was configured."""
+    items: list[str] = []
+    for key, value in saved.items():
+        if isinstance(value, dict):
+            items += _flatten_overrides(value, f"{prefix}{key}.")
+        elif isinstance(value, list | tuple):
+            items.append(f"{prefix}{key}={','.join(str(v) for v in value)}")
+        elif value is None:
+            items.append(f"{prefix}{key}=none")
+        else:
+            items.append(f"{prefix}{key}={value}")
+    return items
 
 
 def _is_main_process() -> bool:

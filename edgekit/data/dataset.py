@@ -42,9 +42,12 @@ class Normalization:
 
     @classmethod
     def fit(cls, x: np.ndarray, min_std: float = 1e-6) -> Normalization:
-        flat = x.reshape(-1, x.shape[-1]).astype(np.float64)
-        mean = flat.mean(axis=0)
-        std = np.maximum(flat.std(axis=0), min_std)
+        flat = x.reshape(-1, x.shape[-1])
+        mean = flat.mean(axis=0, dtype=np.float64)  # accumulate in float64 without a copy
+        std = np.maximum(
+            np.sqrt(np.mean(np.square(flat - mean.astype(flat.dtype)), axis=0, dtype=np.float64)),
+            min_std,
+        )
         return cls(mean.astype(np.float32), std.astype(np.float32))
 
     def apply(self, x: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ a temporary sibling folder and renames it into place, so a crash never leaves ha
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -94,10 +95,17 @@ def download(url: str, dest: Path, sha256: str | None = None, timeout: float = 6
             length = response.headers.get("Content-Length")
             total = have + int(length) if length is not None else None
             progress, task = _progress_bar(total, have, dest.name)
-            with progress, part.open("ab" if resumed else "wb") as fh:
-                while chunk := response.read(_CHUNK):
-                    fh.write(chunk)
-                    progress.advance(task, len(chunk))
+            try:
+                with progress, part.open("ab" if resumed else "wb") as fh:
+                    while chunk := response.read(_CHUNK):
+                        fh.write(chunk)
+                        progress.advance(task, len(chunk))
+            except (OSError, http.client.HTTPException) as exc:  # dropped connection, timeout
+                kept = part.stat().st_size if part.exists() else 0
+                raise DataError(
+                    f"downloading {url}: the transfer stopped ({exc!r}); rerun to resume "
+                    f"({kept} bytes kept in {part})"
+                ) from exc
     size = part.stat().st_size
     if total is not None and size != total:
         raise DataError(
@@ -140,7 +148,10 @@ def extract_tar(archive: Path, dest: Path) -> Path:
             for member in members:
                 _check_member(member, archive)
             if hasattr(tarfile, "data_filter"):
-                tf.extractall(tmp, members=members, filter="data")
+                try:
+                    tf.extractall(tmp, members=members, filter="data")
+                except tarfile.FilterError as exc:
+                    raise DataError(f"{archive}: unsafe entry refused ({exc})") from exc
             else:  # pragma: no cover - Python < 3.10.12
                 tf.extractall(tmp, members=members)
         (tmp / COMPLETE_MARKER).write_text(archive.name + "\n")

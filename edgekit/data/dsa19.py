@@ -55,14 +55,15 @@ EXPECTED_LAYOUT = (
 
 def parse_segment(text: str, where: str) -> np.ndarray:
     """One segment file as float32 [125, 45]; a wrong shape or a non-number names the line."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # older numpy warns where it stops early
-            values = np.fromstring(text.replace("\n", ","), dtype=np.float64, sep=",")
+            values = np.fromstring(",".join(lines), dtype=np.float64, sep=",")
     except ValueError:  # numpy >= 2.3 raises on a non-number; the slow path below names it
         values = np.empty(0)
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if values.size == STEPS * CHANNELS and len(lines) == STEPS and np.all(np.isfinite(values)):
+    shape_ok = len(lines) == STEPS and all(ln.count(",") == CHANNELS - 1 for ln in lines)
+    if shape_ok and values.size == STEPS * CHANNELS and np.all(np.isfinite(values)):
         return values.reshape(STEPS, CHANNELS).astype(np.float32)
     for i, line in enumerate(lines, start=1):
         tokens = line.split(",")

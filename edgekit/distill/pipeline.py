@@ -109,7 +109,7 @@ class Distiller:
         self._check_existing_run()
         cfg = self.recipe.teacher_train
         self.data: Dataset = load_dataset(
-            self.task, self.data_dir or self.recipe.data_dir, self.cache_dir, seed=cfg.seed
+            self.task, self.data_dir or self.recipe.data_dir, self.cache_dir
         )
         fit_idx, sel_idx = split_selection(
             self.data.train, self.recipe.distill.selection_fraction, cfg.seed
@@ -165,7 +165,8 @@ class Distiller:
                     self.out_dir,
                     self.data_dir,
                     device=self.device_name,
-                    resume=(self.out_dir / "config.json").exists(),
+                    resume=(self.out_dir / "config.json").exists()
+                    or (teacher_dir / "checkpoint.pt").exists(),
                     cache_dir=self.cache_dir,
                     recipe=self.recipe,
                 )

@@ -124,3 +124,56 @@ def _plot(
     from edgekit.train.checkpoint import atomic_write_bytes
 
     atomic_write_bytes(path, buf.getvalue())
+
+
+def print_run(run_dir: Path) -> None:
+    """The run's per-round table on the terminal (compact: the Markdown has every column)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    res = load_results(Path(run_dir))
+    teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
+    resched = {r["k"]: r for r in baselines.get("resched", [])}
+    no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
+    table = Table(title=f"B-DISTIL on {teacher['task']}", title_justify="left")
+    for name in ("k", "member", "alpha", "edge", "MACs (cum.)", "% teacher", "val acc F_k"):
+        table.add_column(name, justify="left" if name == "member" else "right")
+    if baselines:
+        table.add_column("RESCHED", justify="right")
+        table.add_column("NO-RESCHED", justify="right")
+    for r in rounds:
+        cells = [
+            str(r["round"]),
+            r["chosen"],
+            f"{r['alpha']:.2f}",
+            f"{r['edge']:.3f}",
+            f"{r['cumulative_macs']:,}",
+            f"{100 * r['teacher_fraction']:.1f}",
+            _pct(r["val_accuracy"]),
+        ]
+        if baselines:
+            cells += [
+                _pct(resched.get(r["round"], {}).get("val_accuracy")),
+                _pct(no_resched.get(r["round"], {}).get("val_accuracy")),
+            ]
+        table.add_row(*cells)
+    table.add_section()
+    table.add_row(
+        "T",
+        f"teacher {teacher['spec']}",
+        "",
+        "",
+        f"{teacher['macs']:,}",
+        "100.0",
+        _pct(teacher["val_accuracy"]),
+    )
+    console = Console()
+    console.print(table)
+    if res["stopped"]:
+        console.print(
+            f"stopped before round {res['stopped']['round']}: {res['stopped']['reason']}",
+            highlight=False,
+        )
+    console.print(
+        f"report: {Path(run_dir) / 'summary.md'}  plot: {Path(run_dir) / PLOT}", highlight=False
+    )

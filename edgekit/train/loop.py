@@ -51,7 +51,8 @@ class TrainResult:
     best_val_accuracy: float
     best_val_loss: float
     epochs_run: int
-    seconds: float
+    seconds: float  # this call
+    total_seconds: float  # every epoch of the run, across resumes
     samples_per_second: float
     history: list[dict[str, Any]]
     best: dict[str, Any]
@@ -145,6 +146,7 @@ class Trainer:
         self.validate = validate
         self.score_key = score_key
         self.patience = patience
+        self._best_weights: dict[str, Tensor] = {}
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
                 f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
@@ -176,6 +178,7 @@ class Trainer:
             "epoch": epoch,
             "history": history,
             "best": best,
+            "best_model": self._best_weights,
             "config": self.config.to_dict(),
             "meta": self.meta,
         }
@@ -184,16 +187,38 @@ class Trainer:
         payload = load_checkpoint(self.out_dir / CHECKPOINT, map_location=self.ctx.device)
         saved = {k: v for k, v in payload.get("config", {}).items() if k != "epochs"}
         current = {k: v for k, v in self.config.to_dict().items() if k != "epochs"}
-        if saved != current:
-            changed = sorted(k for k in current if saved.get(k) != current[k])
+        changed = sorted(k for k in current if saved.get(k) != current[k])
+        changed += [
+            f"model {k}"
+            for k in ("spec", "task")
+            if payload.get("meta", {}).get(k) != self.meta.get(k)
+        ]
+        if changed:
             raise EdgekitError(
                 f"{self.out_dir}: the checkpoint was trained with other settings ({', '.join(changed)}); "
                 "resume with the same settings (only epochs may grow) or use a new --out"
             )
-        self.model.load_state_dict(payload["model"])
-        self.optimizer.load_state_dict(payload["optimizer"])
-        self.scaler.load_state_dict(payload["scaler"])
-        return int(payload["epoch"]) + 1, list(payload["history"]), dict(payload["best"])
+        try:
+            self.model.load_state_dict(payload["model"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise EdgekitError(
+                f"{self.out_dir / CHECKPOINT}: does not fit this model ({exc})"
+            ) from exc
+        if self.scaler.is_enabled() and payload.get("scaler"):
+            self.scaler.load_state_dict(payload["scaler"])
+        best = dict(payload["best"])
+        self._best_weights = payload.get("best_model") or {}
+        if self.ctx.is_main and self._best_weights:
+            # best.pt is written after the checkpoint: a kill in between left it behind; redo it
+            best_file = self.out_dir / BEST
+            on_disk = load_checkpoint(best_file).get("epoch") if best_file.exists() else None
+            if on_disk != best["epoch"]:
+                save_checkpoint(
+                    best_file,
+                    {"model": self._best_weights, "epoch": best["epoch"], "meta": self.meta},
+                )
+        return int(payload["epoch"]) + 1, list(payload["history"]), best
 
     # ----------------------------------------------------------------------------- loop
     def _batches(self, epoch: int) -> list[Tensor]:
@@ -309,8 +334,10 @@ class Trainer:
                 progress.start()
             for epoch in range(start_epoch, self.config.epochs):
                 row: dict[str, Any] = {"epoch": epoch + 1, "lr": _lr_at(self.config, epoch)}
+                epoch_start = time.perf_counter()
                 row.update(self._epoch(epoch, progress))
                 row.update(self._validate())
+                row["wall_seconds"] = time.perf_counter() - epoch_start
                 improved = (row[self.score_key], -row.get("val_loss", 0.0)) > (
                     best[self.score_key],
                     -best.get("val_loss", 0.0),
@@ -354,6 +381,7 @@ class Trainer:
             best_val_loss=float(best.get("val_loss", math.nan)),
             epochs_run=len(history) - start_epoch,
             seconds=seconds,
+            total_seconds=sum(float(h.get("wall_seconds", h["epoch_seconds"])) for h in history),
             samples_per_second=float(np.median(rates)) if rates else 0.0,
             history=history,
             best=best,
@@ -364,13 +392,17 @@ class Trainer:
     ) -> None:
         import json
 
+        # The checkpoint first: it alone decides where a resumed run continues, and it carries
+        # the best weights, so best.pt and metrics.jsonl can always be rebuilt from it.
+        if improved:
+            self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        save_checkpoint(self.out_dir / CHECKPOINT, self._state(epoch, history, best))
         if improved:
             save_checkpoint(
                 self.out_dir / BEST,
-                {"model": self.model.state_dict(), "epoch": epoch + 1, "meta": self.meta},
+                {"model": self._best_weights, "epoch": epoch + 1, "meta": self.meta},
             )
         atomic_write_text(self.out_dir / METRICS, "".join(json.dumps(h) + "\n" for h in history))
-        save_checkpoint(self.out_dir / CHECKPOINT, self._state(epoch, history, best))
 
     def _progress(self) -> Any:
         if not (self.ctx.is_main and progress_enabled()):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,15 +115,16 @@ def train_teacher(
         data_dir or recipe.data_dir,
         cache_dir,
         with_audio=speech and cfg.augment,
-        seed=cfg.seed,
     )
     out_dir = Path(out_dir)
     config = {"recipe": recipe.to_dict(), "data": dataset_record(data)}
     config_path = out_dir / CONFIG
-    if config_path.exists() and not resume:
-        raise EdgekitError(
-            f"{out_dir} already holds a run; pass --resume to continue it or choose another --out"
-        )
+    if config_path.exists():
+        if not resume:
+            raise EdgekitError(
+                f"{out_dir} already holds a run; pass --resume to continue it or choose another --out"
+            )
+        _check_same_run(config_path, config)
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     model: EdgeModel = build_model(recipe.teacher, data.feature_shape, data.num_classes)
@@ -140,11 +140,9 @@ def train_teacher(
         meta={"spec": recipe.teacher, "task": task},
     )
     trainer.features = speech_augmenter(data, cfg, trainer.ctx.device)
-    if trainer.ctx.is_main:
-        atomic_write_json(config_path, config)
-    start = time.perf_counter()
     result = trainer.fit(resume=resume)
-    seconds = time.perf_counter() - start
+    if trainer.ctx.is_main and not config_path.exists():
+        atomic_write_json(config_path, config)
     load_best(model, out_dir / TEACHER_DIR)
     val_acc = accuracy(
         predict_logits(model, data.val.x, trainer.ctx.device), torch.as_tensor(data.val.y)
@@ -165,7 +163,7 @@ def train_teacher(
         best_epoch=result.best_epoch,
         params=cost.params,
         macs=cost.macs,
-        train_seconds=seconds,
+        train_seconds=result.total_seconds,
         samples_per_second=result.samples_per_second,
         device=str(trainer.ctx.device),
         out_dir=str(out_dir),
@@ -176,6 +174,34 @@ def train_teacher(
 
     teardown(trainer.ctx)
     return summary
+
+
+def _check_same_run(path: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume a run on other data or with another recipe (nothing is overwritten)."""
+    saved = json.loads(json.dumps(read_config(path.parent)))
+    current = json.loads(json.dumps(config))
+    differs = [
+        f"recipe.{k}"
+        for k in current["recipe"]
+        if saved["recipe"].get(k) != current["recipe"][k] and k != "teacher_train"
+    ]
+    saved_train = {
+        k: v for k, v in saved["recipe"].get("teacher_train", {}).items() if k != "epochs"
+    }
+    current_train = {k: v for k, v in current["recipe"]["teacher_train"].items() if k != "epochs"}
+    differs += [
+        f"teacher_train.{k}" for k in current_train if saved_train.get(k) != current_train[k]
+    ]
+    differs += [
+        f"data.{k}"
+        for k in ("task", "source", "class_names", "feature_shape", "sizes")
+        if saved["data"].get(k) != current["data"].get(k)
+    ]
+    if differs:
+        raise EdgekitError(
+            f"{path.parent} holds a run with other settings or data ({', '.join(differs)}); "
+            "resume with the same ones (only teacher_train.epochs may grow) or choose another --out"
+        )
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:

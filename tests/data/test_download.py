@@ -117,6 +117,36 @@ def test_unreachable_server_says_how_to_resume(tmp_path: Path) -> None:
         download("http://127.0.0.1:9/none.tar.gz", tmp_path / "none.tar.gz", timeout=2)
 
 
+class DroppingHandler(Handler):
+    """Sends half the bytes it promised, then drops the connection."""
+
+    def do_GET(self) -> None:
+        data = self.server.payload
+        self.server.ranges.append(self.headers.get("Range"))
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_dropped_connection_keeps_the_part_and_says_rerun(tmp_path: Path) -> None:
+    srv = RangeServer(("127.0.0.1", 0), DroppingHandler)
+    srv.ranges = []
+    srv.payload = b"y" * 200_000
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(DataError, match=r"got 100000 of 200000 bytes; rerun to resume"):
+            download(url(srv), tmp_path / "f.bin", timeout=5)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert (tmp_path / "f.bin.part").stat().st_size == 100_000
+    assert not (tmp_path / "f.bin").exists()
+
+
 def test_full_part_file_is_accepted(tmp_path: Path, server: RangeServer) -> None:
     server.payload = b"x" * 1000
     dest = tmp_path / "f.bin"

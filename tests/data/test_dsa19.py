@@ -76,6 +76,17 @@ def test_non_number_is_named(tmp_path: Path) -> None:
         load_dataset("dsa19", make_dsa(tmp_path / "dsa", "tar", files))
 
 
+def test_trailing_blank_lines_are_fine_and_shifted_columns_are_not() -> None:
+    row = ",".join(["1.0"] * 45)
+    good = "\n".join([row] * 125) + "\n\n\n"
+    assert parse_segment(good, "seg").shape == (125, 45)
+    lines = [row] * 125
+    lines[3] = ",".join(["1.0"] * 46)
+    lines[4] = ",".join(["1.0"] * 44)
+    with pytest.raises(DataError, match="seg: line 4 has 46 values, expected 45"):
+        parse_segment("\n".join(lines), "seg")
+
+
 def test_nan_is_named() -> None:
     text = "\n".join(",".join(["1.0"] * 45) for _ in range(125))
     text = text.replace("1.0", "nan", 1)

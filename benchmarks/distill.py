@@ -1,0 +1,198 @@
+"""B-DISTIL against its baselines on real data, over several seeds (issue: B-DISTIL acceptance).
+
+For each task and seed: the recipe's default B-DISTIL run (with RESCHED and NO-RESCHED trained
+on the same split), and the paper-faithful `logit` objective. Teachers are reused from
+benchmarks/.runs (benchmarks/teachers.py) when present. Runs resume; results aggregate into
+benchmarks/distill.md, distill.json and distill_<task>.png.
+
+Run: python benchmarks/distill.py [--tasks dsa19 kws8] [--seeds 0 1 2] [--variants default logit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import machine_info, machine_line
+from edgekit.distill.baselines import train_baselines
+from edgekit.distill.pipeline import Distiller
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[1] / "shared" / "data"
+DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
+VARIANTS: dict[str, list[str]] = {"default": [], "logit": ["distill.objectives=logit"]}
+
+
+def run_one(task: str, seed: int, variant: str, runs: Path) -> dict[str, Any]:
+    out = runs / f"distill-{task}-{variant}-seed{seed}"
+    teacher = runs / f"{task}-seed{seed}"
+    overrides = [f"teacher_train.seed={seed}", f"student_train.seed={seed}", *VARIANTS[variant]]
+    start = time.perf_counter()
+    d = Distiller(
+        task,
+        out,
+        DATA[task],
+        overrides,
+        teacher=teacher if (teacher / "teacher" / "best.pt").exists() else None,
+    )
+    d.prepare()
+    d.run()
+    if variant == "default":
+        train_baselines(d)
+    d.finish()
+    seconds = time.perf_counter() - start
+    summary = json.loads((out / "summary.json").read_text())
+    summary["seconds_this_call"] = seconds
+    return summary
+
+
+def mean_sd(values: list[float]) -> str:
+    if not values:
+        return ""
+    sd = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.mean(values):.1f} ± {100 * sd:.1f}"
+
+
+def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    default = results["default"]
+    k_max = max(len(r["rounds"]) for r in default)
+    teacher_acc = [r["teacher"]["val_accuracy"] for r in default]
+    teacher_macs = default[0]["teacher"]["macs"]
+    lines = [
+        f"### {task}",
+        "",
+        f"Teacher {default[0]['teacher']['spec']}: {mean_sd(teacher_acc)} % validation accuracy, {teacher_macs:,} MACs.",
+        "",
+        "| k | default F_k | MACs (mean) | % teacher | logit F_k | RESCHED | NO-RESCHED |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k in range(1, k_max + 1):
+
+        def col(rows: list[dict[str, Any]], k: int = k) -> list[float]:
+            return [r["rounds"][k - 1]["val_accuracy"] for r in rows if len(r["rounds"]) >= k]
+
+        macs = [r["rounds"][k - 1]["cumulative_macs"] for r in default if len(r["rounds"]) >= k]
+        res = [
+            b["val_accuracy"]
+            for r in default
+            for b in r["baselines"].get("resched", [])
+            if b["k"] == k
+        ]
+        nores = [
+            b["val_accuracy"]
+            for r in default
+            for b in r["baselines"].get("no_resched", [])
+            if b["k"] == k
+        ]
+        mean_macs = statistics.mean(macs) if macs else 0
+        lines.append(
+            f"| {k} | {mean_sd(col(default))} | {mean_macs:,.0f} | {100 * mean_macs / teacher_macs:.1f} "
+            f"| {mean_sd(col(results.get('logit', [])))} | {mean_sd(res)} | {mean_sd(nores)} |"
+        )
+    chosen = [" / ".join(row["chosen"] for row in r["rounds"]) for r in default]
+    lines += [
+        "",
+        "Members chosen by the default, per seed: " + "; ".join(f"`{c}`" for c in chosen),
+        "",
+    ]
+    return lines
+
+
+def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+
+    def curve(rows: list[list[tuple[float, float]]], label: str, style: str) -> None:
+        k = min(len(r) for r in rows) if rows else 0
+        if k == 0:
+            return
+        macs = np.array([[p[0] for p in r[:k]] for r in rows]).mean(0)
+        acc = 100 * np.array([[p[1] for p in r[:k]] for r in rows])
+        ax.errorbar(macs, acc.mean(0), yerr=acc.std(0), fmt=style, capsize=3, label=label)
+
+    for variant, label, style in (
+        ("default", "B-DISTIL (default)", "o-"),
+        ("logit", "B-DISTIL logit", "d-"),
+    ):
+        curve(
+            [
+                [(x["cumulative_macs"], x["val_accuracy"]) for x in r["rounds"]]
+                for r in results.get(variant, [])
+            ],
+            label,
+            style,
+        )
+    for key, label, style in (("resched", "RESCHED", "s--"), ("no_resched", "NO-RESCHED", "^:")):
+        curve(
+            [
+                [(b["macs"], b["val_accuracy"]) for b in r["baselines"].get(key, [])]
+                for r in results["default"]
+            ],
+            label,
+            style,
+        )
+    t = results["default"]
+    ax.errorbar(
+        [t[0]["teacher"]["macs"]],
+        [100 * statistics.mean(r["teacher"]["val_accuracy"] for r in t)],
+        fmt="*",
+        markersize=14,
+        label="teacher",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs per inference (cumulative for ensembles)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(f"{task}: mean ± sd over {len(t)} seeds")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", nargs="+", default=["dsa19", "kws8"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--runs", type=Path, default=HERE / ".runs")
+    args = parser.parse_args()
+    all_results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for task in args.tasks:
+        all_results[task] = {
+            v: [run_one(task, s, v, args.runs) for s in args.seeds] for v in args.variants
+        }
+    info = machine_info()
+    (HERE / "distill.json").write_text(
+        json.dumps({"machine": info, "results": all_results}, indent=2) + "\n"
+    )
+    lines = [
+        "# B-DISTIL against its baselines",
+        "",
+        f"Machine: {machine_line(info)}. Command: `python benchmarks/distill.py --tasks {' '.join(args.tasks)} "
+        f"--seeds {' '.join(map(str, args.seeds))} --variants {' '.join(args.variants)}`.",
+        "Validation accuracy (%) of the first k members, mean ± sd over seeds. MACs are cumulative.",
+        "",
+    ]
+    for task, results in all_results.items():
+        lines += table(task, results)
+        plot(task, results, HERE / f"distill_{task}.png")
+        lines += [f"![{task}](distill_{task}.png)", ""]
+    (HERE / "distill.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
