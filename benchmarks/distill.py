@@ -27,7 +27,12 @@ from edgekit.distill.pipeline import Distiller
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared" / "data"
 DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
-VARIANTS: dict[str, list[str]] = {"default": [], "logit": ["distill.objectives=logit"]}
+VARIANTS: dict[str, list[str]] = {
+    "default": [],
+    "logit": ["distill.objectives=logit"],
+    # FIND-WL choosing the objective per round (hybrid or independent) by held-out edge
+    "choose": ["distill.objectives=hybrid,independent"],
+}
 
 
 def run_one(task: str, seed: int, variant: str, runs: Path) -> dict[str, Any]:
@@ -166,7 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", nargs="+", default=["dsa19", "kws8"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=["default", "logit"])
     parser.add_argument("--runs", type=Path, default=HERE / ".runs")
     args = parser.parse_args()
     all_results: dict[str, dict[str, list[dict[str, Any]]]] = {}

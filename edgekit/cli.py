@@ -130,6 +130,7 @@ def data_download(
     typer.echo(f"google13 data ready at {tree}")
 
 
+DeviceOpt = Annotated[str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -148,9 +149,7 @@ def train_teacher_cmd(
         Path | None, typer.Option("--out", help="Run directory [default: runs/TASK].")
     ] = None,
     overrides: SetOpt = None,
-    device: Annotated[
-        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
-    ] = "auto",
+    device: DeviceOpt = "auto",
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
@@ -202,9 +201,7 @@ def distill_cmd(
         ),
     ] = None,
     overrides: SetOpt = None,
-    device: Annotated[
-        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
-    ] = "auto",
+    device: DeviceOpt = "auto",
     baselines: Annotated[
         bool, typer.Option("--baselines", help="Also train RESCHED and NO-RESCHED to compare.")
     ] = False,
@@ -245,9 +242,7 @@ def distill_cmd(
 def baselines_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],
     data_dir: DataDirOpt = None,
-    device: Annotated[
-        str, typer.Option(help="auto (CUDA when present), cpu, cuda or cuda:N.")
-    ] = "auto",
+    device: DeviceOpt = "auto",
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Train RESCHED and NO-RESCHED for a distill run and add them to its table and plot.

@@ -12,11 +12,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from edgekit.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +78,12 @@ class ArrayCache:
         return arrays
 
     def save(self, name: str, key: str, arrays: dict[str, np.ndarray]) -> Path | None:
-        """Write atomically (temporary file, fsync, rename); a crash never leaves a partial entry."""
+        """Write atomically (``edgekit.atomic``); a crash never leaves a partial entry."""
         path = self.path(name, key)
         if path is None:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = dict(arrays)
         payload[_KEY] = np.array(key)
         payload[_DIGEST] = np.array(_digest(arrays))
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **payload)  # type: ignore[arg-type]
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda fh: np.savez(fh, **payload))  # type: ignore[arg-type]
         return path

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
+from edgekit.atomic import atomic_write_json
 from edgekit.cost import model_cost
 from edgekit.distill.ensemble import Stage
 from edgekit.distill.scoring import heldout_loss
 from edgekit.models import build_model
-from edgekit.train.checkpoint import atomic_write_json, load_checkpoint
+from edgekit.train.checkpoint import load_checkpoint
 from edgekit.train.loop import BEST, Trainer, distillation_loss
 
 if TYPE_CHECKING:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from edgekit.cost import model_cost
 from edgekit.distill.config import DistillConfig
@@ -66,7 +68,7 @@ def candidates(
             except ModelSpecError:
                 if config.connections == "on":
                     modes.append(False)  # cannot connect: fall back to an unconnected member
-        for connected in dict.fromkeys(modes):
+        for connected in dict.fromkeys(modes or [False]):  # nothing to connect to: unconnected
             cost = model_cost(
                 spec, input_shape, num_classes, previous_activation if connected else None
             )
@@ -83,3 +85,42 @@ def candidates(
     order = {o: i for i, o in enumerate(config.objectives)}
     out.sort(key=lambda c: (c.macs, c.connected, order[c.objective], c.spec))
     return out, skipped
+
+
+def tiers(cands: list[Candidate]) -> list[list[Candidate]]:
+    """Consecutive candidates sharing spec and connection (they differ only by objective)."""
+    out: list[list[Candidate]] = []
+    for cand in cands:
+        if out and (out[-1][0].spec, out[-1][0].connected) == (cand.spec, cand.connected):
+            out[-1].append(cand)
+        else:
+            out.append([cand])
+    return out
+
+
+Score = dict[str, Any]
+
+
+def find_weak_learner(
+    cands: list[Candidate], score: Callable[[Candidate], Score], gamma_min: float
+) -> tuple[tuple[Candidate, Score] | None, list[Score]]:
+    """FIND-WL's rule over candidates in order: (chosen or None, every score computed).
+
+    Candidates differing only by objective cost the same and form a tier: all of a tier are
+    scored and its best edge counts. The first tier whose best edge reaches ``gamma_min`` gives
+    the member (later tiers are never trained); else the best positive edge per MAC; else None.
+    """
+    tried: list[Score] = []
+    scored: list[tuple[Candidate, Score]] = []
+    for tier in tiers(cands):
+        results = [(cand, score(cand)) for cand in tier]
+        tried += [s for _, s in results]
+        scored += results
+        best = max(results, key=lambda cs: float(cs[1]["edge"]))
+        if float(best[1]["edge"]) >= gamma_min:
+            return best, tried
+    helpful = [(float(s["edge"]) / max(c.macs, 1), c, s) for c, s in scored if float(s["edge"]) > 0]
+    if helpful:
+        _, cand, best_score = max(helpful, key=lambda t: t[0])
+        return (cand, best_score), tried
+    return None, tried

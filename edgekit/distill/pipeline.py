@@ -9,6 +9,7 @@ last epoch.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -19,21 +20,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, Split, load_dataset
 from edgekit.distill.ensemble import Ensemble, MemberRecord, Stage, fold_step
-from edgekit.distill.findwl import Candidate, candidates
+from edgekit.distill.findwl import Candidate, candidates, find_weak_learner
 from edgekit.distill.objectives import StageOutput, logit_edge, member_loss
 from edgekit.distill.scoring import best_step, ensemble_stats, heldout_loss, relative_edge
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.recipe import Recipe, apply_overrides, load_recipe
-from edgekit.train.checkpoint import (
-    atomic_write_json,
-    atomic_write_text,
-    load_checkpoint,
-    save_checkpoint,
-)
+from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.train.distributed import pick_device
 from edgekit.train.loop import BEST, Trainer, load_best
 
@@ -253,8 +250,6 @@ class Distiller:
 
         buf = io.BytesIO()
         np.savez(buf, **{k: v.numpy() for k, v in logits.items()})  # type: ignore[arg-type]
-        from edgekit.train.checkpoint import atomic_write_bytes
-
         atomic_write_bytes(path, buf.getvalue())
         return logits
 
@@ -327,28 +322,23 @@ class Distiller:
                 break
             prev_sel = self._ensemble_logits("selection")
             loss_before = heldout_loss(prev_sel, self.logits["selection"], temperature)
-            tried: list[dict[str, Any]] = []
-            chosen: tuple[Candidate, dict[str, Any]] | None = None
-            for j, cand in enumerate(cands, start=1):
-                score = self._try(index, j, len(cands), cand, prev_sel, loss_before)
-                tried.append(score)
-                if score["edge"] >= cfg.gamma_min:
-                    chosen = (cand, score)
-                    break
-            if chosen is None:
-                helpful = [
-                    (s["edge"] / max(s["macs"], 1), c, s)
-                    for c, s in zip(cands, tried, strict=False)
-                    if s["edge"] > 0
-                ]
-                if helpful:
-                    _, cand, score = max(helpful, key=lambda t: t[0])
-                    chosen = (cand, score)
+            score = functools.partial(self._try_in_round, index, cands, prev_sel, loss_before)
+            chosen, tried = find_weak_learner(cands, score, cfg.gamma_min)
             if chosen is None:
                 log.warning("round %d: no candidate lowers the held-out loss; stopping", index)
                 self._stop(index, "no candidate helps", skipped, tried)
                 break
             self._accept(index, chosen[0], chosen[1], tried, skipped)
+
+    def _try_in_round(
+        self,
+        index: int,
+        cands: list[Candidate],
+        prev_sel: Tensor,
+        loss_before: float,
+        cand: Candidate,
+    ) -> dict[str, Any]:
+        return self._try(index, cands.index(cand) + 1, len(cands), cand, prev_sel, loss_before)
 
     def _try(
         self, index: int, j: int, total: int, cand: Candidate, prev_sel: Tensor, loss_before: float

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from edgekit.train.checkpoint import atomic_write_json, atomic_write_text
+from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 PLOT = "accuracy_cost.png"
 
@@ -121,8 +121,6 @@ def _plot(
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    from edgekit.train.checkpoint import atomic_write_bytes
-
     atomic_write_bytes(path, buf.getvalue())
 
 

@@ -22,10 +22,11 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DistributedSampler
 
+from edgekit.atomic import atomic_write_text
 from edgekit.data.dataset import Split
 from edgekit.errors import EdgekitError
 from edgekit.progress import progress_enabled
-from edgekit.train.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.train.config import TrainConfig
 from edgekit.train.distributed import Context, setup
 from edgekit.train.losses import accuracy, cross_entropy, kd_loss

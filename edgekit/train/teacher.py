@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from edgekit.atomic import atomic_write_json
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, load_dataset
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.recipe import Recipe, apply_overrides, load_recipe
-from edgekit.train.checkpoint import atomic_write_json
 from edgekit.train.loop import FeatureFn, StepHook, Trainer, load_best, predict_logits
 from edgekit.train.losses import accuracy
 

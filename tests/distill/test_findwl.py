@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edgekit.cost import model_cost
 from edgekit.distill.config import DistillConfig
-from edgekit.distill.findwl import candidates
+from edgekit.distill.findwl import Candidate, candidates, find_weak_learner, tiers
 from edgekit.models import activation_shape, parse_spec
 
 SHAPE, L = (64, 8), 8
@@ -43,3 +43,46 @@ def test_connections_from_round_two() -> None:
     assert conn.macs > plain.macs and both.index(plain) < both.index(conn)
     off, _ = candidates(STUDENTS, DistillConfig(connections="off"), SHAPE, L, prev, 1e12, False)
     assert not any(c.connected for c in off)
+
+
+def test_find_weak_learner_rule() -> None:
+    cands, _ = candidates(
+        ("cnn1d-4", "cnn1d-8", "cnn1d-16"),
+        DistillConfig(objectives=("hybrid", "independent")),
+        SHAPE,
+        L,
+        None,
+        1e12,
+        False,
+    )
+    assert [len(t) for t in tiers(cands)] == [2, 2, 2]
+    edges = {
+        "cnn1d-4-hybrid": 0.01,
+        "cnn1d-4-independent": 0.02,
+        "cnn1d-8-hybrid": 0.04,
+        "cnn1d-8-independent": 0.09,
+        "cnn1d-16-hybrid": 0.5,
+        "cnn1d-16-independent": 0.5,
+    }
+    seen: list[str] = []
+
+    def score(c: Candidate) -> dict[str, object]:
+        seen.append(c.name)
+        return {"edge": edges[c.name]}
+
+    chosen, tried = find_weak_learner(cands, score, gamma_min=0.05)
+    assert chosen is not None and chosen[0].name == "cnn1d-8-independent"  # best of its tier
+    assert seen == [
+        "cnn1d-4-hybrid",
+        "cnn1d-4-independent",
+        "cnn1d-8-hybrid",
+        "cnn1d-8-independent",
+    ]
+    assert len(tried) == 4  # the dearer tier is never trained
+    seen.clear()
+    chosen, tried = find_weak_learner(
+        cands, score, gamma_min=0.9
+    )  # nobody passes: best edge per MAC
+    assert chosen is not None and chosen[0].name == "cnn1d-16-hybrid" and len(tried) == 6  # 0.5/51k MACs
+    chosen, _ = find_weak_learner(cands, lambda c: {"edge": -0.1}, gamma_min=0.05)
+    assert chosen is None

@@ -145,3 +145,23 @@ def test_existing_teacher_is_used(run: Path, tmp_path: Path) -> None:
             device="cpu",
             teacher=run,
         ).prepare()
+
+
+def test_baselines_command_adds_both_curves(run: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edgekit.cli import app
+
+    result = CliRunner().invoke(app, ["baselines", str(run), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    baselines = json.loads((run / "baselines.json").read_text())
+    assert [b["k"] for b in baselines["resched"]] == [1, 2, 3]
+    macs = [b["macs"] for b in baselines["resched"]]
+    assert macs == sorted(macs) and all(0 <= b["val_accuracy"] <= 1 for b in baselines["resched"])
+    assert baselines["no_resched"] and all(
+        b["macs"] <= r["cumulative_macs"]
+        for b, r in zip(baselines["no_resched"], rows(run), strict=False)
+    )
+    assert "RESCHED" in result.output
+    table = (run / "summary.md").read_text()
+    assert f"{100 * baselines['resched'][0]['val_accuracy']:.2f}" in table
