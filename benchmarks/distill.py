@@ -115,6 +115,7 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
@@ -157,6 +158,9 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
         label="teacher",
     )
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())  # 20k, 50k, 100k, ...
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("MACs per inference (cumulative for ensembles)")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_title(f"{task}: mean ± sd over {len(t)} seeds")

@@ -76,6 +76,7 @@ def _plot(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     if rounds:
@@ -112,6 +113,9 @@ def _plot(
         label=f"teacher {teacher['spec']}",
     )
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())  # 20k, 50k, 100k, ...
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("MACs per inference (cumulative for ensembles)")
     ax.set_ylabel("validation accuracy (%)")
     ax.set_title(f"{teacher['task']}: accuracy against cost")

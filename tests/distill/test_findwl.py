@@ -83,6 +83,8 @@ def test_find_weak_learner_rule() -> None:
     chosen, tried = find_weak_learner(
         cands, score, gamma_min=0.9
     )  # nobody passes: best edge per MAC
-    assert chosen is not None and chosen[0].name == "cnn1d-16-hybrid" and len(tried) == 6  # 0.5/51k MACs
+    assert (
+        chosen is not None and chosen[0].name == "cnn1d-16-hybrid" and len(tried) == 6
+    )  # 0.5/51k MACs
     chosen, _ = find_weak_learner(cands, lambda c: {"edge": -0.1}, gamma_min=0.05)
     assert chosen is None
