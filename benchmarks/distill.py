@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.machine import machine_info, machine_line
 from edgekit.distill.baselines import train_baselines
 from edgekit.distill.pipeline import Distiller
+from edgekit.distill.report import style_cost_axes
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared" / "data"
@@ -115,7 +116,6 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
@@ -157,15 +157,7 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
         markersize=14,
         label="teacher",
     )
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())  # 20k, 50k, 100k, ...
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlabel("MACs per inference (cumulative for ensembles)")
-    ax.set_ylabel("validation accuracy (%)")
-    ax.set_title(f"{task}: mean ± sd over {len(t)} seeds")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    style_cost_axes(ax, f"{task}: mean ± sd over {len(t)} seeds")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

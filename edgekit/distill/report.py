@@ -67,6 +67,21 @@ def write_report(run_dir: Path) -> Path:
     return plot
 
 
+def style_cost_axes(ax: Any, title: str) -> None:
+    """Log cost axis with readable labels (20 k, 50 k, ...), accuracy in %, grid and legend."""
+    import matplotlib.ticker
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel("MACs per inference (cumulative for ensembles)")
+    ax.set_ylabel("validation accuracy (%)")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+
+
 def _plot(
     path: Path, teacher: dict[str, Any], rounds: list[dict[str, Any]], baselines: dict[str, Any]
 ) -> None:
@@ -76,7 +91,6 @@ def _plot(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     if rounds:
@@ -112,15 +126,7 @@ def _plot(
         color="C3",
         label=f"teacher {teacher['spec']}",
     )
-    ax.set_xscale("log")
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.EngFormatter())  # 20k, 50k, 100k, ...
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlabel("MACs per inference (cumulative for ensembles)")
-    ax.set_ylabel("validation accuracy (%)")
-    ax.set_title(f"{teacher['task']}: accuracy against cost")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
+    style_cost_axes(ax, f"{teacher['task']}: accuracy against cost")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
