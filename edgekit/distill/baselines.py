@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,8 +114,3 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
     result = {"resched": resched, "no_resched": no_resched}
     atomic_write_json(d.out_dir / BASELINES, result)
     return result
-
-
-def read_baselines(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / BASELINES
-    return dict(json.loads(path.read_text())) if path.exists() else {}
