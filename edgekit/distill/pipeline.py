@@ -10,6 +10,7 @@ last epoch.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from edgekit.atomic import atomic_write_json, atomic_write_text
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, Split, load_dataset
 from edgekit.distill.ensemble import Ensemble, MemberRecord, Stage, fold_step
@@ -36,7 +37,7 @@ from edgekit.train.loop import BEST, Trainer, load_best
 
 log = logging.getLogger(__name__)
 
-LOGITS = "teacher_logits.npz"
+LOGITS = "teacher-logits"  # ArrayCache entry name in the run directory
 METRICS = "metrics.jsonl"
 
 
@@ -230,27 +231,30 @@ class Distiller:
         )
 
     def _teacher_logits(self) -> dict[str, Tensor]:
-        """Teacher logits on every part, computed once and cached in the run (atomically)."""
-        path = self.out_dir / LOGITS
+        """Teacher logits on every part, computed once and cached in the run.
+
+        The cache entry is keyed by the teacher's weights and the parts' sizes and verified by
+        digest on load (``ArrayCache``): a torn or stale file is recomputed, never trusted.
+        """
+        from edgekit.data.cache import ArrayCache, cache_key
+        from edgekit.train.teacher import TEACHER_DIR
+
         names = ["fit", "selection", "val"] + (["test"] if self.parts.test is not None else [])
-        if path.exists():
-            try:
-                with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-                    cached = {k: torch.from_numpy(npz[k]) for k in names}
-                if all(len(cached[k]) == len(getattr(self.parts, k)) for k in names):
-                    return cached
-            except Exception as exc:  # a torn or foreign file is recomputed, never trusted
-                log.warning("%s is unusable (%s); recomputing", path, exc)
+        teacher_file = self.out_dir / TEACHER_DIR / BEST
+        key = cache_key(
+            teacher=hashlib.sha256(teacher_file.read_bytes()).hexdigest(),
+            sizes={k: len(getattr(self.parts, k)) for k in names},
+        )
+        cache = ArrayCache(self.out_dir)
+        cached = cache.load(LOGITS, key)
+        if cached is not None:
+            return {k: torch.from_numpy(cached[k]) for k in names}
         from edgekit.train.loop import predict_logits
 
         logits = {
             k: predict_logits(self.teacher, getattr(self.parts, k).x, self.device) for k in names
         }
-        import io
-
-        buf = io.BytesIO()
-        np.savez(buf, **{k: v.numpy() for k, v in logits.items()})  # type: ignore[arg-type]
-        atomic_write_bytes(path, buf.getvalue())
+        cache.save(LOGITS, key, {k: v.numpy() for k, v in logits.items()})
         return logits
 
     def _member_dir(self, index: int) -> Path:
