@@ -56,7 +56,7 @@ def run_one(task: str, seed: int, variant: str, runs: Path) -> dict[str, Any]:
         train_baselines(d)
     d.finish()
     seconds = time.perf_counter() - start
-    summary = json.loads((out / "summary.json").read_text())
+    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
     summary["seconds_this_call"] = seconds
     return summary
 
@@ -70,46 +70,41 @@ def mean_sd(values: list[float]) -> str:
 
 def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
     default = results["default"]
-    k_max = max(len(r["rounds"]) for r in default)
+    k_max = max(len(r["rounds"]) for rows in results.values() for r in rows)
     teacher_acc = [r["teacher"]["val_accuracy"] for r in default]
     teacher_macs = default[0]["teacher"]["macs"]
+    variants = list(results)
     lines = [
         f"### {task}",
         "",
         f"Teacher {default[0]['teacher']['spec']}: {mean_sd(teacher_acc)} % validation accuracy, {teacher_macs:,} MACs.",
+        "Each cell: accuracy of F_k (mean ± sd) @ cumulative MACs as % of the teacher's (mean).",
         "",
-        "| k | default F_k | MACs (mean) | % teacher | logit F_k | RESCHED | NO-RESCHED |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| k | " + " | ".join(f"B-DISTIL {v}" for v in variants) + " | RESCHED | NO-RESCHED |",
+        "|---:|" + "---:|" * (len(variants) + 2),
     ]
+
+    def cell(accs: list[float], macs: list[float]) -> str:
+        if not accs:
+            return ""
+        return f"{mean_sd(accs)} @ {100 * statistics.mean(macs) / teacher_macs:.1f} %"
+
     for k in range(1, k_max + 1):
-
-        def col(rows: list[dict[str, Any]], k: int = k) -> list[float]:
-            return [r["rounds"][k - 1]["val_accuracy"] for r in rows if len(r["rounds"]) >= k]
-
-        macs = [r["rounds"][k - 1]["cumulative_macs"] for r in default if len(r["rounds"]) >= k]
-        res = [
-            b["val_accuracy"]
-            for r in default
-            for b in r["baselines"].get("resched", [])
-            if b["k"] == k
-        ]
-        nores = [
-            b["val_accuracy"]
-            for r in default
-            for b in r["baselines"].get("no_resched", [])
-            if b["k"] == k
-        ]
-        mean_macs = statistics.mean(macs) if macs else 0
-        lines.append(
-            f"| {k} | {mean_sd(col(default))} | {mean_macs:,.0f} | {100 * mean_macs / teacher_macs:.1f} "
-            f"| {mean_sd(col(results.get('logit', [])))} | {mean_sd(res)} | {mean_sd(nores)} |"
-        )
-    chosen = [" / ".join(row["chosen"] for row in r["rounds"]) for r in default]
-    lines += [
-        "",
-        "Members chosen by the default, per seed: " + "; ".join(f"`{c}`" for c in chosen),
-        "",
-    ]
+        cells = []
+        for v in variants:
+            rounds = [r["rounds"][k - 1] for r in results[v] if len(r["rounds"]) >= k]
+            cells.append(
+                cell([x["val_accuracy"] for x in rounds], [x["cumulative_macs"] for x in rounds])
+            )
+        for key in ("resched", "no_resched"):
+            rows = [b for r in default for b in r["baselines"].get(key, []) if b["k"] == k]
+            cells.append(cell([b["val_accuracy"] for b in rows], [b["macs"] for b in rows]))
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for v in variants:
+        chosen = [" / ".join(row["chosen"] for row in r["rounds"]) for r in results[v]]
+        lines.append(f"Members chosen by `{v}`, per seed: " + "; ".join(f"`{c}`" for c in chosen))
+        lines.append("")
     return lines
 
 
@@ -133,6 +128,7 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
     for variant, label, style in (
         ("default", "B-DISTIL (default)", "o-"),
         ("logit", "B-DISTIL logit", "d-"),
+        ("choose", "B-DISTIL choose", "v-"),
     ):
         curve(
             [
@@ -189,6 +185,12 @@ def main() -> None:
         "Validation accuracy (%) of the first k members, mean ± sd over seeds. MACs are cumulative.",
         "",
     ]
+    if len(args.seeds) < 3:
+        lines += [
+            f"**Preliminary: {len(args.seeds)} seed(s). Seeds move these numbers by 1-5 points; "
+            "nothing here is a conclusion until the 3-seed run.**",
+            "",
+        ]
     for task, results in all_results.items():
         lines += table(task, results)
         plot(task, results, HERE / f"distill_{task}.png")
