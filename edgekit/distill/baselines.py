@@ -20,7 +20,7 @@ from edgekit.distill.ensemble import Stage
 from edgekit.distill.scoring import heldout_loss
 from edgekit.models import build_model
 from edgekit.train.checkpoint import load_checkpoint
-from edgekit.train.loop import BEST, Trainer, distillation_loss
+from edgekit.train.loop import BEST, Trainer, distillation_loss, predict_logits
 
 if TYPE_CHECKING:
     from edgekit.distill.pipeline import Distiller
@@ -30,8 +30,6 @@ BASELINES = "baselines.json"
 
 def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -> dict[str, Tensor]:
     """Train (or reload) one KD student; its logits on selection and val (and test)."""
-    from edgekit.distill.pipeline import _predict
-
     d = distiller
     cfg = d.recipe.student_train
     torch.manual_seed(cfg.seed * 1000 + 7777 + seed_offset)
@@ -39,7 +37,7 @@ def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -
     sel_x = torch.as_tensor(d.parts.selection.x)
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
-        f = _predict(model, sel_x, d.device)
+        f = predict_logits(model, sel_x, d.device, output="member")
         value = heldout_loss(f, d.logits["selection"], cfg.kd_temperature)
         return {"val_loss": value, "score": -value}
 
@@ -61,7 +59,9 @@ def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -
     stage.load_state_dict(load_checkpoint(out_dir / BEST)["model"])
     stage.to(d.device)
     parts = ["val"] + (["test"] if d.parts.test is not None else [])
-    return {p: _predict(stage, torch.as_tensor(getattr(d.parts, p).x), d.device) for p in parts}
+    return {
+        p: predict_logits(stage, getattr(d.parts, p).x, d.device, output="member") for p in parts
+    }
 
 
 def _accuracy(logits: Tensor, labels: Any) -> float:

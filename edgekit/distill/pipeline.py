@@ -33,7 +33,7 @@ from edgekit.models import EdgeModel, build_model
 from edgekit.recipe import Recipe, apply_overrides, load_recipe
 from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.train.distributed import pick_device
-from edgekit.train.loop import BEST, Trainer, load_best
+from edgekit.train.loop import BEST, Trainer, load_best, predict_logits
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,6 @@ class Distiller:
             {"recipe": self.recipe.to_dict(), "data": dataset_record(self.data)},
         )
         model.to(self.device).eval()
-        from edgekit.train.loop import predict_logits
         from edgekit.train.losses import accuracy
 
         val_acc = accuracy(
@@ -249,7 +248,6 @@ class Distiller:
         cached = cache.load(LOGITS, key)
         if cached is not None:
             return {k: torch.from_numpy(cached[k]) for k in names}
-        from edgekit.train.loop import predict_logits
 
         logits = {
             k: predict_logits(self.teacher, getattr(self.parts, k).x, self.device) for k in names
@@ -363,7 +361,7 @@ class Distiller:
             return member_loss(cand.objective, out, target, temperature, cfg.eta, cfg.beta)
 
         def validate(model: torch.nn.Module) -> dict[str, float]:
-            f = _predict(model, sel_x, self.device)
+            f = predict_logits(model, sel_x, self.device, output="member")
             value = heldout_loss(prev_sel + f, self.logits["selection"], temperature)
             acc = float(
                 ((prev_sel + f).argmax(1) == torch.as_tensor(self.parts.selection.y))
@@ -388,7 +386,7 @@ class Distiller:
         )
         trainer.fit(resume=(cand_dir / "checkpoint.pt").exists())
         stage.load_state_dict(load_checkpoint(cand_dir / BEST)["model"])
-        f = _predict(stage, sel_x, self.device)
+        f = predict_logits(stage, sel_x, self.device, output="member")
         alpha, loss_after = best_step(
             prev_sel, f, self.logits["selection"], temperature, cfg.alpha_max
         )
@@ -510,18 +508,6 @@ class Distiller:
         from edgekit.distill.report import write_report
 
         return write_report(self.out_dir)
-
-
-def _predict(model: torch.nn.Module, x: Tensor, device: torch.device, batch: int = 512) -> Tensor:
-    """The member's own logits f (StageOutput.member) on x, in eval mode."""
-    was = model.training
-    model.eval()
-    outs = []
-    with torch.no_grad():
-        for i in range(0, len(x), batch):
-            outs.append(model(x[i : i + batch].to(device)).member.float().cpu())
-    model.train(was)
-    return torch.cat(outs)
 
 
 def _jsonable(value: Any) -> Any:

@@ -97,14 +97,22 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
 
 @torch.no_grad()
 def predict_logits(
-    model: nn.Module, x: np.ndarray | Tensor, device: torch.device, batch_size: int = 512
+    model: nn.Module,
+    x: np.ndarray | Tensor,
+    device: torch.device,
+    batch_size: int = 512,
+    output: str = "logits",
 ) -> Tensor:
-    """Logits [N, L] of ``model`` on ``x`` (eval mode), on the CPU."""
+    """Logits [N, L] of ``model`` on ``x`` (eval mode), on the CPU.
+
+    ``output`` names the field of the model's output to collect (a distillation stage's
+    ``member`` gives the member's own logits instead of the running sum's).
+    """
     was_training = model.training
     model.eval()
     xs = torch.as_tensor(x)
     outs = [
-        model(xs[i : i + batch_size].to(device)).logits.float().cpu()
+        getattr(model(xs[i : i + batch_size].to(device)), output).float().cpu()
         for i in range(0, len(xs), batch_size)
     ]
     model.train(was_training)

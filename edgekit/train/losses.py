@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -27,9 +26,4 @@ def accuracy(logits: Tensor, labels: Tensor) -> float:
     return float((logits.argmax(dim=-1) == labels).float().mean().item()) if len(labels) else 0.0
 
 
-def agreement(logits: Tensor, teacher: Tensor) -> float:
-    """Fraction of samples where the model's top class is the teacher's."""
-    return float((logits.argmax(dim=-1) == teacher.argmax(dim=-1)).float().mean().item())
-
-
-__all__ = ["accuracy", "agreement", "cross_entropy", "kd_loss", "torch"]
+__all__ = ["accuracy", "cross_entropy", "kd_loss"]
