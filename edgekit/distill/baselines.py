@@ -4,6 +4,10 @@
   connection), trained with KD(f, G) alone; the k-th point sums the first k students' logits.
 - NO-RESCHED: for each prefix cost c_k, one student of at most that cost (the largest recipe
   candidate or chosen spec that fits), distilled alone: an oracle that knows the budget.
+
+Both draw from one pool of independent students, ``baselines/students/<spec>-<j>`` (the j-th
+student of that spec, its own seed): NO-RESCHED's student of a spec is RESCHED's first one, so
+the two curves are trained once between them.
 """
 
 from __future__ import annotations
@@ -64,6 +68,10 @@ def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -
     }
 
 
+def _pool_dir(base: Path, spec: str, occurrence: int) -> Path:
+    return base / "students" / f"{spec}-{occurrence}"
+
+
 def _accuracy(logits: Tensor, labels: Any) -> float:
     return float((logits.argmax(1) == torch.as_tensor(labels)).double().mean())
 
@@ -75,10 +83,11 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
     resched: list[dict[str, Any]] = []
     total: Tensor | None = None
     cumulative = 0
+    seen: dict[str, int] = {}
     for record in d.records:
-        logits = _student(
-            d, record.spec, base / "resched" / f"{record.index:02d}-{record.spec}", record.index
-        )
+        occurrence = seen.get(record.spec, 0)
+        seen[record.spec] = occurrence + 1
+        logits = _student(d, record.spec, _pool_dir(base, record.spec, occurrence), occurrence)
         total = logits["val"] if total is None else total + logits["val"]
         cumulative += model_cost(record.spec, d.data.feature_shape, d.data.num_classes).macs
         resched.append(
@@ -102,7 +111,7 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
         if not fits:
             continue
         spec, macs = fits[-1]
-        logits = _student(d, spec, base / "no_resched" / spec, 0)
+        logits = _student(d, spec, _pool_dir(base, spec, 0), 0)
         no_resched.append(
             {
                 "k": row["round"],

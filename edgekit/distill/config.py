@@ -19,18 +19,23 @@ class DistillConfig:
 
     max_members: int = 4
     budget: float = 1.0
-    objectives: tuple[str, ...] = ("hybrid",)
+    objectives: tuple[str, ...] = ("logit",)
     connections: str = (
         "on"  # on: connect from round 2 where the port fits; off: never; both: try each
     )
     gamma_min: float = 0.05
-    eta: float = 1.0  # adversary temperature (0 = uniform sample weights)
+    eta: float = 1.0  # kd/hybrid adversary temperature (0 = uniform sample weights)
+    logit_eta: float = 0.1  # logit game's temperature: 1/eta ~ the logit scale (~10); see docs
     beta: float = 1.0  # weight of the member's own KD term in the hybrid objective
     alpha_max: float = 2.0
     selection_fraction: float = 0.15
     patience: int = (
         0  # stop a candidate after this many epochs without a better held-out loss (0: off)
     )
+
+    def eta_for(self, objective: str) -> float:
+        """The temperature ``objective`` uses: the logit game's own, or the kd adversary's."""
+        return self.logit_eta if objective == "logit" else self.eta
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError
@@ -49,6 +54,7 @@ class DistillConfig:
             ),
             (self.gamma_min >= 0, "gamma_min must be >= 0"),
             (self.eta >= 0, "eta must be >= 0"),
+            (self.logit_eta > 0, "logit_eta must be > 0"),
             (self.alpha_max > 0, "alpha_max must be > 0"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
             (self.patience >= 0, "patience must be >= 0"),

@@ -358,7 +358,9 @@ class Distiller:
 
         def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
             target = teacher_fit[idx].to(out.logits.device)
-            return member_loss(cand.objective, out, target, temperature, cfg.eta, cfg.beta)
+            return member_loss(
+                cand.objective, out, target, temperature, cfg.eta_for(cand.objective), cfg.beta
+            )
 
         def validate(model: torch.nn.Module) -> dict[str, float]:
             f = predict_logits(model, sel_x, self.device, output="member")
@@ -401,7 +403,7 @@ class Distiller:
             "selection_loss_before": loss_before,
             "selection_loss_after": loss_after,
             "edge": relative_edge(loss_before, loss_after),
-            "logit_edge": logit_edge(prev_sel, alpha * f, self.logits["selection"], cfg.eta),
+            "logit_edge": logit_edge(prev_sel, alpha * f, self.logits["selection"], cfg.logit_eta),
         }
         atomic_write_json(score_path, score)
         return score
@@ -481,7 +483,7 @@ class Distiller:
                 self.logits[part],
                 torch.as_tensor(split.y),
                 temperature,
-                cfg.eta,
+                cfg.logit_eta,
             )
             row.update(
                 stats.to_dict(
