@@ -270,6 +270,45 @@ def baselines_cmd(
     print_run(run_dir)
 
 
+@app.command("export")
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],
+    target: Annotated[
+        str, typer.Option(help="onnx (onnxruntime) or tflite (LiteRT, TFLite Micro).")
+    ] = "onnx",
+    int8: Annotated[
+        bool,
+        typer.Option("--int8", help="Static full-integer int8, calibrated on training samples."),
+    ] = False,
+    calib: Annotated[int, typer.Option(help="Calibration samples from the training split.")] = 256,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Bundle directory [default: RUN_DIR/bundle-TARGET-PRECISION]."),
+    ] = None,
+    make_zip: Annotated[
+        bool, typer.Option("--zip", help="Also write the bundle as one .zip beside it.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Export every member to one model file plus manifest.json, checked against PyTorch.
+
+    The bundle is loaded back through the torch-free runtime and compared with PyTorch on the
+    validation split before it is moved into place (float: logits within 1e-4 x their scale;
+    int8: accuracy of every prefix, reported against float).
+
+    Example: edgekit export runs/dsa19 --target tflite --int8 --zip
+    """
+    from edgekit.export.exporter import ExportOptions, export_bundle
+    from edgekit.export.report import print_bundle
+
+    options = ExportOptions(target=target, int8=int8, calib=calib)
+    precision = "int8" if int8 else "float"
+    dest = out or run_dir / f"bundle-{target}-{precision}"
+    bundle = export_bundle(run_dir, dest, options, data_dir, make_zip, cache_dir)
+    print_bundle(bundle)
+
+
 def _flatten_overrides(saved: dict[str, object], prefix: str = "") -> list[str]:
     """A saved recipe as --set items, so a run is rebuilt exactly as it was configured."""
     items: list[str] = []

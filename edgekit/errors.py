@@ -11,3 +11,7 @@ class DataError(EdgekitError):
 
 class ConfigError(EdgekitError):
     """A recipe, override or option is invalid."""
+
+
+class BundleError(EdgekitError):
+    """An exported bundle is missing, malformed, tampered with or from a newer edgekit."""

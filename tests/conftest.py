@@ -42,6 +42,37 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("shared-cache")
 
 
+TINY_RUN = [
+    "teacher_train.epochs=6",
+    "student_train.epochs=5",
+    "students=cnn1d-8,cnn1d-16",
+    "distill.max_members=3",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3-member synthetic B-DISTIL run (with connections), trained once per test session."""
+    import os
+
+    from edgekit.distill.pipeline import distill
+
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    os.environ["EDGEKIT_PROGRESS"] = "0"
+    distill("synthetic", out, overrides=TINY_RUN, device="cpu")
+    return out
+
+
+@pytest.fixture(scope="session")
+def onnx_bundle(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``tiny_run`` exported to float ONNX (read-only: copy it before corrupting it)."""
+    from edgekit.export.exporter import ExportOptions, export_bundle
+
+    return export_bundle(
+        tiny_run, tmp_path_factory.mktemp("bundles") / "onnx-float", ExportOptions("onnx")
+    )
+
+
 def tone(freq: float, seconds: float = 0.8, rate: int = 16000, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate

@@ -16,21 +16,12 @@ import pytest
 from edgekit.data import load_dataset
 from edgekit.distill.pipeline import Distiller, distill, split_selection
 from edgekit.errors import EdgekitError
-
-QUICK = [
-    "teacher_train.epochs=6",
-    "student_train.epochs=5",
-    "students=cnn1d-8,cnn1d-16",
-    "distill.max_members=3",
-]
+from tests.conftest import TINY_RUN as QUICK
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("distill") / "run"
-    os.environ["EDGEKIT_PROGRESS"] = "0"
-    distill("synthetic", out, overrides=QUICK, device="cpu")
-    return out
+def run(tiny_run: Path) -> Path:
+    return tiny_run
 
 
 def rows(run: Path) -> list[dict[str, object]]:

@@ -1,0 +1,199 @@
+"""``edgekit export``: a run's members as one file each plus ``manifest.json``, parity-checked.
+
+The bundle is assembled in a temporary directory beside ``out``, checked by loading it back
+through the torch-free runtime, and only then moved into place: a failed export never leaves a
+half-written bundle, and never touches an existing one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import edgekit
+from edgekit.atomic import atomic_write_text
+from edgekit.errors import EdgekitError
+from edgekit.export.parity import check_parity
+from edgekit.export.reference import torch_outputs
+from edgekit.export.run_loader import ExportRun, load_run
+from edgekit.export.targets import BuiltMember, build_member
+from edgekit.export.wrap import exportable, io_names
+from edgekit.progress import track
+from edgekit.runtime.bundle import MANIFEST, load_bundle, sha256_hex
+from edgekit.runtime.manifest import Manifest, MemberEntry, TensorSpec
+
+TARGETS = ("onnx", "tflite")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    target: str = "onnx"
+    int8: bool = False
+    calib: int = 256  # calibration samples from the training split
+    seed: int = 0
+    parity_samples: int | None = None  # validation samples to check parity on (None: all)
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise EdgekitError(
+                f"export: --target must be one of {', '.join(TARGETS)} (got {self.target!r})"
+            )
+        if self.calib < 1:
+            raise EdgekitError(f"export: --calib must be >= 1 (got {self.calib})")
+
+
+def _load_data(run: ExportRun, data_dir: Path | None, cache_dir: Path | None) -> Any:
+    from edgekit.data.registry import load_dataset
+
+    task = run.data["task"]
+    source = data_dir or run.data.get("source") or run.recipe.get("data_dir")
+    data = load_dataset(task, source, cache_dir)
+    if list(data.feature_shape) != list(run.data["feature_shape"]) or list(
+        data.class_names
+    ) != list(run.data["class_names"]):
+        raise EdgekitError(
+            f"{source}: this data does not match the run's (features {list(data.feature_shape)} "
+            f"vs {run.data['feature_shape']}, classes differ?); pass the run's --data-dir"
+        )
+    return data
+
+
+def _tensor(role: str, shape: tuple[int, ...], built: BuiltMember) -> TensorSpec:
+    """A manifest tensor: the file's name, dtype and quantization for this role."""
+    info = built.io.get(role, {})
+    return TensorSpec(
+        built.names.get(role, role),
+        role,
+        tuple(shape),
+        info.get("dtype", "float32"),
+        info.get("quantization"),
+    )
+
+
+def export_bundle(
+    run_dir: Path,
+    out: Path,
+    options: ExportOptions,
+    data_dir: Path | None = None,
+    make_zip: bool = False,
+    cache_dir: Path | None = None,
+) -> Path:
+    """Export every member of ``run_dir`` to ``out`` (a directory; plus ``out.zip`` if asked)."""
+    run = load_run(run_dir)
+    data = _load_data(run, data_dir, cache_dir)
+    rng = np.random.default_rng(options.seed)
+    train_x = data.train.x
+    calib_x = train_x[
+        rng.choice(len(train_x), size=min(options.calib, len(train_x)), replace=False)
+    ]
+    val_x, val_y = data.val.x, data.val.y
+    if options.parity_samples is not None:
+        val_x, val_y = val_x[: options.parity_samples], val_y[: options.parity_samples]
+    calib_ref = torch_outputs(run, calib_x)
+    val_ref = torch_outputs(run, val_x)
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        entries: list[MemberEntry] = []
+        cumulative = 0
+        precision = "int8" if options.int8 else "float32"
+        suffix = {"onnx": "onnx", "tflite": "tflite"}[options.target]
+        for k in track(range(len(run.members)), f"export {options.target} {precision}"):
+            record, member = run.records[k], run.members[k]
+            index = k + 1
+            with_act = run.exports_activation(index)
+            inputs, outputs = io_names(record.connected, with_act)
+            calib = [calib_x] + ([calib_ref[k - 1][1]] if record.connected else [])
+            built = build_member(
+                options.target,
+                exportable(member, record.connected, with_act),
+                tuple(torch.as_tensor(a[:2]) for a in calib),
+                inputs,
+                outputs,
+                calib if options.int8 else None,
+            )
+            name = f"member{index:02d}.{suffix}"
+            (tmp / name).write_bytes(built.data)
+            shapes = {
+                "features": run.feature_shape,
+                "connection": tuple(member.connection_shape or ()),
+                "logits": (run.num_classes,),
+                "activation": tuple(member.activation_shape),
+            }
+            cumulative += record.macs
+            entries.append(
+                MemberEntry(
+                    index=index,
+                    file=name,
+                    format=options.target,
+                    dtype=precision,
+                    spec=record.spec,
+                    sha256=sha256_hex(built.data),
+                    bytes=len(built.data),
+                    batch=built.batch,
+                    inputs=tuple(_tensor(n, shapes[n], built) for n in inputs),
+                    outputs=tuple(_tensor(n, shapes[n], built) for n in outputs),
+                    connected_from=index - 1 if record.connected else None,
+                    macs=record.macs,
+                    params=record.params,
+                    cumulative_macs=cumulative,
+                )
+            )
+        manifest = Manifest(
+            task=run.data["task"],
+            class_names=tuple(run.data["class_names"]),
+            input_shape=run.feature_shape,
+            target=options.target,
+            precision=precision,
+            members=tuple(entries),
+            teacher={k: run.teacher.get(k) for k in ("spec", "macs", "params", "val_accuracy")},
+            frontend=run.data.get("frontend"),
+            normalization=run.data.get("normalization"),
+            generated_by=f"edgekit {edgekit.__version__} export --target {options.target}"
+            + (" --int8" if options.int8 else ""),
+        )
+        atomic_write_text(tmp / MANIFEST, manifest.to_json())
+        bundle = load_bundle(tmp)  # exactly what users will load: digests, shapes, backends
+        report = check_parity(bundle, val_x, val_y, val_ref)
+        manifest = replace(
+            manifest,
+            members=tuple(
+                replace(m, parity=report.members[i]) for i, m in enumerate(manifest.members)
+            ),
+            parity=report.summary,
+        )
+        atomic_write_text(tmp / MANIFEST, manifest.to_json())
+        if not report.passed:
+            raise EdgekitError(f"export parity failed, bundle not written: {report.failure}")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if make_zip:
+        write_zip(out, out.with_suffix(".zip"))
+    return out
+
+
+def write_zip(bundle_dir: Path, path: Path) -> Path:
+    """The bundle as one zip (entries at the top level), written atomically."""
+    part = path.with_name(f".{path.name}.part")
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(bundle_dir.iterdir()):
+            zf.write(file, file.name)
+    part.replace(path)
+    return path

@@ -1,0 +1,137 @@
+"""Parity of an exported bundle against PyTorch, run through the torch-free runtime.
+
+- float members: max |logit difference| <= 1e-4 x the member's logit scale (max |logit|);
+- int8: accuracy of every ensemble prefix within 1 point of the float (PyTorch) ensemble;
+- the same file in every other installed backend of its format (TFLite: LiteRT, tflite-runtime,
+  the TFLM interpreter) gives the same outputs on identical inputs: float within 1e-5 x scale,
+  int8 within two quantisation steps of the logits. Not bit-exact: LiteRT's XNNPACK kernels and
+  TFLM's reference kernels requantise with different rounding (measured: up to 1 step per member
+  on random int8 inputs, 2 on a connected member with a requantised concatenation; LiteRT's own
+  reference kernels also differ from TFLM by 1 step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edgekit.runtime.backends import TFLITE_BACKENDS, available
+from edgekit.runtime.bundle import Bundle
+from edgekit.runtime.members import MemberRunner, prefix_accuracies
+
+FLOAT_TOLERANCE = 1e-4  # x logit scale, exported vs PyTorch
+BACKEND_FLOAT_TOLERANCE = 1e-5  # x logit scale, one file in two interpreters
+INT8_MAX_DROP = 0.01  # accuracy, any prefix, int8 vs float
+INT8_BACKEND_STEPS = 2  # logits quantisation steps, one int8 file in two interpreters
+CROSS_SAMPLES = 64  # samples compared across backends (TFLM is slow)
+
+
+@dataclass
+class ParityReport:
+    members: list[dict[str, Any]]
+    summary: dict[str, Any]
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def failure(self) -> str:
+        return "; ".join(self.failures)
+
+
+def _scale(x: np.ndarray) -> float:
+    return float(np.abs(x).max()) if x.size else 0.0
+
+
+def check_parity(
+    bundle: Bundle,
+    x: np.ndarray,
+    y: np.ndarray,
+    reference: list[tuple[np.ndarray, np.ndarray]],
+) -> ParityReport:
+    manifest = bundle.manifest
+    is_int8 = manifest.precision == "int8"
+    runner = MemberRunner(bundle)
+    exported = runner.member_logits(x)
+    ref_logits = [r[0] for r in reference]
+    members: list[dict[str, Any]] = []
+    failures: list[str] = []
+    for entry, got, want in zip(manifest.members, exported, ref_logits, strict=True):
+        diff = float(np.abs(got - want).max())
+        scale = _scale(want)
+        row: dict[str, Any] = {
+            "samples": len(x),
+            "max_abs_logit_diff": diff,
+            "logit_scale": scale,
+            "relative": diff / max(scale, 1e-12),
+            "label_agreement": float((got.argmax(1) == want.argmax(1)).mean()),
+        }
+        if not is_int8:
+            row["tolerance"] = FLOAT_TOLERANCE
+            if diff > FLOAT_TOLERANCE * scale:
+                failures.append(
+                    f"member {entry.index}: max |logit diff| {diff:.3g} > "
+                    f"{FLOAT_TOLERANCE:g} x scale {scale:.3g}"
+                )
+        members.append(row)
+    float_acc = prefix_accuracies(ref_logits, y)
+    exported_acc = prefix_accuracies(exported, y)
+    drops = [f - e for f, e in zip(float_acc, exported_acc, strict=True)]
+    summary: dict[str, Any] = {
+        "samples": len(x),
+        "float_prefix_accuracy": float_acc,
+        "exported_prefix_accuracy": exported_acc,
+        "max_prefix_drop": max(drops),
+    }
+    if is_int8:
+        summary["int8_max_drop_allowed"] = INT8_MAX_DROP
+        summary["int8_within_allowed_drop"] = max(drops) <= INT8_MAX_DROP
+    if manifest.target == "tflite":
+        summary["backends"] = _cross_backend(bundle, x[:CROSS_SAMPLES], is_int8, members, failures)
+    return ParityReport(members, summary, failures)
+
+
+def _cross_backend(
+    bundle: Bundle,
+    x: np.ndarray,
+    is_int8: bool,
+    members: list[dict[str, Any]],
+    failures: list[str],
+) -> dict[str, Any]:
+    """Run the same files in every installed TFLite backend on identical inputs (connections
+    come from the reference backend's chain, so one member's rounding does not compound) and
+    record each member's largest disagreement."""
+    names = [b for b in TFLITE_BACKENDS if available(b)]
+    runners = {b: MemberRunner(bundle, b) for b in names}
+    base = names[0]
+    result: dict[str, Any] = {"reference": base, "compared": names[1:], "samples": len(x)}
+    activations: dict[int, np.ndarray] = {}
+    for entry, row in zip(bundle.manifest.members, members, strict=True):
+        want, act = runners[base].run_member(entry.index, x, activations)
+        logits = entry.output("logits")
+        assert logits is not None
+        if is_int8 and logits.quantization is not None:
+            step = logits.quantization.scale
+            limit = step * (INT8_BACKEND_STEPS + 1e-3)
+            unit = f"{INT8_BACKEND_STEPS} quantization steps"
+        else:
+            step = 0.0
+            limit = BACKEND_FLOAT_TOLERANCE * max(_scale(want), 1e-12)
+            unit = f"{BACKEND_FLOAT_TOLERANCE:g} x scale"
+        for b in names[1:]:
+            got, _ = runners[b].run_member(entry.index, x, activations)
+            diff = float(np.abs(got - want).max())
+            row[f"{b}_vs_{base}_max_abs_diff"] = diff
+            if step:
+                row[f"{b}_vs_{base}_max_steps"] = round(diff / step, 3)
+            if diff > limit:
+                failures.append(
+                    f"member {entry.index}: {b} differs from {base} by {diff:.3g} (> {unit})"
+                )
+        if act is not None:
+            activations[entry.index] = act
+    return result

@@ -1,0 +1,212 @@
+"""Backends that execute one member file: onnxruntime, ai-edge-litert, tflite-runtime, TFLM.
+
+Each gives a :class:`Session` whose ``run(inputs) -> outputs`` maps tensor names (the manifest's)
+to numpy arrays with a leading batch axis, in the file's own dtypes. Quantising floats into an
+int8 member and back is the runner's job (it has the manifest's scales); a backend only invokes.
+Imports are lazy so that ``import edgekit.runtime`` needs numpy alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from edgekit.errors import BundleError, EdgekitError
+from edgekit.runtime.manifest import MemberEntry
+
+ONNX_BACKENDS = ("onnxruntime",)
+TFLITE_BACKENDS = ("litert", "tflite-runtime", "tflm")
+BACKENDS = ONNX_BACKENDS + TFLITE_BACKENDS
+_MODULES = {
+    "onnxruntime": "onnxruntime",
+    "litert": "ai_edge_litert",
+    "tflite-runtime": "tflite_runtime",
+    "tflm": "tflite_micro",
+}
+_INSTALL = {
+    "onnxruntime": "pip install onnxruntime",
+    "litert": "pip install ai-edge-litert",
+    "tflite-runtime": "pip install tflite-runtime 'numpy<2'",
+    "tflm": "pip install tflite-micro",
+}
+
+
+class Session(Protocol):
+    """One loaded member: ``run({name: array [B, ...]}) -> {name: array [B, ...]}``."""
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+
+
+def available(name: str) -> bool:
+    return importlib.util.find_spec(_MODULES[name]) is not None
+
+
+def pick_backend(file_format: str, requested: str = "auto") -> str:
+    """The backend to use for ``file_format``; a clear error listing what to install if none."""
+    choices = ONNX_BACKENDS if file_format == "onnx" else TFLITE_BACKENDS
+    if requested != "auto":
+        if requested not in BACKENDS:
+            raise EdgekitError(
+                f"unknown backend {requested!r}: choose auto or one of {', '.join(BACKENDS)}"
+            )
+        if requested not in choices:
+            raise EdgekitError(
+                f"backend {requested!r} cannot run {file_format} members; use one of "
+                f"{', '.join(choices)}"
+            )
+        if not available(requested):
+            raise EdgekitError(f"backend {requested!r} is not installed: {_INSTALL[requested]}")
+        return requested
+    for name in choices[:2]:  # TFLM is opt-in: it is the microcontroller reference, not fast
+        if available(name):
+            return name
+    options = " or ".join(f"`{_INSTALL[n]}`" for n in choices[:2])
+    raise EdgekitError(f"no backend installed for {file_format} members: {options}")
+
+
+def _check_shapes(entry: MemberEntry, found: dict[str, tuple[int, ...]], backend: str) -> None:
+    """The file's per-sample tensor shapes must be the manifest's."""
+    for t in (*entry.inputs, *entry.outputs):
+        if t.name not in found:
+            raise BundleError(
+                f"member {entry.index} ({entry.file}): the {backend} model has no tensor "
+                f"{t.name!r} (it has {', '.join(sorted(found))})"
+            )
+        if found[t.name] != t.shape:
+            raise BundleError(
+                f"member {entry.index} ({entry.file}): tensor {t.name!r} has shape "
+                f"{list(found[t.name])} in the file but {list(t.shape)} in the manifest"
+            )
+
+
+class OnnxSession:
+    """onnxruntime session; ``session.run`` is thread-safe and takes any batch size."""
+
+    def __init__(self, entry: MemberEntry, data: bytes, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # tiny members: threading costs more than it buys
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own Fail / InvalidGraph types
+            raise BundleError(
+                f"member {entry.index} ({entry.file}): onnxruntime cannot load it ({e})"
+            ) from None
+        found = {
+            t.name: tuple(int(d) for d in t.shape[1:])
+            for t in (*self.session.get_inputs(), *self.session.get_outputs())
+        }
+        _check_shapes(entry, found, "onnx")
+        self.output_names = [t.name for t in entry.outputs]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outs = self.session.run(self.output_names, inputs)
+        return dict(zip(self.output_names, (np.asarray(o) for o in outs), strict=True))
+
+
+class _TfliteSession:
+    """A TFLite interpreter (LiteRT or tflite-runtime): batch 1 files, one invoke per sample.
+
+    An interpreter is not thread-safe, so each session serialises its invokes with a lock.
+    """
+
+    def __init__(self, entry: MemberEntry, interpreter: Any, backend: str) -> None:
+        self.it = interpreter
+        self.it.allocate_tensors()
+        self.lock = threading.Lock()
+        by_name = {
+            d["name"]: d for d in (*self.it.get_input_details(), *self.it.get_output_details())
+        }
+        self.index = {
+            t.name: _find_detail(by_name, t.name)["index"] for t in (*entry.inputs, *entry.outputs)
+        }
+        found = {
+            t.name: tuple(int(d) for d in _find_detail(by_name, t.name)["shape"][1:])
+            for t in (*entry.inputs, *entry.outputs)
+        }
+        _check_shapes(entry, found, backend)
+        self.input_names = [t.name for t in entry.inputs]
+        self.output_names = [t.name for t in entry.outputs]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        batch = next(iter(inputs.values())).shape[0]
+        rows: dict[str, list[np.ndarray]] = {n: [] for n in self.output_names}
+        with self.lock:
+            for b in range(batch):
+                for name in self.input_names:
+                    self.it.set_tensor(self.index[name], inputs[name][b : b + 1])
+                self.it.invoke()
+                for name in self.output_names:
+                    rows[name].append(self.it.get_tensor(self.index[name]))
+        return {n: np.concatenate(v) for n, v in rows.items()}
+
+
+def _find_detail(by_name: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
+    """A tensor detail by the manifest's name; TFLite may decorate names (``serving_default_x:0``)."""
+    if name in by_name:
+        return by_name[name]
+    hits = [d for n, d in by_name.items() if n.split(":")[0].endswith(name)]
+    if len(hits) == 1:
+        return hits[0]
+    raise BundleError(f"tensor {name!r} not found in the tflite file (has {', '.join(by_name)})")
+
+
+def _litert(entry: MemberEntry, data: bytes) -> Session:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "litert")
+
+
+def _tflite_runtime(entry: MemberEntry, data: bytes) -> Session:
+    from tflite_runtime.interpreter import Interpreter
+
+    return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "tflite-runtime")
+
+
+class TflmSession:
+    """The TensorFlow Lite Micro reference interpreter (tflite-micro's Python wrapper)."""
+
+    def __init__(self, entry: MemberEntry, data: bytes, arena_bytes: int = 4 << 20) -> None:
+        from tflite_micro.python.tflite_micro import runtime
+
+        try:
+            self.it = runtime.Interpreter.from_bytes(data, arena_size=arena_bytes)
+        except Exception as e:  # TFLM raises RuntimeError for unsupported ops
+            raise BundleError(
+                f"member {entry.index} ({entry.file}): TFLM cannot load it ({e})"
+            ) from None
+        self.lock = threading.Lock()
+        self.inputs = [t.name for t in entry.inputs]
+        self.outputs = [t.name for t in entry.outputs]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        batch = next(iter(inputs.values())).shape[0]
+        rows: dict[str, list[np.ndarray]] = {n: [] for n in self.outputs}
+        with self.lock:
+            for b in range(batch):
+                for i, name in enumerate(self.inputs):
+                    self.it.set_input(inputs[name][b : b + 1], i)
+                self.it.invoke()
+                for i, name in enumerate(self.outputs):
+                    rows[name].append(np.array(self.it.get_output(i)))
+        return {n: np.concatenate(v) for n, v in rows.items()}
+
+
+_FACTORIES: dict[str, Callable[[MemberEntry, bytes], Session]] = {
+    "onnxruntime": OnnxSession,
+    "litert": _litert,
+    "tflite-runtime": _tflite_runtime,
+    "tflm": TflmSession,
+}
+
+
+def open_session(entry: MemberEntry, data: bytes, backend: str = "auto") -> Session:
+    """Load one member file with ``backend`` (``auto``: the first installed one for its format)."""
+    return _FACTORIES[pick_backend(entry.format, backend)](entry, data)
