@@ -5,8 +5,11 @@ interpreter and in a separate venv with tflite-runtime and numpy<2 alone.
 """
 
 from edgekit.runtime.bundle import Bundle, load_bundle
+from edgekit.runtime.ensemble import Prediction, ProgressiveEnsemble
+from edgekit.runtime.inputs import audio_features, normalize, read_input
 from edgekit.runtime.manifest import FORMAT_VERSION, Manifest, MemberEntry, parse_manifest
 from edgekit.runtime.members import MemberRunner, prefix_accuracies
+from edgekit.runtime.policy import Policy
 
 __all__ = [
     "FORMAT_VERSION",
@@ -14,7 +17,13 @@ __all__ = [
     "Manifest",
     "MemberEntry",
     "MemberRunner",
+    "Policy",
+    "Prediction",
+    "ProgressiveEnsemble",
+    "audio_features",
     "load_bundle",
+    "normalize",
     "parse_manifest",
     "prefix_accuracies",
+    "read_input",
 ]

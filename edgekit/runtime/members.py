@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgekit.runtime.backends import Session, open_session
+from edgekit.runtime.backends import Session, open_session, pick_backend
 from edgekit.runtime.bundle import Bundle
 from edgekit.runtime.manifest import MemberEntry
 from edgekit.runtime.quant import to_file_dtype, to_float
@@ -21,8 +21,9 @@ class MemberRunner:
     def __init__(self, bundle: Bundle, backend: str = "auto") -> None:
         self.bundle = bundle
         self.manifest = bundle.manifest
+        self.backend = pick_backend(self.manifest.members[0].format, backend)
         self.sessions: list[Session] = [
-            open_session(m, bundle.member_bytes(m), backend) for m in self.manifest.members
+            open_session(m, bundle.member_bytes(m), self.backend) for m in self.manifest.members
         ]
 
     def run_member(

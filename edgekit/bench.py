@@ -1,0 +1,226 @@
+"""``edgekit bench``: a bundle on real validation data — per-member latency on this host,
+per-prefix accuracy, the early-exit trade-off, and device-profile estimates (labelled so)."""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from edgekit.cost.profiles import load_profiles
+from edgekit.errors import DataError
+from edgekit.runtime import ProgressiveEnsemble, prefix_accuracies
+
+DEFAULT_MARGINS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
+
+
+def early_exit_table(
+    member_logits: list[np.ndarray], labels: np.ndarray, macs: list[int], margins: tuple[float, ...]
+) -> list[dict[str, float]]:
+    """For each margin T: each input stops at the first k with top-2 margin of F_k >= T."""
+    sums = np.cumsum(np.stack(member_logits), axis=0)  # [K, N, L]
+    top2 = np.sort(sums, axis=2)[:, :, -2:]
+    reached = (top2[:, :, 1] - top2[:, :, 0])[:-1]  # margins after members 1..K-1
+    k_max = len(member_logits)
+    rows = []
+    for t in margins:
+        hit = reached >= t
+        stop = np.where(hit.any(axis=0), hit.argmax(axis=0), k_max - 1)  # 0-based last member
+        chosen = sums[stop, np.arange(sums.shape[1])]
+        rows.append(
+            {
+                "margin": t,
+                "mean_members": float(stop.mean() + 1),
+                "accuracy": float((chosen.argmax(1) == labels).mean()),
+                "mean_macs": float(np.asarray(macs)[stop].mean()),
+            }
+        )
+    return rows
+
+
+def _latency(ens: ProgressiveEnsemble, x: np.ndarray) -> list[np.ndarray]:
+    """Per-member wall time (ms) at batch 1 on each of ``x``'s inputs, after a warm-up."""
+    runner = ens.runner
+    times: list[list[float]] = [[] for _ in ens.manifest.members]
+    for i in range(-3, len(x)):  # three warm-up inputs
+        feats = x[max(i, 0) : max(i, 0) + 1]
+        acts: dict[int, np.ndarray] = {}
+        for m in ens.manifest.members:
+            t0 = time.perf_counter()
+            _, act = runner.run_member(m.index, feats, acts)
+            dt = 1000 * (time.perf_counter() - t0)
+            if act is not None:
+                acts[m.index] = act
+            if i >= 0:
+                times[m.index - 1].append(dt)
+    return [np.asarray(t) for t in times]
+
+
+def bench_bundle(
+    bundle: Path,
+    data_dir: Path | None,
+    out_dir: Path,
+    samples: int = 200,
+    backend: str = "auto",
+    margins: tuple[float, ...] = DEFAULT_MARGINS,
+    cache_dir: Path | None = None,
+) -> dict[str, Any]:
+    from edgekit.data.registry import load_dataset
+
+    ens = ProgressiveEnsemble.load(bundle, backend)
+    manifest = ens.manifest
+    data = load_dataset(manifest.task, data_dir, cache_dir)
+    if (
+        manifest.normalization is not None
+        and data.normalization is not None
+        and not np.allclose(data.normalization.mean, manifest.normalization["mean"], atol=1e-4)
+    ):
+        raise DataError(
+            f"{data.source}: this data's training statistics differ from the bundle's; "
+            "pass the data the run was trained on (--data)"
+        )
+    x, y = data.val.x, data.val.y
+    member_logits = ens.runner.member_logits(x)
+    accs = prefix_accuracies(member_logits, y)
+    macs = [m.cumulative_macs for m in manifest.members]
+    latency = _latency(ens, x[: min(samples, len(x))])
+    profiles = load_profiles()
+    teacher_macs = int(manifest.teacher.get("macs") or 0)
+    teacher_bytes = 4 * int(manifest.teacher.get("params") or 0)
+    members = []
+    cumulative_est = {name: 0.0 for name in profiles}
+    for m, acc, t in zip(manifest.members, accs, latency, strict=True):
+        row: dict[str, Any] = {
+            "k": m.index,
+            "spec": m.spec,
+            "dtype": m.dtype,
+            "bytes": m.bytes,
+            "macs": m.macs,
+            "cumulative_macs": m.cumulative_macs,
+            "teacher_fraction": m.cumulative_macs / teacher_macs if teacher_macs else None,
+            "prefix_accuracy": acc,
+            "host_ms_median": float(np.median(t)),
+            "host_ms_p99": float(np.percentile(t, 99)),
+            "estimates_us": {},
+            "tau_estimated": {},
+        }
+        for name, prof in profiles.items():
+            est = prof.estimate_us(m.macs, m.bytes, m.dtype)
+            cumulative_est[name] += est
+            row["estimates_us"][name] = est
+            if teacher_macs:
+                teacher_est = prof.estimate_us(teacher_macs, teacher_bytes, "float32")
+                row["tau_estimated"][name] = cumulative_est[name] / teacher_est
+        members.append(row)
+    table = early_exit_table(member_logits, y, macs, margins)
+    full = accs[-1]
+    ok = [r for r in table if r["accuracy"] >= full - 0.005]
+    best = min(ok, key=lambda r: r["mean_members"]) if ok else None
+    result = {
+        "bundle": str(bundle),
+        "task": manifest.task,
+        "precision": manifest.precision,
+        "target": manifest.target,
+        "backend": ens.runner.backend,
+        "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
+        "samples_accuracy": len(x),
+        "samples_latency": int(min(samples, len(x))),
+        "teacher": manifest.teacher,
+        "members": members,
+        "early_exit": table,
+        "early_exit_best_within_0_5_points": best,
+        "profiles": {n: p.description + " (estimate)" for n, p in profiles.items()},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out_dir / "bench.json", result)
+    atomic_write_text(out_dir / "bench.md", bench_markdown(result))
+    _plot(result, out_dir / "bench.png")
+    return result
+
+
+def bench_markdown(r: dict[str, Any]) -> str:
+    names = list(r["profiles"])
+    lines = [
+        f"# edgekit bench: {r['task']} ({r['target']} {r['precision']}, {r['backend']})",
+        "",
+        f"Host: {r['machine']}. Accuracy on {r['samples_accuracy']} validation inputs; latency at "
+        f"batch 1 over {r['samples_latency']} inputs. Device columns are ESTIMATES from MACs and "
+        "bytes (edgekit/cost/profiles.json), not measurements.",
+        "",
+        "| k | spec | bytes | cum. MACs | % teacher | acc F_k % | host median ms | host p99 ms | "
+        + " | ".join(f"{n} est. us" for n in names)
+        + " |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(names),
+    ]
+    for m in r["members"]:
+        frac = "" if m["teacher_fraction"] is None else f"{100 * m['teacher_fraction']:.1f}"
+        lines.append(
+            f"| {m['k']} | {m['spec']} | {m['bytes']:,} | {m['cumulative_macs']:,} | {frac} | "
+            f"{100 * m['prefix_accuracy']:.2f} | {m['host_ms_median']:.3f} | {m['host_ms_p99']:.3f} | "
+            + " | ".join(f"{m['estimates_us'][n]:.0f}" for n in names)
+            + " |"
+        )
+    last = r["members"][-1]
+    if last["tau_estimated"]:
+        lines += [
+            "",
+            "tau (cumulative time of all members / teacher time, estimated per profile): "
+            + ", ".join(f"{n} {last['tau_estimated'][n]:.3f}" for n in names),
+        ]
+    lines += ["", "## Early exit (stop at the first k whose top-2 margin reaches T)", ""]
+    lines += ["| margin T | mean members | mean MACs | accuracy % |", "|---:|---:|---:|---:|"]
+    for row in r["early_exit"]:
+        lines.append(
+            f"| {row['margin']:g} | {row['mean_members']:.2f} | {row['mean_macs']:,.0f} | "
+            f"{100 * row['accuracy']:.2f} |"
+        )
+    best = r["early_exit_best_within_0_5_points"]
+    if best:
+        k = len(r["members"])
+        lines += [
+            "",
+            f"Best within 0.5 points of the full ensemble: T = {best['margin']:g}, "
+            f"{best['mean_members']:.2f} of {k} members on average "
+            f"({100 * (1 - best['mean_members'] / k):.0f} % fewer), {100 * best['accuracy']:.2f} %.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(r: dict[str, Any], path: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:  # plots are optional in a runtime-only install
+        return
+    matplotlib.use("Agg")
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    ms = r["members"]
+    a.plot([m["cumulative_macs"] for m in ms], [100 * m["prefix_accuracy"] for m in ms], "o-")
+    for m in ms:
+        a.annotate(f"F_{m['k']}", (m["cumulative_macs"], 100 * m["prefix_accuracy"]), fontsize=8)
+    a.set_xlabel("cumulative MACs")
+    a.set_ylabel("validation accuracy (%)")
+    a.set_title("accuracy of each prefix")
+    a.grid(alpha=0.3)
+    ee = r["early_exit"]
+    b.plot(
+        [e["mean_members"] for e in ee], [100 * e["accuracy"] for e in ee], "s-", label="early exit"
+    )
+    b.plot([m["k"] for m in ms], [100 * m["prefix_accuracy"] for m in ms], "o--", label="fixed k")
+    b.set_xlabel("members run (mean)")
+    b.set_ylabel("validation accuracy (%)")
+    b.set_title("early exit by top-2 margin")
+    b.legend()
+    b.grid(alpha=0.3)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())

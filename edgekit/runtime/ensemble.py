@@ -1,0 +1,181 @@
+"""The progressive ensemble: run members in order under a policy, anytime, resumable.
+
+``ProgressiveEnsemble.load(bundle)`` then ``predict(x, policy)``: members run one at a time,
+their logits summed, connection activations passed along, until the policy says stop. The
+returned :class:`Prediction` keeps the running sum and activations, so ``refine(pred, policy)``
+continues with more budget without rerunning finished members. One loaded ensemble may be
+shared by threads: per-call state lives in the Prediction, backends serialise where they must.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.errors import DataError, EdgekitError
+from edgekit.runtime.bundle import Bundle, load_bundle
+from edgekit.runtime.manifest import Manifest
+from edgekit.runtime.members import MemberRunner
+from edgekit.runtime.policy import Policy, as_policy
+
+
+@dataclass
+class Prediction:
+    """The answer so far for a batch: labels, summed logits, and how it was reached."""
+
+    logits: np.ndarray  # [B, L] running sum F_k
+    members_run: int
+    macs: int
+    elapsed_ms: float  # wall time over every predict/refine call for this input
+    member_ms: list[float]  # per member run, in order
+    stopped_by: str  # "all", "max_members", "budget_macs", "deadline_ms", "margin"
+    class_names: tuple[str, ...] = ()
+    activations: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    features: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self.logits.argmax(axis=1))
+
+    @property
+    def label(self) -> int:
+        """The top class of a single input (use ``labels`` for a batch)."""
+        if len(self.logits) != 1:
+            raise EdgekitError(f"this prediction holds {len(self.logits)} inputs; use .labels")
+        return int(self.labels[0])
+
+    @property
+    def class_name(self) -> str:
+        return self.class_names[self.label] if self.class_names else str(self.label)
+
+    @property
+    def margin(self) -> np.ndarray:
+        """Top-1 minus top-2 of the summed logits, per input."""
+        top2 = np.sort(self.logits, axis=1)[:, -2:]
+        return np.asarray(top2[:, 1] - top2[:, 0])
+
+    def to_dict(self) -> dict[str, object]:
+        single = len(self.logits) == 1
+        return {
+            "label": self.label if single else self.labels.tolist(),
+            "class_name": self.class_name if single else [self.class_names[i] for i in self.labels],
+            "logits": self.logits[0].tolist() if single else self.logits.tolist(),
+            "members_run": self.members_run,
+            "macs": self.macs,
+            "elapsed_ms": self.elapsed_ms,
+            "member_ms": self.member_ms,
+            "stopped_by": self.stopped_by,
+        }
+
+
+class ProgressiveEnsemble:
+    """A loaded bundle, ready to predict under budgets."""
+
+    def __init__(self, bundle: Bundle, backend: str = "auto") -> None:
+        self.bundle = bundle
+        self.manifest: Manifest = bundle.manifest
+        self.runner = MemberRunner(bundle, backend)
+
+    @classmethod
+    def load(cls, path: str | Path, backend: str = "auto") -> ProgressiveEnsemble:
+        return cls(load_bundle(path), backend)
+
+    def __len__(self) -> int:
+        return len(self.manifest.members)
+
+    def check_features(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as float32 [B, T, C]; a clear error for a wrong shape or non-finite values."""
+        x = np.asarray(x)
+        shape = self.manifest.input_shape
+        if x.shape == shape:
+            x = x[None]
+        if x.ndim != len(shape) + 1 or x.shape[1:] != shape or x.shape[0] == 0:
+            raise DataError(
+                f"features of shape {list(x.shape)}: this {self.manifest.task} bundle expects "
+                f"{list(shape)} or [batch, {', '.join(map(str, shape))}]"
+            )
+        if not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"features must be numbers, got dtype {x.dtype}")
+        if not np.all(np.isfinite(x)):
+            raise DataError("features contain NaN or infinite values")
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def predict(self, x: np.ndarray, policy: Policy | dict[str, float] | None = None) -> Prediction:
+        """Run members on normalised features ``x`` ([T, C] or [B, T, C]) until ``policy`` stops.
+
+        A batch runs each member on the whole batch (one policy decision for all of it; early
+        exit stops when every input's margin has reached the threshold).
+        """
+        start = time.perf_counter()
+        feats = self.check_features(x)
+        empty = np.zeros((len(feats), self.manifest.num_classes), np.float32)
+        pred = Prediction(empty, 0, 0, 0.0, [], "all", self.manifest.class_names, {}, feats)
+        return self._continue(pred, as_policy(policy), start)
+
+    def refine(
+        self, pred: Prediction, policy: Policy | dict[str, float] | None = None
+    ) -> Prediction:
+        """Continue ``pred`` with a new policy from the member after its last; nothing reruns.
+
+        The policy's limits count from the start (``max_members=3`` means up to member 3 in all);
+        the deadline counts from this call.
+        """
+        if pred.features is None:
+            raise EdgekitError("this prediction cannot be refined (it holds no features)")
+        return self._continue(pred, as_policy(policy), time.perf_counter())
+
+    def _continue(self, pred: Prediction, policy: Policy, start: float) -> Prediction:
+        members = self.manifest.members
+        logits = pred.logits.copy()
+        activations = dict(pred.activations)
+        member_ms = list(pred.member_ms)
+        k, macs = pred.members_run, pred.macs
+        stopped_by = "all"
+        deadline = None if policy.deadline_ms is None else start + policy.deadline_ms / 1000
+        assert pred.features is not None
+        while k < len(members):
+            entry = members[k]
+            if k > 0 and policy.margin is not None and _margin(logits).min() >= policy.margin:
+                stopped_by = "margin"
+                break
+            if policy.max_members is not None and k >= policy.max_members:
+                stopped_by = "max_members"
+                break
+            if policy.budget_macs is not None and entry.cumulative_macs > policy.budget_macs:
+                if k == 0:
+                    raise EdgekitError(
+                        f"budget_macs {policy.budget_macs:,} is below member 1's cost "
+                        f"({entry.cumulative_macs:,} MACs): nothing can run"
+                    )
+                stopped_by = "budget_macs"
+                break
+            if k > 0 and deadline is not None and time.perf_counter() >= deadline:
+                stopped_by = "deadline_ms"
+                break
+            t0 = time.perf_counter()
+            member_logits, act = self.runner.run_member(entry.index, pred.features, activations)
+            member_ms.append(1000 * (time.perf_counter() - t0))
+            logits += member_logits
+            if act is not None:
+                activations[entry.index] = act
+            k += 1
+            macs = entry.cumulative_macs
+        return Prediction(
+            logits,
+            k,
+            macs,
+            pred.elapsed_ms + 1000 * (time.perf_counter() - start),
+            member_ms,
+            stopped_by,
+            self.manifest.class_names,
+            activations,
+            pred.features,
+        )
+
+
+def _margin(logits: np.ndarray) -> np.ndarray:
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    return np.asarray(top2[:, 1] - top2[:, 0])

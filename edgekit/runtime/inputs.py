@@ -1,0 +1,93 @@
+"""Turn what users have (a WAV/FLAC, a 16 kHz array, a .npy of features, a DSA-19 text segment)
+into the normalised features a bundle's members take, exactly as training computed them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgekit.errors import DataError
+from edgekit.runtime.manifest import Manifest
+
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+
+def _frontend(manifest: Manifest):  # type: ignore[no-untyped-def]
+    from edgekit.features import FrontEndParams
+
+    if manifest.frontend is None:
+        raise DataError(
+            f"this {manifest.task} bundle takes feature arrays, not audio (its manifest has no front end)"
+        )
+    return FrontEndParams.from_dict(manifest.frontend)
+
+
+def normalize(features: np.ndarray, manifest: Manifest) -> np.ndarray:
+    """Apply the bundle's training-set z-normalisation (if it has one) to raw features."""
+    shape = manifest.input_shape
+    if features.shape[-len(shape) :] != shape or features.ndim not in (len(shape), len(shape) + 1):
+        raise DataError(
+            f"features of shape {list(features.shape)}: this {manifest.task} bundle expects "
+            f"{list(shape)} or [batch, {', '.join(map(str, shape))}]"
+        )
+    if manifest.normalization is None:
+        return features.astype(np.float32)
+    mean = np.asarray(manifest.normalization["mean"], np.float32)
+    std = np.asarray(manifest.normalization["std"], np.float32)
+    return ((features - mean) / std).astype(np.float32)
+
+
+def audio_features(audio: np.ndarray, sample_rate: int, manifest: Manifest) -> np.ndarray:
+    """Normalised log-mel features [T, C] of a mono float waveform (at most one clip long)."""
+    from edgekit.features import fit_clip, logmel
+
+    params = _frontend(manifest)
+    audio = np.asarray(audio)
+    if sample_rate != params.sample_rate:
+        raise DataError(
+            f"audio at {sample_rate} Hz, but this bundle's front end expects {params.sample_rate} Hz; "
+            "resample it first (or pass the file: files are resampled as in training)"
+        )
+    if audio.ndim != 1 or audio.size == 0:
+        raise DataError(
+            f"expected a non-empty mono waveform [samples], got shape {list(audio.shape)}"
+        )
+    if not np.all(np.isfinite(audio)):
+        raise DataError("the waveform contains NaN or infinite samples")
+    if audio.size > params.clip_samples:
+        raise DataError(
+            f"the waveform has {audio.size} samples, more than one clip ({params.clip_samples}); "
+            "cut it into clips first"
+        )
+    feats = logmel(fit_clip(audio.astype(np.float32), params.clip_samples), params)
+    return normalize(feats, manifest)
+
+
+def read_input(path: str | Path, manifest: Manifest) -> np.ndarray:
+    """Normalised features [T, C] from a WAV/FLAC clip, a .npy of raw features, or a DSA text file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    suffix = path.suffix.lower()
+    if suffix in AUDIO_SUFFIXES:
+        from edgekit.features import read_audio
+
+        params = _frontend(manifest)
+        clip = read_audio(path, params.sample_rate, params.clip_samples)
+        return audio_features(clip.audio, params.sample_rate, manifest)
+    if suffix == ".npy":
+        try:
+            raw = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise DataError(f"{path}: not a plain numeric .npy array ({e})") from None
+        return normalize(np.asarray(raw, np.float32), manifest)
+    if suffix == ".txt":
+        from edgekit.data.dsa19 import parse_segment
+
+        return normalize(parse_segment(path.read_text(), str(path)), manifest)
+    raise DataError(
+        f"{path}: unsupported input {suffix!r}; expected .wav, .flac, .npy or .txt (DSA-19 segment)"
+    )
