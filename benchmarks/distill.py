@@ -40,17 +40,14 @@ VARIANTS: dict[str, list[str]] = {
     "hybrid": ["distill.objectives=hybrid"],
     # members distilled on their own (RESCHED-style), with FIND-WL's step size and connections
     "independent": ["distill.objectives=independent"],
-    # FIND-WL choosing the objective per round by held-out edge
-    "choose": ["distill.objectives=logit,hybrid,independent"],
 }
-BASELINE_VARIANTS = ("default", "logit")  # RESCHED / NO-RESCHED of these runs' chosen specs
+BASELINE_VARIANTS = ("default",)  # RESCHED / NO-RESCHED of these runs' chosen specs
 LABELS = {
     "default": ("B-DISTIL (default)", "o-"),
     "logit": ("B-DISTIL logit (eta 0.1)", "h-"),
     "logit-paper": ("B-DISTIL logit (paper, eta 1)", "d-"),
     "hybrid": ("B-DISTIL hybrid", "v-"),
     "independent": ("B-DISTIL independent", "<-"),
-    "choose": ("B-DISTIL choose", "p-"),
 }
 
 

@@ -6,7 +6,11 @@ from edgekit.train.config import TrainConfig
 RECIPE = Recipe(
     task="kws8",
     teacher="dscnn-64x4",  # MLPerf Tiny's KWS model (~17 M MACs on 99 x 32)
-    students=("dscnn-8x2", "dscnn-8x4", "dscnn-16x4", "dscnn-32x4"),  # 3-25 % of the teacher
+    students=(
+        "dscnn-8x4",
+        "dscnn-16x4",
+        "dscnn-32x4",
+    ),  # 4-31 % of the teacher; dscnn-8x2 (2.8 %) distilled alone reached 41 % (seed 0): too weak
     teacher_train=TrainConfig(
         epochs=25,  # 3,600 clips: past ~25 epochs validation stops improving
         optimizer="adamw",  # DS-CNN with BatchNorm trains faster with Adam (MLPerf uses Adam)

@@ -42,7 +42,9 @@ def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
         f = predict_logits(model, sel_x, d.device, output="member")
-        value = heldout_loss(f, d.logits["selection"], cfg.kd_temperature)
+        value = heldout_loss(
+            f, d.logits["selection"], cfg.kd_temperature, d.recipe.distill.calibrated
+        )
         return {"val_loss": value, "score": -value}
 
     if not (out_dir / "done.json").exists():

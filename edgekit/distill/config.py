@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 OBJECTIVES = ("logit", "kd", "hybrid", "independent")
 CONNECTIONS = ("off", "on", "both")
+SCORES = ("calibrated", "kd")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class DistillConfig:
 
     max_members: int = 4
     budget: float = 1.0
-    objectives: tuple[str, ...] = ("logit",)
+    objectives: tuple[str, ...] = ("logit", "hybrid", "independent")
     connections: str = (
         "on"  # on: connect from round 2 where the port fits; off: never; both: try each
     )
@@ -28,10 +29,17 @@ class DistillConfig:
     logit_eta: float = 0.1  # logit game's temperature: 1/eta ~ the logit scale (~10); see docs
     beta: float = 1.0  # weight of the member's own KD term in the hybrid objective
     alpha_max: float = 2.0
+    score: str = (
+        "calibrated"  # held-out loss at the running sum's best scale ("kd": raw); see scoring.py
+    )
     selection_fraction: float = 0.15
     patience: int = (
         0  # stop a candidate after this many epochs without a better held-out loss (0: off)
     )
+
+    @property
+    def calibrated(self) -> bool:
+        return self.score == "calibrated"
 
     def eta_for(self, objective: str) -> float:
         """The temperature ``objective`` uses: the logit game's own, or the kd adversary's."""
@@ -56,6 +64,7 @@ class DistillConfig:
             (self.eta >= 0, "eta must be >= 0"),
             (self.logit_eta > 0, "logit_eta must be > 0"),
             (self.alpha_max > 0, "alpha_max must be > 0"),
+            (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
             (self.patience >= 0, "patience must be >= 0"),
         ]

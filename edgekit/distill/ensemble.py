@@ -57,11 +57,23 @@ class Ensemble(nn.Module):
 
 
 class Stage(nn.Module):
-    """A candidate member on top of the frozen ensemble F_{t-1}: what FIND-WL trains."""
+    """A candidate member on top of the frozen ensemble F_{t-1}: what FIND-WL trains.
 
-    def __init__(self, previous: Ensemble | None, member: EdgeModel, connected: bool) -> None:
+    ``previous_scale`` c multiplies F_{t-1} (its calibrated scale, see scoring.py): the member
+    learns on c F_{t-1} + f, and is folded as alpha f / c, so that the runtime's plain sum
+    F_{t-1} + alpha f / c = (c F_{t-1} + alpha f) / c has the same argmax.
+    """
+
+    def __init__(
+        self,
+        previous: Ensemble | None,
+        member: EdgeModel,
+        connected: bool,
+        previous_scale: float = 1.0,
+    ) -> None:
         super().__init__()
         self.previous = previous
+        self.previous_scale = previous_scale
         if previous is not None:
             for p in previous.parameters():
                 p.requires_grad_(False)
@@ -82,6 +94,7 @@ class Stage(nn.Module):
             return StageOutput(out.logits, out.logits, zeros, out.activation)
         with torch.no_grad():
             prev_logits, prev_act, _ = self.previous(x)
+            prev_logits = prev_logits * self.previous_scale
         out = self.member(x, prev_act if self.connected else None)
         return StageOutput(prev_logits + out.logits, out.logits, prev_logits, out.activation)
 

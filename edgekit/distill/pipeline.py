@@ -27,7 +27,13 @@ from edgekit.data import Dataset, Split, load_dataset
 from edgekit.distill.ensemble import Ensemble, MemberRecord, Stage, fold_step
 from edgekit.distill.findwl import Candidate, candidates, find_weak_learner
 from edgekit.distill.objectives import StageOutput, logit_edge, member_loss
-from edgekit.distill.scoring import best_step, ensemble_stats, heldout_loss, relative_edge
+from edgekit.distill.scoring import (
+    best_step,
+    calibrated_loss,
+    ensemble_stats,
+    heldout_loss,
+    relative_edge,
+)
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.recipe import Recipe, apply_overrides, load_recipe
@@ -323,8 +329,16 @@ class Distiller:
                 self._stop(index, "budget", skipped)
                 break
             prev_sel = self._ensemble_logits("selection")
-            loss_before = heldout_loss(prev_sel, self.logits["selection"], temperature)
-            score = functools.partial(self._try_in_round, index, cands, prev_sel, loss_before)
+            scale = 1.0
+            if cfg.calibrated and self.members:
+                scale = calibrated_loss(prev_sel, self.logits["selection"], temperature)[0]
+            prev_sel = scale * prev_sel  # F_{t-1} at its calibrated scale (Stage says why)
+            loss_before = heldout_loss(
+                prev_sel, self.logits["selection"], temperature, cfg.calibrated
+            )
+            score = functools.partial(
+                self._try_in_round, index, cands, prev_sel, loss_before, scale
+            )
             chosen, tried = find_weak_learner(cands, score, cfg.gamma_min)
             if chosen is None:
                 log.warning("round %d: no candidate lowers the held-out loss; stopping", index)
@@ -338,19 +352,29 @@ class Distiller:
         cands: list[Candidate],
         prev_sel: Tensor,
         loss_before: float,
+        scale: float,
         cand: Candidate,
     ) -> dict[str, Any]:
-        return self._try(index, cands.index(cand) + 1, len(cands), cand, prev_sel, loss_before)
+        return self._try(
+            index, cands.index(cand) + 1, len(cands), cand, prev_sel, loss_before, scale
+        )
 
     def _try(
-        self, index: int, j: int, total: int, cand: Candidate, prev_sel: Tensor, loss_before: float
+        self,
+        index: int,
+        j: int,
+        total: int,
+        cand: Candidate,
+        prev_sel: Tensor,
+        loss_before: float,
+        scale: float,
     ) -> dict[str, Any]:
         """Train one candidate (or read its finished score) and score it on the selection data."""
         cand_dir = self.out_dir / "rounds" / f"{index:02d}" / cand.name
         score_path = cand_dir / "score.json"
         if score_path.exists():
             return dict(json.loads(score_path.read_text()))
-        stage = self._stage(cand)
+        stage = self._stage(cand, scale)
         cfg, train_cfg = self.recipe.distill, self.recipe.student_train
         teacher_fit = self.logits["fit"]
         sel_x = torch.as_tensor(self.parts.selection.x)
@@ -364,7 +388,9 @@ class Distiller:
 
         def validate(model: torch.nn.Module) -> dict[str, float]:
             f = predict_logits(model, sel_x, self.device, output="member")
-            value = heldout_loss(prev_sel + f, self.logits["selection"], temperature)
+            value = heldout_loss(
+                prev_sel + f, self.logits["selection"], temperature, cfg.calibrated
+            )
             acc = float(
                 ((prev_sel + f).argmax(1) == torch.as_tensor(self.parts.selection.y))
                 .double()
@@ -390,7 +416,7 @@ class Distiller:
         stage.load_state_dict(load_checkpoint(cand_dir / BEST)["model"])
         f = predict_logits(stage, sel_x, self.device, output="member")
         alpha, loss_after = best_step(
-            prev_sel, f, self.logits["selection"], temperature, cfg.alpha_max
+            prev_sel, f, self.logits["selection"], temperature, cfg.alpha_max, cfg.calibrated
         )
         score = {
             "candidate": cand.name,
@@ -400,6 +426,8 @@ class Distiller:
             "macs": cand.macs,
             "params": cand.params,
             "alpha": alpha,
+            "previous_scale": scale,
+            "fold": alpha / scale,  # what the member's head is multiplied by
             "selection_loss_before": loss_before,
             "selection_loss_after": loss_after,
             "edge": relative_edge(loss_before, loss_after),
@@ -408,9 +436,9 @@ class Distiller:
         atomic_write_json(score_path, score)
         return score
 
-    def _stage(self, cand: Candidate) -> Stage:
+    def _stage(self, cand: Candidate, scale: float = 1.0) -> Stage:
         member = self._build(cand.spec, cand.connected)
-        return Stage(self.ensemble(), member, cand.connected)
+        return Stage(self.ensemble(), member, cand.connected, scale)
 
     def _accept(
         self,
@@ -424,13 +452,14 @@ class Distiller:
         cand_dir = self.out_dir / "rounds" / f"{index:02d}" / cand.name
         stage.load_state_dict(load_checkpoint(cand_dir / BEST)["model"])
         member = stage.member.to(self.device).eval()
-        fold_step(member, score["alpha"])
+        fold = float(score.get("fold", score["alpha"]))
+        fold_step(member, fold)
         record = MemberRecord(
             index,
             cand.spec,
             cand.connected,
             cand.objective,
-            score["alpha"],
+            fold,
             score["edge"],
             cand.macs,
             cand.params,

@@ -2,12 +2,13 @@
 
 - float members: max |logit difference| <= 1e-4 x the member's logit scale (max |logit|);
 - int8: accuracy of every ensemble prefix within 1 point of the float (PyTorch) ensemble;
-- the same file in every other installed backend of its format (TFLite: LiteRT, tflite-runtime,
-  the TFLM interpreter) gives the same outputs on identical inputs: float within 1e-5 x scale,
-  int8 within two quantisation steps of the logits. Not bit-exact: LiteRT's XNNPACK kernels and
-  TFLM's reference kernels requantise with different rounding (measured: up to 1 step per member
-  on random int8 inputs, 2 on a connected member with a requantised concatenation; LiteRT's own
-  reference kernels also differ from TFLM by 1 step).
+- the same file in every installed TFLite interpreter gives the same outputs on identical inputs
+  (each member fed the reference chain's activations, so differences do not compound): float
+  within 1e-5 x scale; int8 against LiteRT's reference kernels (``litert-ref``): TFLM within 1
+  logit quantisation step, LiteRT / tflite-runtime with XNNPACK within 4 steps. Not bit-exact
+  because the kernels requantise with different rounding: measured on DSA-19, TFLM vs LiteRT
+  reference <= 1 step, XNNPACK vs TFLM <= 2-3 steps, labels agreeing on 97-100 % of inputs; the
+  user-visible guarantee is the int8-vs-float prefix accuracy above.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.runtime.backends import TFLITE_BACKENDS, available
+from edgekit.runtime.backends import available
 from edgekit.runtime.bundle import Bundle
 from edgekit.runtime.members import MemberRunner, prefix_accuracies
 
 FLOAT_TOLERANCE = 1e-4  # x logit scale, exported vs PyTorch
 BACKEND_FLOAT_TOLERANCE = 1e-5  # x logit scale, one file in two interpreters
 INT8_MAX_DROP = 0.01  # accuracy, any prefix, int8 vs float
-INT8_BACKEND_STEPS = 2  # logits quantisation steps, one int8 file in two interpreters
-CROSS_SAMPLES = 64  # samples compared across backends (TFLM is slow)
+INT8_STEPS = {"tflm": 1, "litert": 4, "tflite-runtime": 4}  # vs litert-ref, logit steps
+CROSS_SAMPLES = 256  # inputs compared across interpreters (TFLM is the slow one)
 
 
 @dataclass
@@ -102,10 +103,8 @@ def _cross_backend(
     members: list[dict[str, Any]],
     failures: list[str],
 ) -> dict[str, Any]:
-    """Run the same files in every installed TFLite backend on identical inputs (connections
-    come from the reference backend's chain, so one member's rounding does not compound) and
-    record each member's largest disagreement."""
-    names = [b for b in TFLITE_BACKENDS if available(b)]
+    """Every installed TFLite interpreter against LiteRT's reference kernels, member by member."""
+    names = [b for b in ("litert-ref", "litert", "tflite-runtime", "tflm") if available(b)]
     runners = {b: MemberRunner(bundle, b) for b in names}
     base = names[0]
     result: dict[str, Any] = {"reference": base, "compared": names[1:], "samples": len(x)}
@@ -114,20 +113,19 @@ def _cross_backend(
         want, act = runners[base].run_member(entry.index, x, activations)
         logits = entry.output("logits")
         assert logits is not None
-        if is_int8 and logits.quantization is not None:
-            step = logits.quantization.scale
-            limit = step * (INT8_BACKEND_STEPS + 1e-3)
-            unit = f"{INT8_BACKEND_STEPS} quantization steps"
-        else:
-            step = 0.0
-            limit = BACKEND_FLOAT_TOLERANCE * max(_scale(want), 1e-12)
-            unit = f"{BACKEND_FLOAT_TOLERANCE:g} x scale"
         for b in names[1:]:
             got, _ = runners[b].run_member(entry.index, x, activations)
             diff = float(np.abs(got - want).max())
             row[f"{b}_vs_{base}_max_abs_diff"] = diff
-            if step:
+            row[f"{b}_vs_{base}_label_agreement"] = float((got.argmax(1) == want.argmax(1)).mean())
+            if is_int8 and logits.quantization is not None:
+                step = logits.quantization.scale
+                steps = INT8_STEPS.get(b, 1)
                 row[f"{b}_vs_{base}_max_steps"] = round(diff / step, 3)
+                limit, unit = step * (steps + 1e-3), f"{steps} quantization step(s)"
+            else:
+                limit = BACKEND_FLOAT_TOLERANCE * max(_scale(want), 1e-12)
+                unit = f"{BACKEND_FLOAT_TOLERANCE:g} x scale"
             if diff > limit:
                 failures.append(
                     f"member {entry.index}: {b} differs from {base} by {diff:.3g} (> {unit})"

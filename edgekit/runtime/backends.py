@@ -19,19 +19,21 @@ from edgekit.errors import BundleError, EdgekitError
 from edgekit.runtime.manifest import MemberEntry
 
 ONNX_BACKENDS = ("onnxruntime",)
-TFLITE_BACKENDS = ("litert", "tflite-runtime", "tflm")
+TFLITE_BACKENDS = ("litert", "tflite-runtime", "tflm", "litert-ref")
 BACKENDS = ONNX_BACKENDS + TFLITE_BACKENDS
 _MODULES = {
     "onnxruntime": "onnxruntime",
     "litert": "ai_edge_litert",
     "tflite-runtime": "tflite_runtime",
     "tflm": "tflite_micro",
+    "litert-ref": "ai_edge_litert",
 }
 _INSTALL = {
     "onnxruntime": "pip install onnxruntime",
     "litert": "pip install ai-edge-litert",
     "tflite-runtime": "pip install tflite-runtime 'numpy<2'",
     "tflm": "pip install tflite-micro",
+    "litert-ref": "pip install ai-edge-litert",
 }
 
 
@@ -61,7 +63,7 @@ def pick_backend(file_format: str, requested: str = "auto") -> str:
         if not available(requested):
             raise EdgekitError(f"backend {requested!r} is not installed: {_INSTALL[requested]}")
         return requested
-    for name in choices[:2]:  # TFLM is opt-in: it is the microcontroller reference, not fast
+    for name in choices[:2]:  # TFLM and reference kernels are opt-in: references, not fast
         if available(name):
             return name
     options = " or ".join(f"`{_INSTALL[n]}`" for n in choices[:2])
@@ -164,6 +166,14 @@ def _litert(entry: MemberEntry, data: bytes) -> Session:
     return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "litert")
 
 
+def _litert_reference(entry: MemberEntry, data: bytes) -> Session:
+    """LiteRT with its reference kernels (no XNNPACK): the closest host match to TFLM."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=data, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+    return _TfliteSession(entry, it, "litert-ref")
+
+
 def _tflite_runtime(entry: MemberEntry, data: bytes) -> Session:
     from tflite_runtime.interpreter import Interpreter
 
@@ -204,6 +214,7 @@ _FACTORIES: dict[str, Callable[[MemberEntry, bytes], Session]] = {
     "litert": _litert,
     "tflite-runtime": _tflite_runtime,
     "tflm": TflmSession,
+    "litert-ref": _litert_reference,
 }
 
 

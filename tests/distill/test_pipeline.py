@@ -31,7 +31,7 @@ def rows(run: Path) -> list[dict[str, object]]:
 def test_rounds_lower_the_training_potential_and_raise_accuracy(run: Path) -> None:
     r = rows(run)
     assert len(r) == 3
-    losses = [float(x["train_kd_loss"]) for x in r]  # type: ignore[arg-type]
+    losses = [float(x["train_calibrated_kd_loss"]) for x in r]  # type: ignore[arg-type]
     assert all(b < a for a, b in itertools.pairwise(losses)), losses
     assert float(r[-1]["val_accuracy"]) > float(r[0]["val_accuracy"])  # type: ignore[arg-type]
     cumulative = [int(x["cumulative_macs"]) for x in r]  # type: ignore[call-overload]

@@ -42,3 +42,25 @@ def test_ensemble_stats() -> None:
     assert stats.accuracy == 1.0 and stats.agreement == 1.0
     assert stats.potential == pytest.approx(1.0) and stats.max_residual == 0.0
     assert ensemble_stats(ZERO, G, labels, 2.0, 1.0).max_residual == 5.0
+
+
+def test_calibrated_loss_ignores_the_overall_scale() -> None:
+    g = torch.randn(200, 6, generator=torch.Generator().manual_seed(1)) * 3
+    f = g + torch.randn(200, 6, generator=torch.Generator().manual_seed(2))
+    one = heldout_loss(f, g, 4.0, calibrated=True)
+    assert heldout_loss(2.5 * f, g, 4.0, calibrated=True) == pytest.approx(one, rel=1e-3)
+    assert heldout_loss(2.5 * f, g, 4.0) > heldout_loss(f, g, 4.0)  # the raw loss is not
+    assert one <= heldout_loss(f, g, 4.0) + 1e-9
+
+
+def test_calibrated_step_keeps_an_independent_member() -> None:
+    """Two independent noisy copies of the teacher: averaging them helps, so the calibrated
+    step is ~1 (a plain sum); the raw KD step shrinks it because the sum doubles the scale."""
+    gen = torch.Generator().manual_seed(3)
+    g = torch.randn(500, 8, generator=gen) * 4
+    prev = g + 2 * torch.randn(500, 8, generator=gen)
+    member = g + 2 * torch.randn(500, 8, generator=gen)
+    raw_alpha, _ = best_step(prev, member, g, 4.0)
+    cal_alpha, cal_loss = best_step(prev, member, g, 4.0, calibrated=True)
+    assert raw_alpha < 0.5 < 0.8 < cal_alpha < 1.25
+    assert cal_loss < heldout_loss(prev, g, 4.0, calibrated=True)
