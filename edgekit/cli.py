@@ -238,6 +238,22 @@ def distill_cmd(
     print_run(distiller.out_dir)
 
 
+@app.command("demo")
+def demo_cmd(
+    out: Annotated[Path, typer.Option(help="Run directory for the demo.")] = Path("runs/demo"),
+    device: DeviceOpt = "auto",
+) -> None:
+    """The whole pipeline on the synthetic task, no download: teacher, B-DISTIL rounds, an int8
+    TFLite bundle, then the torch-free runtime under a deadline. Prints the accuracy/cost table
+    and where the plot and bundle are. Rerunning resumes.
+
+    Example: edgekit demo --out runs/demo
+    """
+    from edgekit.demo import run_demo
+
+    run_demo(out, device)
+
+
 @app.command("baselines")
 def baselines_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],

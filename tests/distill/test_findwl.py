@@ -36,7 +36,15 @@ def test_connections_from_round_two() -> None:
     by_spec = {c.spec: c.connected for c in on}
     assert by_spec["cnn1d-8"] and by_spec["cnn1d-16"]  # a feature map plugs into a CNN
     assert by_spec["gru-8"] is False  # a GRU cannot take a feature map: unconnected fallback
-    both, _ = candidates(STUDENTS, DistillConfig(connections="both", objectives=("hybrid",)), SHAPE, L, prev, 1e12, False)
+    both, _ = candidates(
+        STUDENTS,
+        DistillConfig(connections="both", objectives=("hybrid",)),
+        SHAPE,
+        L,
+        prev,
+        1e12,
+        False,
+    )
     assert sum(c.spec == "cnn1d-8" for c in both) == 2
     plain = next(c for c in both if c.spec == "cnn1d-8" and not c.connected)
     conn = next(c for c in both if c.spec == "cnn1d-8" and c.connected)

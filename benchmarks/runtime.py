@@ -1,0 +1,193 @@
+"""The torch-free runtime on the exported DSA-19 and KWS-8 bundles (benchmarks/export.py):
+runtime overhead per member, deadline overrun over many deadlines, and the early-exit trade-off.
+
+Run: python benchmarks/runtime.py   (after benchmarks/export.py)
+Writes benchmarks/runtime.md and runtime.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import machine_info, machine_line
+from edgekit.bench import early_exit_table
+from edgekit.data.registry import load_dataset
+from edgekit.runtime import Policy, ProgressiveEnsemble, prefix_accuracies
+
+HERE = Path(__file__).resolve().parent
+RUNS = HERE / ".runs"
+SHARED = HERE.parents[1] / "shared" / "data"
+DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
+BUNDLES = ("tflite-int8", "tflite-float", "onnx-float")
+TIMED = 300  # validation inputs timed at batch 1
+
+
+class InvokeClock:
+    """Accumulates the time spent inside the backend's own invoke (ORT run / interpreter invoke)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, fn: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        return timed
+
+
+def instrument(ens: ProgressiveEnsemble, clock: InvokeClock) -> None:
+    for s in ens.runner.sessions:
+        if hasattr(s, "session"):  # onnxruntime
+            s.session.run = clock.wrap(s.session.run)  # type: ignore[attr-defined]
+        else:  # TFLite interpreters
+            s.it.invoke = clock.wrap(s.it.invoke)  # type: ignore[attr-defined]
+
+
+def overhead(ens: ProgressiveEnsemble, x: np.ndarray) -> dict[str, Any]:
+    clock = InvokeClock()
+    instrument(ens, clock)
+    per_member_total, per_member_invoke, member_ms = [], [], []
+    for i in range(-5, len(x)):
+        clock.seconds = 0.0
+        t0 = time.perf_counter()
+        pred = ens.predict(x[max(i, 0)])
+        total = time.perf_counter() - t0
+        if i >= 0:
+            per_member_total.append(total / pred.members_run)
+            per_member_invoke.append(clock.seconds / pred.members_run)
+            member_ms.append(pred.member_ms)
+    total_us = 1e6 * np.median(per_member_total)
+    invoke_us = 1e6 * np.median(per_member_invoke)
+    over = total_us - invoke_us
+    limit = max(0.05 * total_us, 30.0)
+    times = np.asarray(member_ms)
+    return {
+        "member_us_median": total_us,
+        "invoke_us_median": invoke_us,
+        "overhead_us": over,
+        "overhead_fraction": over / total_us,
+        "limit_us": limit,
+        "within_limit": bool(over <= limit),
+        "member_p50_ms": np.median(times, axis=0).tolist(),
+        "member_p99_ms": np.percentile(times, 99, axis=0).tolist(),
+    }
+
+
+def deadlines(ens: ProgressiveEnsemble, x: np.ndarray, p99_ms: list[float]) -> dict[str, Any]:
+    full = float(np.sum(p99_ms))
+    grid = np.linspace(0.01, 1.2 * full, 60)
+    overruns, members = [], []
+    for j, d in enumerate(grid):
+        for i in range(5):
+            pred = ens.predict(x[(j * 5 + i) % len(x)], Policy(deadline_ms=float(d)))
+            overruns.append(pred.elapsed_ms - d)
+            members.append(pred.members_run)
+    slowest = max(p99_ms)
+    return {
+        "deadlines_ms": [float(grid[0]), float(grid[-1])],
+        "calls": len(overruns),
+        "max_overrun_ms": float(max(overruns)),
+        "slowest_member_p99_ms": slowest,
+        "within_bound": bool(max(overruns) <= slowest),
+        "members_run_range": [int(min(members)), int(max(members))],
+    }
+
+
+def main() -> None:
+    results: dict[str, Any] = {}
+    for task, path in DATA.items():
+        data = load_dataset(task, path)
+        x, y = data.val.x, data.val.y
+        results[task] = {}
+        for name in BUNDLES:
+            bundle = RUNS / f"export-{task}-{name}"
+            if not bundle.exists():
+                print(f"skip {bundle}: run benchmarks/export.py first")
+                continue
+            ens = ProgressiveEnsemble.load(bundle)
+            logits = ens.runner.member_logits(x)
+            accs = prefix_accuracies(logits, y)
+            macs = [m.cumulative_macs for m in ens.manifest.members]
+            margins = tuple(float(t) for t in np.round(np.geomspace(0.25, 64, 25), 3))
+            table = early_exit_table(logits, y, macs, margins)
+            ok = [r for r in table if r["accuracy"] >= accs[-1] - 0.005]
+            best = min(ok, key=lambda r: r["mean_members"]) if ok else None
+            timed = x[:TIMED]
+            ov = overhead(ProgressiveEnsemble.load(bundle), timed)
+            dl = deadlines(ens, timed, ov["member_p99_ms"])
+            results[task][name] = {
+                "backend": ens.runner.backend,
+                "prefix_accuracy": accs,
+                "cumulative_macs": macs,
+                "overhead": ov,
+                "deadline": dl,
+                "early_exit": table,
+                "early_exit_best": best,
+            }
+    info = machine_info()
+    (HERE / "runtime.json").write_text(
+        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
+    )
+    lines = [
+        "# The torch-free runtime on real bundles",
+        "",
+        f"Machine: {machine_line(info)}. Command: `python benchmarks/runtime.py` (bundles from "
+        "`benchmarks/export.py`, seed 0 of the default B-DISTIL runs). Batch 1, one thread per backend.",
+        "",
+        "## Overhead and deadlines",
+        "",
+        "Overhead = time in `predict` minus time inside the backend's own invoke (ORT `run`, "
+        "interpreter `invoke`), per member, median over "
+        f"{TIMED} validation inputs; the limit is max(5 % of the member's time, 30 us). Deadline: "
+        "60 deadlines x 5 inputs from 0.01 ms to 1.2x the sum of member p99s; the bound is the slowest "
+        "member's p99.",
+        "",
+        "| task | bundle | backend | member us (median) | invoke us | overhead us | limit us | ok | max deadline overrun ms | slowest p99 ms | ok |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for task, rows in results.items():
+        for name, r in rows.items():
+            o, d = r["overhead"], r["deadline"]
+            lines.append(
+                f"| {task} | {name} | {r['backend']} | {o['member_us_median']:.1f} | {o['invoke_us_median']:.1f} | "
+                f"{o['overhead_us']:.1f} | {o['limit_us']:.1f} | {'yes' if o['within_limit'] else 'NO'} | "
+                f"{d['max_overrun_ms']:.3f} | {d['slowest_member_p99_ms']:.3f} | {'yes' if d['within_bound'] else 'NO'} |"
+            )
+    lines += ["", "## Early exit (top-2 margin of the running sum)", ""]
+    for task, rows in results.items():
+        for name, r in rows.items():
+            k = len(r["prefix_accuracy"])
+            best = r["early_exit_best"]
+            full = 100 * r["prefix_accuracy"][-1]
+            lines.append(
+                f"- **{task} {name}**: prefixes "
+                + " / ".join(f"{100 * a:.2f}" for a in r["prefix_accuracy"])
+                + " %. "
+                + (
+                    f"Best within 0.5 points of the full ensemble ({full:.2f} %): margin "
+                    f"{best['margin']:g}, {best['mean_members']:.2f} of {k} members on average "
+                    f"({100 * (1 - best['mean_members'] / k):.0f} % fewer), {100 * best['accuracy']:.2f} %, "
+                    f"{best['mean_macs']:,.0f} MACs on average vs {r['cumulative_macs'][-1]:,}."
+                    if best
+                    else "No margin keeps accuracy within 0.5 points."
+                )
+            )
+    lines.append("")
+    (HERE / "runtime.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
