@@ -290,7 +290,10 @@ def baselines_cmd(
 def export_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],
     target: Annotated[
-        str, typer.Option(help="onnx (onnxruntime) or tflite (LiteRT, TFLite Micro).")
+        str,
+        typer.Option(
+            help="onnx (onnxruntime), tflite (LiteRT, TFLite Micro) or c (firmware_stubs/ tables)."
+        ),
     ] = "onnx",
     int8: Annotated[
         bool,
@@ -315,12 +318,27 @@ def export_cmd(
 
     Example: edgekit export runs/dsa19 --target tflite --int8 --zip
     """
+    precision = "int8" if int8 else "float"
+    dest = out or run_dir / f"bundle-{target}-{precision}"
+    if target == "c":
+        import json
+
+        from edgekit.export.c_export import export_c
+
+        model = json.loads((export_c(run_dir, dest, int8) / "model.json").read_text())
+        for m in model["members"]:
+            typer.echo(
+                f"member {m['index']} {m['spec']}: flash {m['flash_bytes']:,} B, {m['macs']:,} MACs"
+            )
+        typer.echo(
+            f"arena (RAM for ek_run): {model['arena_bytes']:,} B; flash in all "
+            f"{model['flash_bytes']:,} B; C files in {dest} (build with firmware_stubs/)"
+        )
+        return
     from edgekit.export.exporter import ExportOptions, export_bundle
     from edgekit.export.report import print_bundle
 
     options = ExportOptions(target=target, int8=int8, calib=calib)
-    precision = "int8" if int8 else "float"
-    dest = out or run_dir / f"bundle-{target}-{precision}"
     bundle = export_bundle(run_dir, dest, options, data_dir, make_zip, cache_dir)
     print_bundle(bundle)
 

@@ -43,7 +43,7 @@ class ExportOptions:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise EdgekitError(
-                f"export: --target must be one of {', '.join(TARGETS)} (got {self.target!r})"
+                f"export: --target must be one of {', '.join(TARGETS)} or c (got {self.target!r})"
             )
         if self.calib < 1:
             raise EdgekitError(f"export: --calib must be >= 1 (got {self.calib})")

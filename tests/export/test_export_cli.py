@@ -43,4 +43,4 @@ def test_unknown_target_is_refused(tiny_run: Path, tmp_path: Path) -> None:
         app, ["export", str(tiny_run), "--target", "coreml", "--out", str(tmp_path / "b")]
     )
     assert result.exit_code != 0
-    assert "--target must be one of onnx, tflite" in str(result.exception)
+    assert "--target must be one of onnx, tflite or c" in str(result.exception)

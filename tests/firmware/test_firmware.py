@@ -1,0 +1,108 @@
+"""firmware_stubs/: the C runtime under sanitizers, and the generated ensemble against the
+Python runtime on recorded inputs (float: max |logit diff| <= 1e-4 x logit scale)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from edgekit.cli import app
+from edgekit.data import load_dataset
+from edgekit.errors import EdgekitError
+from edgekit.export.c_export import export_c
+from edgekit.runtime import Policy, ProgressiveEnsemble
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_stubs"
+pytestmark = pytest.mark.skipif(
+    shutil.which("make") is None or shutil.which("cc") is None, reason="needs make and a C compiler"
+)
+
+
+@pytest.fixture(scope="module")
+def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fw")
+    gen = export_c(tiny_run, root / "gen")
+    subprocess.run(
+        ["make", "-C", str(FIRMWARE), "host", f"GEN={gen}", f"OUT={root}"],
+        check=True,
+        capture_output=True,
+    )
+    return root / "host"
+
+
+def run_host(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str, object]]:
+    path = tmp / "features.f32"
+    x.astype("<f4").tofile(path)
+    out = subprocess.run([str(host), str(path), *args], check=True, capture_output=True, text=True)
+    rows = []
+    for line in out.stdout.splitlines():
+        fields = dict(kv.split("=", 1) for kv in line.split())
+        rows.append({**fields, "logits": np.array([float(v) for v in fields["logits"].split(",")])})
+    return rows
+
+
+def test_c_unit_tests_pass_under_sanitizers(tmp_path: Path) -> None:
+    result = subprocess.run(
+        ["make", "-C", str(FIRMWARE), "test", f"OUT={tmp_path}"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "firmware runtime tests passed" in result.stdout
+
+
+def test_generated_ensemble_matches_the_python_runtime(
+    host: Path, onnx_bundle: Path, tmp_path: Path
+) -> None:
+    x = load_dataset("synthetic").val.x[:100]
+    rows = run_host(host, x, tmp_path)
+    want = ProgressiveEnsemble.load(onnx_bundle).predict(x).logits
+    got = np.stack([r["logits"] for r in rows])  # type: ignore[misc]
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+    assert [int(r["label"]) for r in rows] == want.argmax(1).tolist()  # type: ignore[call-overload]
+    assert {r["members"] for r in rows} == {"3"}
+
+
+def test_raw_features_are_normalised_in_c(host: Path, onnx_bundle: Path, tmp_path: Path) -> None:
+    data = load_dataset("synthetic")
+    assert data.normalization is not None
+    x = data.val.x[:20]
+    raw = x * data.normalization.std + data.normalization.mean
+    got = np.stack([r["logits"] for r in run_host(host, raw, tmp_path, "--raw")])  # type: ignore[misc]
+    want = ProgressiveEnsemble.load(onnx_bundle).predict(x).logits
+    assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+
+
+def test_policies_in_c_match_the_python_runtime(
+    host: Path, onnx_bundle: Path, tmp_path: Path
+) -> None:
+    x = load_dataset("synthetic").val.x[:30]
+    ens = ProgressiveEnsemble.load(onnx_bundle)
+    one = run_host(host, x, tmp_path, "--max-members", "1")
+    want = ens.predict(x, Policy(max_members=1)).logits
+    assert np.abs(np.stack([r["logits"] for r in one]) - want).max() <= 1e-4 * np.abs(want).max()  # type: ignore[misc]
+    for t in (0.5, 3.0):
+        c = [int(r["members"]) for r in run_host(host, x, tmp_path, "--margin", str(t))]  # type: ignore[call-overload]
+        py = [ens.predict(xi, Policy(margin=t)).members_run for xi in x]
+        assert c == py
+    budget = run_host(host, x[:3], tmp_path, "--budget-us", "15", "--fake-us", "10")
+    assert [r["members"] for r in budget] == ["2", "2", "2"] and {r["stopped"] for r in budget} == {
+        "2"
+    }
+
+
+def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
+    tiny_run: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        app, ["export", str(tiny_run), "--target", "c", "--out", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "arena (RAM for ek_run)" in result.output and "flash" in result.output
+    for name in ("edgekit_model.c", "edgekit_model.h"):
+        assert "Do not edit" in (tmp_path / "c" / name).read_text()
+    with pytest.raises(EdgekitError, match="int8 C kernels are not built yet"):
+        export_c(tiny_run, tmp_path / "c8", int8=True)
