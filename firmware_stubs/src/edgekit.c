@@ -12,20 +12,27 @@ void ek_conv1d_relu(const ek_conv1d_block *b, const float *in, int in_steps, flo
     const int out_steps = ek_conv1d_out_steps(in_steps, b->kernel, b->stride, b->pad);
     for (int o = 0; o < b->out_ch; ++o) {
         const float *wo = b->weight + (size_t)o * b->in_ch * b->kernel;
+        float *row_out = out + (size_t)o * out_steps;
         for (int t = 0; t < out_steps; ++t) {
-            float acc = b->bias[o];
-            const int start = t * b->stride - b->pad;
-            for (int i = 0; i < b->in_ch; ++i) {
-                const float *row = in + (size_t)i * in_steps;
-                const float *wk = wo + (size_t)i * b->kernel;
-                for (int k = 0; k < b->kernel; ++k) {
-                    const int s = start + k;
-                    if (s >= 0 && s < in_steps) {
-                        acc += wk[k] * row[s];
-                    }
+            row_out[t] = b->bias[o];
+        }
+        for (int i = 0; i < b->in_ch; ++i) {
+            const float *row = in + (size_t)i * in_steps;
+            const float *wk = wo + (size_t)i * b->kernel;
+            for (int t = 0; t < out_steps; ++t) {
+                const int start = t * b->stride - b->pad;
+                /* the taps that fall inside the input: no branch in the inner loop */
+                const int k_lo = start < 0 ? -start : 0;
+                const int k_hi = start + b->kernel > in_steps ? in_steps - start : b->kernel;
+                float acc = 0.0f;
+                for (int k = k_lo; k < k_hi; ++k) {
+                    acc += wk[k] * row[start + k];
                 }
+                row_out[t] += acc;
             }
-            out[(size_t)o * out_steps + t] = acc > 0.0f ? acc : 0.0f;
+        }
+        for (int t = 0; t < out_steps; ++t) {
+            row_out[t] = row_out[t] > 0.0f ? row_out[t] : 0.0f;
         }
     }
 }

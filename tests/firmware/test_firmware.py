@@ -41,7 +41,7 @@ def run_host(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str,
     out = subprocess.run([str(host), str(path), *args], check=True, capture_output=True, text=True)
     rows = []
     for line in out.stdout.splitlines():
-        fields = dict(kv.split("=", 1) for kv in line.split())
+        fields = dict(kv.split("=", 1) for kv in line.split(" class=")[0].split())
         rows.append({**fields, "logits": np.array([float(v) for v in fields["logits"].split(",")])})
     return rows
 

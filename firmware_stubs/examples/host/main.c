@@ -81,13 +81,12 @@ int main(int argc, char **argv) {
             fclose(fh);
             return 1;
         }
-        printf("label=%d class=%s members=%d stopped=%d elapsed_us=%u logits=", res.label,
-               ek_model_class_names[res.label], res.members_run, (int)res.stopped_by,
-               (unsigned)res.elapsed_us);
+        printf("label=%d members=%d stopped=%d elapsed_us=%u logits=", res.label,
+               res.members_run, (int)res.stopped_by, (unsigned)res.elapsed_us);
         for (int j = 0; j < EK_MODEL_NUM_CLASSES; ++j) {
             printf("%s%.9g", j ? "," : "", (double)logits[j]);
         }
-        printf("\n");
+        printf(" class=%s\n", ek_model_class_names[res.label]); /* last: names may have spaces */
         ++count;
     }
     fclose(fh);
