@@ -428,6 +428,20 @@ def bench_cmd(
     typer.echo(f"wrote {dest / 'bench.md'}, bench.json and bench.png")
 
 
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="An `edgekit distill` run directory.")],
+) -> None:
+    """Write RUN_DIR/report.md: rounds, costs, the accuracy/cost plot against the baselines,
+    every exported bundle's size and parity, and per-member latency from `edgekit bench`.
+
+    Example: edgekit report runs/demo
+    """
+    from edgekit.run_report import write_run_report
+
+    typer.echo(f"wrote {write_run_report(run_dir)}")
+
+
 def _flatten_overrides(saved: dict[str, object], prefix: str = "") -> list[str]:
     """A saved recipe as --set items, so a run is rebuilt exactly as it was configured."""
     items: list[str] = []
