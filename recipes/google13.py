@@ -6,7 +6,11 @@ from edgekit.train.config import TrainConfig
 RECIPE = Recipe(
     task="google13",
     teacher="dscnn-64x4",  # MLPerf Tiny's KWS model, >= 90 % on the 12-class task
-    students=("dscnn-8x2", "dscnn-8x4", "dscnn-16x4", "dscnn-32x4"),  # 3-25 % of the teacher
+    students=(
+        "dscnn-8x4",
+        "dscnn-16x4",
+        "dscnn-32x4",
+    ),  # 4-31 % of the teacher; as kws8 (dscnn-8x2 was too weak alone there)
     teacher_train=TrainConfig(
         epochs=30,  # 51k clips: ~30 epochs reach the plateau
         batch_size=100,  # MLPerf Tiny's KWS batch size
