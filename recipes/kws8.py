@@ -23,7 +23,9 @@ RECIPE = Recipe(
     student_train=TrainConfig(
         epochs=20,  # DESIGN 3's member budget on KWS-8
         optimizer="adamw",  # as the teacher
-        lr=3e-3,  # as the teacher
+        lr=3e-2,  # tiny members underfit at 3e-3: dscnn-8x4 distilled alone on KWS-8 (seed 0,
+        # validation bucket) reached 37.9 / 69.2 / 81.0 / 80.0 / 71.5 % at lr 3e-3 / 1e-2 / 3e-2 /
+        # 6e-2 / 1e-1
         schedule="cosine",  # as the teacher
     ),
 )
