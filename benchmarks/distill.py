@@ -115,12 +115,50 @@ def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
             rows = [b for r in default for b in r["baselines"].get(key, []) if b["k"] == k]
             cells.append(cell([b["val_accuracy"] for b in rows], [b["macs"] for b in rows]))
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines.append("")
+    lines += ["", *acceptance(results), ""]
     for v in variants:
         chosen = [" / ".join(row["chosen"] for row in r["rounds"]) for r in results[v]]
         lines.append(f"Members chosen by `{v}`, per seed: " + "; ".join(f"`{c}`" for c in chosen))
         lines.append("")
     return lines
+
+
+def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The issue's acceptance checks on the means, each with its margin (+ = met)."""
+    default = results["default"]
+    k_max = min(len(r["rounds"]) for r in default)
+
+    def mean_at(rows: list[dict[str, Any]], key: str, k: int) -> float:
+        vals = [
+            b["val_accuracy"] for r in default for b in r["baselines"].get(key, []) if b["k"] == k
+        ]
+        return 100 * statistics.mean(vals) if vals else float("nan")
+
+    acc = [
+        100 * statistics.mean(r["rounds"][k]["val_accuracy"] for r in default) for k in range(k_max)
+    ]
+    frac = [
+        100 * statistics.mean(r["rounds"][k]["teacher_fraction"] for r in default)
+        for k in range(k_max)
+    ]
+    teacher = 100 * statistics.mean(r["teacher"]["val_accuracy"] for r in default)
+    vs_resched = [acc[k] - mean_at(default, "resched", k + 1) for k in range(k_max)]
+    vs_no = [acc[k] - mean_at(default, "no_resched", k + 1) for k in range(k_max)]
+    drops = [acc[k] - acc[k - 1] for k in range(1, k_max)]
+    fmt = lambda xs: " / ".join(f"{x:+.1f}" for x in xs)  # noqa: E731
+    return [
+        "Acceptance (means over seeds; + means met):",
+        "",
+        f"- default minus RESCHED per prefix: {fmt(vs_resched)} "
+        f"({'met' if min(vs_resched) >= 0 else 'NOT met'}: at or above at every prefix)",
+        f"- default minus NO-RESCHED per prefix: {fmt(vs_no)} "
+        f"({'met' if min(vs_no) >= -1.5 else 'NOT met'}: within 1.5 points at every prefix)",
+        f"- change of F_k from one round to the next: {fmt(drops)} "
+        f"({'met' if not drops or min(drops) >= -0.5 else 'NOT met'}: never drops by more than 0.5)",
+        f"- final ensemble {acc[-1]:.1f} % vs teacher {teacher:.1f} % ({acc[-1] - teacher:+.1f} points) "
+        f"at {frac[-1]:.1f} % of its MACs ({'met' if acc[-1] >= teacher - 1.5 and frac[-1] <= 50 else 'NOT met'}: "
+        "within 1.5 points at <= 50 %)",
+    ]
 
 
 def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> None:
