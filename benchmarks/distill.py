@@ -40,6 +40,8 @@ VARIANTS: dict[str, list[str]] = {
     "hybrid": ["distill.objectives=hybrid"],
     # members distilled on their own (RESCHED-style), with FIND-WL's step size and connections
     "independent": ["distill.objectives=independent"],
+    # FIND-WL choosing between the KD objectives only (no logit game)
+    "kd": ["distill.objectives=hybrid,independent"],
 }
 BASELINE_VARIANTS = ("default",)  # RESCHED / NO-RESCHED of these runs' chosen specs
 LABELS = {
@@ -48,6 +50,7 @@ LABELS = {
     "logit-paper": ("B-DISTIL logit (paper, eta 1)", "d-"),
     "hybrid": ("B-DISTIL hybrid", "v-"),
     "independent": ("B-DISTIL independent", "<-"),
+    "kd": ("B-DISTIL hybrid|independent", "p-"),
 }
 
 

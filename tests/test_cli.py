@@ -117,3 +117,22 @@ def test_train_teacher_bad_set_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "valid keys" in proc.stderr and "teacher_train.epochs" in proc.stderr
     assert not (tmp_path / "r").exists()  # nothing written for a refused command
+
+
+def test_every_readme_command_exists_and_has_an_example() -> None:
+    """Each `edgekit ...` command the README shows is a real command whose --help has an example."""
+    import re
+
+    from tests.conftest import REPO
+
+    text = (REPO / "README.md").read_text()
+    commands = set()
+    for line in text.splitlines():
+        m = re.match(r"^(?:\S*/)?edgekit ((?:data )?[a-z-]+)", line.strip().removeprefix("$ "))
+        if m and not m.group(1).startswith("-"):
+            commands.add(m.group(1))
+    assert {"demo", "distill", "export", "run", "bench", "report"} <= commands
+    for command in sorted(commands):
+        result = runner.invoke(app, [*command.split(), "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "Example:" in result.output, command

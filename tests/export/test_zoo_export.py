@@ -74,3 +74,51 @@ def test_connected_dscnn_member_runs_under_tflm(int8: bool) -> None:
     else:
         for got in results.values():
             assert np.abs(got - want[:16]).max() <= 1e-4 * scale
+
+
+@pytest.mark.parametrize("int8", [False, True])
+def test_recurrent_member_runs_under_tflm_as_an_unrolled_window(int8: bool) -> None:
+    """GRU members export as a whole-window graph of their own single-step cells (no sequence
+    concatenation, which TFLM rejected for torch.nn.GRU over 99 steps) and run under TFLM."""
+    torch.manual_seed(0)
+    shape = (12, 6)
+    member = build_model("gru-4", shape, 5).eval()
+    x = np.random.default_rng(1).standard_normal((32, *shape)).astype(np.float32)
+    with torch.no_grad():
+        want = member(torch.as_tensor(x)).logits.numpy()
+    built = export_tflite(
+        exportable(member, False, False),
+        (torch.as_tensor(x[:2]),),
+        ["features"],
+        ["logits"],
+        [x] if int8 else None,
+    )
+    fin, fout = built.io["features"], built.io["logits"]
+    ins = TensorSpec(
+        built.names["features"], "features", shape, fin["dtype"], fin.get("quantization")
+    )
+    out = TensorSpec(built.names["logits"], "logits", (5,), fout["dtype"], fout.get("quantization"))
+    entry = MemberEntry(
+        1,
+        "m.tflite",
+        "tflite",
+        "int8" if int8 else "float32",
+        "gru-4",
+        "",
+        0,
+        1,
+        (ins,),
+        (out,),
+        None,
+        0,
+        0,
+        0,
+    )
+    feeds = {ins.name: to_file_dtype(x[:8], ins)}
+    got = {
+        b: to_float(open_session(entry, built.data, b).run(feeds)[out.name], out)
+        for b in ("litert", "tflm")
+    }
+    scale = float(np.abs(want).max())
+    limit = 0.1 * scale if int8 else 1e-4 * scale
+    assert all(np.abs(g - want[:8]).max() <= limit for g in got.values())
