@@ -15,6 +15,7 @@ the running sum already sit at c ~ 1, so for them nothing changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,29 @@ def heldout_loss(
     return float(kd_loss(ensemble, teacher, temperature).mean())
 
 
+def minimize_1d(
+    loss: Callable[[float], float], lo: float, hi: float, grid_points: int, iterations: int
+) -> tuple[float, float]:
+    """(x, loss(x)) minimising a smooth 1-D loss on [lo, hi]: a grid, then golden-section
+    search in the best grid cell (keeps the grid point if that is lower)."""
+    grid = np.linspace(lo, hi, grid_points)
+    values = [loss(float(g)) for g in grid]
+    i = int(np.argmin(values))
+    lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, len(grid) - 1)])
+    ratio = float((np.sqrt(5) - 1) / 2)
+    for _ in range(iterations):
+        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+        if loss(a) < loss(b):
+            hi = b
+        else:
+            lo = a
+    x = (lo + hi) / 2
+    best = loss(x)
+    if values[i] < best:
+        x, best = float(grid[i]), values[i]
+    return x, best
+
+
 def calibrated_loss(
     ensemble: Tensor, teacher: Tensor, temperature: float, c_max: float = 4.0
 ) -> tuple[float, float]:
@@ -43,22 +67,7 @@ def calibrated_loss(
     def loss(log_c: float) -> float:
         return float(kd_loss(ensemble * float(np.exp(log_c)), teacher, temperature).mean())
 
-    lo, hi = -float(np.log(c_max)), float(np.log(c_max))
-    grid = np.linspace(lo, hi, 17)
-    values = [loss(float(g)) for g in grid]
-    i = int(np.argmin(values))
-    lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, len(grid) - 1)])
-    ratio = float((np.sqrt(5) - 1) / 2)
-    for _ in range(20):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        if loss(a) < loss(b):
-            hi = b
-        else:
-            lo = a
-    best_log = (lo + hi) / 2
-    best = loss(best_log)
-    if values[i] < best:
-        best_log, best = float(grid[i]), values[i]
+    best_log, best = minimize_1d(loss, -float(np.log(c_max)), float(np.log(c_max)), 17, 20)
     return float(np.exp(best_log)), best
 
 
@@ -82,21 +91,7 @@ def best_step(
     def loss(a: float) -> float:
         return heldout_loss(previous + a * member, teacher, temperature, calibrated)
 
-    grid = np.linspace(0.0, alpha_max, 41)
-    values = [loss(float(a)) for a in grid]
-    i = int(np.argmin(values))
-    lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, len(grid) - 1)])
-    ratio = float((np.sqrt(5) - 1) / 2)
-    for _ in range(25):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        if loss(a) < loss(b):
-            hi = b
-        else:
-            lo = a
-    alpha = (lo + hi) / 2
-    best = loss(alpha)
-    if values[i] < best:
-        alpha, best = float(grid[i]), values[i]
+    alpha, best = minimize_1d(loss, 0.0, alpha_max, 41, 25)
     return float(alpha), float(best)
 
 

@@ -138,16 +138,27 @@ class _TfliteSession:
         self.output_names = [t.name for t in entry.outputs]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        batch = next(iter(inputs.values())).shape[0]
-        rows: dict[str, list[np.ndarray]] = {n: [] for n in self.output_names}
+        def one(sample: dict[str, np.ndarray]) -> list[np.ndarray]:
+            for name in self.input_names:
+                self.it.set_tensor(self.index[name], sample[name])
+            self.it.invoke()
+            return [self.it.get_tensor(self.index[name]) for name in self.output_names]
+
         with self.lock:
-            for b in range(batch):
-                for name in self.input_names:
-                    self.it.set_tensor(self.index[name], inputs[name][b : b + 1])
-                self.it.invoke()
-                for name in self.output_names:
-                    rows[name].append(self.it.get_tensor(self.index[name]))
-        return {n: np.concatenate(v) for n, v in rows.items()}
+            return _per_sample(inputs, self.output_names, one)
+
+
+def _per_sample(
+    inputs: dict[str, np.ndarray],
+    output_names: list[str],
+    invoke_one: Callable[[dict[str, np.ndarray]], list[np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """Run a batch-1 interpreter over a batch, one sample at a time, outputs stacked."""
+    batch = next(iter(inputs.values())).shape[0]
+    rows: list[list[np.ndarray]] = [
+        invoke_one({n: a[b : b + 1] for n, a in inputs.items()}) for b in range(batch)
+    ]
+    return {n: np.concatenate([r[i] for r in rows]) for i, n in enumerate(output_names)}
 
 
 def _find_detail(by_name: dict[str, dict[str, Any]], name: str) -> dict[str, Any]:
@@ -197,16 +208,14 @@ class TflmSession:
         self.outputs = [t.name for t in entry.outputs]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        batch = next(iter(inputs.values())).shape[0]
-        rows: dict[str, list[np.ndarray]] = {n: [] for n in self.outputs}
+        def one(sample: dict[str, np.ndarray]) -> list[np.ndarray]:
+            for i, name in enumerate(self.inputs):
+                self.it.set_input(sample[name], i)
+            self.it.invoke()
+            return [np.array(self.it.get_output(i)) for i in range(len(self.outputs))]
+
         with self.lock:
-            for b in range(batch):
-                for i, name in enumerate(self.inputs):
-                    self.it.set_input(inputs[name][b : b + 1], i)
-                self.it.invoke()
-                for i, name in enumerate(self.outputs):
-                    rows[name].append(np.array(self.it.get_output(i)))
-        return {n: np.concatenate(v) for n, v in rows.items()}
+            return _per_sample(inputs, self.outputs, one)
 
 
 _FACTORIES: dict[str, Callable[[MemberEntry, bytes], Session]] = {
