@@ -72,7 +72,13 @@ class _Reader:
 
 
 def quantize_onnx(model: bytes, calibration: list[dict[str, np.ndarray]]) -> bytes:
-    """Static int8 (QDQ, per-channel weights, int8 activations, min-max calibration)."""
+    """Static int8 (QDQ, per-channel weights, int8 activations, percentile calibration).
+
+    Percentile (not min-max) ranges: z-normalised sensor features have rare large values, and a
+    range stretched to cover them coarsens every other value. Measured on DSA-19 member 1
+    (float 84.65 %): min-max 82.46 % (256 samples) / 81.18 % (1024), entropy 81.18 %,
+    percentile 84.21 %.
+    """
     from onnxruntime.quantization import (
         CalibrationMethod,
         QuantFormat,
@@ -93,6 +99,6 @@ def quantize_onnx(model: bytes, calibration: list[dict[str, np.ndarray]]) -> byt
             per_channel=True,
             activation_type=QuantType.QInt8,
             weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
+            calibrate_method=CalibrationMethod.Percentile,
         )
         return dst.read_bytes()
