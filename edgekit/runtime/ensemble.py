@@ -78,6 +78,9 @@ class ProgressiveEnsemble:
         self.bundle = bundle
         self.manifest: Manifest = bundle.manifest
         self.runner = MemberRunner(bundle, backend)
+        # running estimate of each member's wall time (s): a deadline never starts a member that
+        # is expected to end after it (plain float updates: safe to share between threads)
+        self.member_seconds = [0.0] * len(self.manifest.members)
 
     @classmethod
     def load(cls, path: str | Path, backend: str = "auto") -> ProgressiveEnsemble:
@@ -136,6 +139,7 @@ class ProgressiveEnsemble:
         stopped_by = "all"
         deadline = None if policy.deadline_ms is None else start + policy.deadline_ms / 1000
         assert pred.features is not None
+        quantized: dict[tuple[str, float, int], np.ndarray] = {}
         while k < len(members):
             entry = members[k]
             if k > 0 and policy.margin is not None and _margin(logits).min() >= policy.margin:
@@ -152,12 +156,21 @@ class ProgressiveEnsemble:
                     )
                 stopped_by = "budget_macs"
                 break
-            if k > 0 and deadline is not None and time.perf_counter() >= deadline:
+            if (
+                k > 0
+                and deadline is not None
+                and time.perf_counter() + self.member_seconds[k] > deadline
+            ):
                 stopped_by = "deadline_ms"
                 break
             t0 = time.perf_counter()
-            member_logits, act = self.runner.run_member(entry.index, pred.features, activations)
-            member_ms.append(1000 * (time.perf_counter() - t0))
+            member_logits, act = self.runner.run_member(
+                entry.index, pred.features, activations, quantized
+            )
+            seconds = time.perf_counter() - t0
+            member_ms.append(1000 * seconds)
+            estimate = self.member_seconds[k]
+            self.member_seconds[k] = seconds if estimate == 0 else 0.9 * estimate + 0.1 * seconds
             logits += member_logits
             if act is not None:
                 activations[entry.index] = act

@@ -15,8 +15,9 @@ class Policy:
 
     - ``max_members``: run at most this many members;
     - ``budget_macs``: never start a member that would take the cumulative MACs past this;
-    - ``deadline_ms``: never start a member once this much time has passed since the call began
-      (anytime: the answer so far is returned; a member already running is not interrupted);
+    - ``deadline_ms``: never start a member that is expected (from its running mean time) to
+      end after this much time since the call began (anytime: the answer so far is returned;
+      a member already running is not interrupted; member 1 always runs);
     - ``margin``: stop once the top-1 minus top-2 summed logit reaches this (early exit).
     """
 

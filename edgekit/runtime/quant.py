@@ -15,8 +15,12 @@ def to_file_dtype(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
         return np.ascontiguousarray(x, dtype=np.float32)
     assert spec.quantization is not None  # the manifest parser guarantees it
     lo, hi = _RANGES[spec.dtype]
-    q = np.round(x / spec.quantization.scale) + spec.quantization.zero_point
-    return np.clip(q, lo, hi).astype(spec.dtype)
+    q = np.multiply(x, np.float32(1.0 / spec.quantization.scale), dtype=np.float32)
+    np.rint(q, out=q)  # nearest (ties to even; TFLite breaks ties away from zero: rare)
+    q += np.float32(spec.quantization.zero_point)
+    np.clip(q, lo, hi, out=q)
+    out: np.ndarray = q.astype(spec.dtype)
+    return out
 
 
 def to_float(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
