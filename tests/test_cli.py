@@ -126,8 +126,9 @@ def test_every_readme_command_exists_and_has_an_example() -> None:
     from tests.conftest import REPO
 
     text = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)  # commands live in code blocks
     commands = set()
-    for line in text.splitlines():
+    for line in "\n".join(blocks).splitlines():
         m = re.match(r"^(?:\S*/)?edgekit ((?:data )?[a-z-]+)", line.strip().removeprefix("$ "))
         if m and not m.group(1).startswith("-"):
             commands.add(m.group(1))
