@@ -19,7 +19,7 @@ import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
 from edgekit.export.run_loader import ExportRun, load_run
-from edgekit.export.tflite_export import fold_batchnorm
+from edgekit.export.wrap import fold_batchnorm
 from edgekit.models.cnn1d import CNN1d
 
 BANNER = (

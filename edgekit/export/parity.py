@@ -94,12 +94,15 @@ def check_parity(
         summary["int8_max_drop_allowed"] = INT8_MAX_DROP
         summary["int8_within_allowed_drop"] = max(drops) <= INT8_MAX_DROP
     if manifest.target == "tflite":
-        summary["backends"] = _cross_backend(bundle, x[:CROSS_SAMPLES], is_int8, members, failures)
+        summary["backends"] = _cross_backend(
+            bundle, runner, x[:CROSS_SAMPLES], is_int8, members, failures
+        )
     return ParityReport(members, summary, failures)
 
 
 def _cross_backend(
     bundle: Bundle,
+    runner: MemberRunner,
     x: np.ndarray,
     is_int8: bool,
     members: list[dict[str, Any]],
@@ -107,7 +110,7 @@ def _cross_backend(
 ) -> dict[str, Any]:
     """Every installed TFLite interpreter against LiteRT's reference kernels, member by member."""
     names = [b for b in ("litert-ref", "litert", "tflite-runtime", "tflm") if available(b)]
-    runners = {b: MemberRunner(bundle, b) for b in names}
+    runners = {b: runner if b == runner.backend else MemberRunner(bundle, b) for b in names}
     base = names[0]
     result: dict[str, Any] = {"reference": base, "compared": names[1:], "samples": len(x)}
     activations: dict[int, np.ndarray] = {}

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import copy
 import tempfile
 from pathlib import Path
 
@@ -23,22 +22,7 @@ from torch import nn
 
 from edgekit.export.onnx_export import quiet_exporter
 from edgekit.export.targets import BuiltMember
-
-_CONV_BN = (("conv", "bn"), ("dw", "dw_bn"), ("pw", "pw_bn"))
-
-
-def fold_batchnorm(module: nn.Module) -> nn.Module:
-    """A copy of ``module`` with every conv + BatchNorm pair of the zoo fused (eval semantics)."""
-    folded = copy.deepcopy(module).eval()
-    for m in folded.modules():
-        for conv_name, bn_name in _CONV_BN:
-            conv, bn = getattr(m, conv_name, None), getattr(m, bn_name, None)
-            if isinstance(conv, nn.Conv1d | nn.Conv2d) and isinstance(
-                bn, nn.BatchNorm1d | nn.BatchNorm2d
-            ):
-                setattr(m, conv_name, torch.nn.utils.fusion.fuse_conv_bn_eval(conv, bn))
-                setattr(m, bn_name, nn.Identity())
-    return folded
+from edgekit.export.wrap import fold_batchnorm
 
 
 def _convert(

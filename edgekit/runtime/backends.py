@@ -126,13 +126,9 @@ class _TfliteSession:
         by_name = {
             d["name"]: d for d in (*self.it.get_input_details(), *self.it.get_output_details())
         }
-        self.index = {
-            t.name: _find_detail(by_name, t.name)["index"] for t in (*entry.inputs, *entry.outputs)
-        }
-        found = {
-            t.name: tuple(int(d) for d in _find_detail(by_name, t.name)["shape"][1:])
-            for t in (*entry.inputs, *entry.outputs)
-        }
+        details = {t.name: _find_detail(by_name, t.name) for t in (*entry.inputs, *entry.outputs)}
+        self.index = {name: d["index"] for name, d in details.items()}
+        found = {name: tuple(int(n) for n in d["shape"][1:]) for name, d in details.items()}
         _check_shapes(entry, found, backend)
         self.input_names = [t.name for t in entry.inputs]
         self.output_names = [t.name for t in entry.outputs]

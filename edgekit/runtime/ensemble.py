@@ -17,6 +17,7 @@ import numpy as np
 
 from edgekit.errors import DataError, EdgekitError
 from edgekit.runtime.bundle import Bundle, load_bundle
+from edgekit.runtime.inputs import as_batch
 from edgekit.runtime.manifest import Manifest
 from edgekit.runtime.members import MemberRunner
 from edgekit.runtime.policy import Policy, as_policy
@@ -54,8 +55,7 @@ class Prediction:
     @property
     def margin(self) -> np.ndarray:
         """Top-1 minus top-2 of the summed logits, per input."""
-        top2 = np.sort(self.logits, axis=1)[:, -2:]
-        return np.asarray(top2[:, 1] - top2[:, 0])
+        return _margin(self.logits)
 
     def to_dict(self) -> dict[str, object]:
         single = len(self.logits) == 1
@@ -91,15 +91,7 @@ class ProgressiveEnsemble:
 
     def check_features(self, x: np.ndarray) -> np.ndarray:
         """``x`` as float32 [B, T, C]; a clear error for a wrong shape or non-finite values."""
-        x = np.asarray(x)
-        shape = self.manifest.input_shape
-        if x.shape == shape:
-            x = x[None]
-        if x.ndim != len(shape) + 1 or x.shape[1:] != shape or x.shape[0] == 0:
-            raise DataError(
-                f"features of shape {list(x.shape)}: this {self.manifest.task} bundle expects "
-                f"{list(shape)} or [batch, {', '.join(map(str, shape))}]"
-            )
+        x = as_batch(np.asarray(x), self.manifest)
         if not np.issubdtype(x.dtype, np.number):
             raise DataError(f"features must be numbers, got dtype {x.dtype}")
         if not np.all(np.isfinite(x)):
@@ -190,5 +182,6 @@ class ProgressiveEnsemble:
 
 
 def _margin(logits: np.ndarray) -> np.ndarray:
+    """Top-1 minus top-2 per row: the early-exit criterion."""
     top2 = np.sort(logits, axis=1)[:, -2:]
     return np.asarray(top2[:, 1] - top2[:, 0])

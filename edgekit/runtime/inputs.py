@@ -23,14 +23,22 @@ def _frontend(manifest: Manifest):  # type: ignore[no-untyped-def]
     return FrontEndParams.from_dict(manifest.frontend)
 
 
-def normalize(features: np.ndarray, manifest: Manifest) -> np.ndarray:
-    """Apply the bundle's training-set z-normalisation (if it has one) to raw features."""
+def as_batch(x: np.ndarray, manifest: Manifest) -> np.ndarray:
+    """``x`` ([T, C] or [B, T, C]) as a non-empty batch [B, T, C], or a clear shape error."""
     shape = manifest.input_shape
-    if features.shape[-len(shape) :] != shape or features.ndim not in (len(shape), len(shape) + 1):
+    if x.shape == shape:
+        x = x[None]
+    if x.ndim != len(shape) + 1 or x.shape[1:] != shape or x.shape[0] == 0:
         raise DataError(
-            f"features of shape {list(features.shape)}: this {manifest.task} bundle expects "
+            f"features of shape {list(x.shape)}: this {manifest.task} bundle expects "
             f"{list(shape)} or [batch, {', '.join(map(str, shape))}]"
         )
+    return x
+
+
+def normalize(features: np.ndarray, manifest: Manifest) -> np.ndarray:
+    """Apply the bundle's training-set z-normalisation (if it has one) to raw features."""
+    as_batch(features, manifest)  # shape check only: the result keeps the input's rank
     if manifest.normalization is None:
         return features.astype(np.float32)
     mean = np.asarray(manifest.normalization["mean"], np.float32)
