@@ -64,7 +64,7 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Log every fix-up and step.")
     ] = False,
 ) -> None:
-    _setup_logging(logging.DEBUG if verbose else logging.WARNING)
+    _setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
 def _setup_logging(level: int) -> None:

@@ -168,7 +168,7 @@ def _extract(
             if clip.fixups:
                 fixups[entry.relpath] = clip.fixups
                 for item in clip.fixups:
-                    log.info("%s: %s", root / entry.relpath, item)
+                    log.debug("%s: %s", root / entry.relpath, item)
             clips.append(fit_clip(clip.audio, frontend.clip_samples))
         wave = np.stack(clips)
         feats[start : start + len(chunk)] = logmel(wave, frontend)

@@ -478,7 +478,7 @@ class Distiller:
         atomic_write_json(
             member_dir / "member.json", record.to_dict()
         )  # last: marks the member finished
-        log.warning(
+        log.info(
             "round %d: chose %s (edge %.3f, alpha %.2f); val accuracy of F_%d %.2f%% at %.1f%% of the teacher's MACs",
             index, cand.name, score["edge"], score["alpha"], index, 100 * row["val_accuracy"], 100 * row["teacher_fraction"],
         )  # fmt: skip

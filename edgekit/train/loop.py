@@ -335,7 +335,7 @@ class Trainer:
                 )
             start_epoch, history, best = self._restore()
             if self.ctx.is_main:
-                log.warning("%s: resuming after epoch %d", self.label, start_epoch)
+                log.info("%s: resuming after epoch %d", self.label, start_epoch)
         begin = time.perf_counter()
         progress = self._progress()
         try:
@@ -367,7 +367,7 @@ class Trainer:
                     if progress is not None:
                         progress.console.print(line, highlight=False)
                     else:
-                        log.info(line)
+                        log.debug(line)  # quiet mode: one line per run, not per epoch
                 if self.patience is not None and epoch + 1 - best["epoch"] >= self.patience:
                     if self.ctx.is_main:
                         log.info(
