@@ -292,7 +292,8 @@ def export_cmd(
     target: Annotated[
         str,
         typer.Option(
-            help="onnx (onnxruntime), tflite (LiteRT, TFLite Micro) or c (firmware_stubs/ tables)."
+            help="onnx (onnxruntime), tflite (LiteRT, TFLite Micro) or c (firmware_stubs/ tables, "
+            "generated from a TFLite bundle written beside them)."
         ),
     ] = "onnx",
     int8: Annotated[
@@ -325,14 +326,17 @@ def export_cmd(
 
         from edgekit.export.c_export import export_c
 
-        model = json.loads((export_c(run_dir, dest, int8) / "model.json").read_text())
+        gen = export_c(run_dir, dest, int8, calib, data_dir, cache_dir)
+        model = json.loads((gen / "model.json").read_text())
         for m in model["members"]:
             typer.echo(
-                f"member {m['index']} {m['spec']}: flash {m['flash_bytes']:,} B, {m['macs']:,} MACs"
+                f"member {m['index']} {m['spec']}: flash {m['flash_bytes']:,} B, working memory "
+                f"{m['work_bytes']:,} B, {m['ops']} ops, {m['macs']:,} MACs"
             )
         typer.echo(
             f"arena (RAM for ek_run): {model['arena_bytes']:,} B; flash in all "
-            f"{model['flash_bytes']:,} B; C files in {dest} (build with firmware_stubs/)"
+            f"{model['flash_bytes']:,} B; C files in {dest} (build with firmware_stubs/); "
+            f"the TFLite bundle they were generated from: {dest / 'bundle'}"
         )
         return
     from edgekit.export.exporter import ExportOptions, export_bundle

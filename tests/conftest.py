@@ -73,6 +73,23 @@ def onnx_bundle(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     )
 
 
+@pytest.fixture(scope="session")
+def bundles(
+    tiny_run: Path, onnx_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """``tiny_run`` in every target and precision: onnx-float, onnx-int8, tflite-float, tflite-int8."""
+    from edgekit.export.exporter import ExportOptions, export_bundle
+
+    root = tmp_path_factory.mktemp("export")
+    out = {"onnx-float": onnx_bundle}
+    for target, int8 in (("onnx", True), ("tflite", False), ("tflite", True)):
+        name = f"{target}-{'int8' if int8 else 'float'}"
+        out[name] = export_bundle(
+            tiny_run, root / name, ExportOptions(target, int8=int8, calib=128)
+        )
+    return out
+
+
 def tone(freq: float, seconds: float = 0.8, rate: int = 16000, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate

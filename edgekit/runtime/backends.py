@@ -130,20 +130,26 @@ class _TfliteSession:
         self.index = {name: d["index"] for name, d in details.items()}
         found = {name: tuple(int(n) for n in d["shape"][1:]) for name, d in details.items()}
         _check_shapes(entry, found, backend)
-        self.input_names = [t.name for t in entry.inputs]
         self.output_names = [t.name for t in entry.outputs]
+        self._inputs = [(t.name, self.index[t.name]) for t in entry.inputs]
+        self._outputs = [(t.name, self.index[t.name]) for t in entry.outputs]
+
+    def _one(self, sample: dict[str, np.ndarray]) -> list[np.ndarray]:
+        for name, index in self._inputs:
+            self.it.set_tensor(index, sample[name])
+        self.it.invoke()
+        return [self.it.get_tensor(index) for _, index in self._outputs]
 
     def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        def one(sample: dict[str, np.ndarray]) -> list[np.ndarray]:
-            for name in self.input_names:
-                self.it.set_tensor(self.index[name], sample[name])
-            self.it.invoke()
-            return [self.it.get_tensor(self.index[name]) for name in self.output_names]
-
         with self.lock:
-            if next(iter(inputs.values())).shape[0] == 1:  # the common case: no stacking
-                return dict(zip(self.output_names, one(inputs), strict=True))
-            return _per_sample(inputs, self.output_names, one)
+            if inputs[self._inputs[0][0]].shape[0] != 1:
+                return _per_sample(inputs, self.output_names, self._one)
+            # batch 1, the common case: straight through, nothing stacked or rebuilt
+            it = self.it
+            for name, index in self._inputs:
+                it.set_tensor(index, inputs[name])
+            it.invoke()
+            return {name: it.get_tensor(index) for name, index in self._outputs}
 
 
 def _per_sample(

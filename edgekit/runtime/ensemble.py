@@ -19,7 +19,7 @@ from edgekit.errors import DataError, EdgekitError
 from edgekit.runtime.bundle import Bundle, load_bundle
 from edgekit.runtime.inputs import as_batch
 from edgekit.runtime.manifest import Manifest
-from edgekit.runtime.members import MemberRunner
+from edgekit.runtime.members import MemberRunner, QuantizedCache
 from edgekit.runtime.policy import Policy, as_policy
 
 
@@ -74,29 +74,43 @@ class Prediction:
 class ProgressiveEnsemble:
     """A loaded bundle, ready to predict under budgets."""
 
-    def __init__(self, bundle: Bundle, backend: str = "auto") -> None:
+    def __init__(self, bundle: Bundle, backend: str = "auto", warmup: int = 3) -> None:
         self.bundle = bundle
         self.manifest: Manifest = bundle.manifest
         self.runner = MemberRunner(bundle, backend)
         # running estimate of each member's wall time (s): a deadline never starts a member that
         # is expected to end after it (plain float updates: safe to share between threads)
         self.member_seconds = [0.0] * len(self.manifest.members)
+        self.warm_up(warmup)
+
+    def warm_up(self, calls: int = 3) -> None:
+        """Run every member ``calls`` times on zeros: first invokes are slow (allocation, cold
+        caches), and a deadline needs each member's time before the first real call."""
+        if calls < 1:
+            return
+        zeros = np.zeros((1, *self.manifest.input_shape), np.float32)
+        for _ in range(calls):
+            self.predict(zeros)
+        # the cold first call must not linger in the estimates: restart them from the last call
+        self.member_seconds = [ms / 1000 for ms in self.predict(zeros).member_ms]
 
     @classmethod
-    def load(cls, path: str | Path, backend: str = "auto") -> ProgressiveEnsemble:
-        return cls(load_bundle(path), backend)
+    def load(cls, path: str | Path, backend: str = "auto", warmup: int = 3) -> ProgressiveEnsemble:
+        """Load a bundle (directory or .zip) and warm every member up ``warmup`` times."""
+        return cls(load_bundle(path), backend, warmup)
 
     def __len__(self) -> int:
         return len(self.manifest.members)
 
     def check_features(self, x: np.ndarray) -> np.ndarray:
         """``x`` as float32 [B, T, C]; a clear error for a wrong shape or non-finite values."""
-        x = as_batch(np.asarray(x), self.manifest)
+        x = np.asarray(x)
         if not np.issubdtype(x.dtype, np.number):
             raise DataError(f"features must be numbers, got dtype {x.dtype}")
-        if not np.all(np.isfinite(x)):
+        x = np.ascontiguousarray(as_batch(x, self.manifest), dtype=np.float32)
+        if not np.isfinite(x).all():
             raise DataError("features contain NaN or infinite values")
-        return np.ascontiguousarray(x, dtype=np.float32)
+        return x
 
     def predict(self, x: np.ndarray, policy: Policy | dict[str, float] | None = None) -> Prediction:
         """Run members on normalised features ``x`` ([T, C] or [B, T, C]) until ``policy`` stops.
@@ -124,14 +138,17 @@ class ProgressiveEnsemble:
 
     def _continue(self, pred: Prediction, policy: Policy, start: float) -> Prediction:
         members = self.manifest.members
+        features = pred.features
+        assert features is not None
         logits = pred.logits.copy()
         activations = dict(pred.activations)
         member_ms = list(pred.member_ms)
         k, macs = pred.members_run, pred.macs
         stopped_by = "all"
         deadline = None if policy.deadline_ms is None else start + policy.deadline_ms / 1000
-        assert pred.features is not None
-        quantized: dict[tuple[str, float, int], np.ndarray] = {}
+        run_member, estimates = self.runner.run_member, self.member_seconds
+        quantized: QuantizedCache = {}
+        now = time.perf_counter()
         while k < len(members):
             entry = members[k]
             if k > 0 and policy.margin is not None and _margin(logits).min() >= policy.margin:
@@ -148,26 +165,23 @@ class ProgressiveEnsemble:
                     )
                 stopped_by = "budget_macs"
                 break
-            if (
-                k > 0
-                and deadline is not None
-                and time.perf_counter() + self.member_seconds[k] > deadline
-            ):
+            if k > 0 and deadline is not None and now + estimates[k] > deadline:
                 stopped_by = "deadline_ms"
                 break
-            t0 = time.perf_counter()
-            member_logits, act = self.runner.run_member(
-                entry.index, pred.features, activations, quantized
-            )
-            seconds = time.perf_counter() - t0
-            member_ms.append(1000 * seconds)
-            estimate = self.member_seconds[k]
-            self.member_seconds[k] = seconds if estimate == 0 else 0.9 * estimate + 0.1 * seconds
+            member_logits, act = run_member(entry.index, features, activations, quantized)
             logits += member_logits
             if act is not None:
                 activations[entry.index] = act
             k += 1
             macs = entry.cumulative_macs
+            # a member's time is its whole step here (conversions and bookkeeping included):
+            # that is what a deadline must predict
+            end = time.perf_counter()
+            seconds = end - now
+            member_ms.append(1000 * seconds)
+            estimate = estimates[k - 1]
+            estimates[k - 1] = seconds if estimate == 0 else 0.9 * estimate + 0.1 * seconds
+            now = end
         return Prediction(
             logits,
             k,
@@ -177,7 +191,7 @@ class ProgressiveEnsemble:
             stopped_by,
             self.manifest.class_names,
             activations,
-            pred.features,
+            features,
         )
 
 

@@ -40,7 +40,7 @@ class Policy:
 def as_policy(policy: Policy | dict[str, float] | None) -> Policy:
     """A :class:`Policy` from a Policy, a dict of its fields, or None (run everything)."""
     if policy is None:
-        return Policy()
+        return _RUN_ALL
     if isinstance(policy, Policy):
         return policy
     if isinstance(policy, dict):
@@ -52,3 +52,6 @@ def as_policy(policy: Policy | dict[str, float] | None) -> Policy:
             )
         return Policy(**policy)  # type: ignore[arg-type]
     raise EdgekitError(f"unknown policy {policy!r}: pass a Policy, a dict or None")
+
+
+_RUN_ALL = Policy()

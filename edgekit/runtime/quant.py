@@ -29,4 +29,33 @@ def to_float(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
         return np.asarray(x, dtype=np.float32)
     assert spec.quantization is not None
     q = spec.quantization
-    return ((x.astype(np.float32) - q.zero_point) * q.scale).astype(np.float32)
+    out: np.ndarray = np.multiply(
+        np.subtract(x, np.float32(q.zero_point), dtype=np.float32), np.float32(q.scale)
+    )
+    return out
+
+
+def same_encoding(a: TensorSpec, b: TensorSpec) -> bool:
+    """True when a tensor in ``a``'s encoding can be fed unchanged where ``b`` is expected."""
+    return a.dtype == b.dtype and a.quantization == b.quantization
+
+
+def requantize_table(source: TensorSpec, target: TensorSpec) -> np.ndarray | None:
+    """A 256-entry table mapping ``source``'s 8-bit codes to ``target``'s, or None.
+
+    It is exactly ``to_file_dtype(to_float(code, source), target)`` for every code, so an 8-bit
+    activation passed between members takes one table look-up instead of two float passes.
+    """
+    if source.dtype not in _RANGES or target.dtype not in _RANGES:
+        return None
+    lo = _RANGES[source.dtype][0]
+    codes = np.arange(lo, lo + 256).astype(source.dtype)
+    table = to_file_dtype(to_float(codes, source), target)
+    # index by the code's bit pattern (as uint8), so the look-up needs no offset
+    return table[np.argsort(codes.view(np.uint8), kind="stable")]
+
+
+def apply_table(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table``'s entry for each 8-bit code."""
+    out: np.ndarray = table[codes.view(np.uint8)]
+    return out

@@ -1,115 +1,517 @@
-/* edgekit firmware runtime: kernels, one member, the progressive scheduler. C99, no malloc. */
+/*
+ * edgekit firmware runtime (see include/edgekit.h). C99, no allocation, no writable globals.
+ * The int8 kernels mirror TensorFlow Lite Micro's reference kernels: int32 accumulation of
+ * (input - input zero point) x weight, bias added, then the per-channel fixed-point multiplier
+ * (double rounding, as TFLite's MultiplyByQuantizedMultiplier), the output zero point, a clamp.
+ */
 #include "edgekit.h"
 
+#include <math.h>
 #include <string.h>
 
-int ek_conv1d_out_steps(int steps, int kernel, int stride, int pad) {
-    return (steps + 2 * pad - kernel) / stride + 1;
+/* Float conversions at member boundaries equal the Python runtime's numpy arithmetic when the
+ * compiler does not fuse multiply-adds: build with -ffp-contract=off (the Makefile does). */
+
+#define EK_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
+
+static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* out[o][t] = relu(bias[o] + sum_i sum_k w[o][i][k] * in[i][t*stride + k - pad]) */
-void ek_conv1d_relu(const ek_conv1d_block *b, const float *in, int in_steps, float *out) {
-    const int out_steps = ek_conv1d_out_steps(in_steps, b->kernel, b->stride, b->pad);
-    for (int o = 0; o < b->out_ch; ++o) {
-        const float *wo = b->weight + (size_t)o * b->in_ch * b->kernel;
-        float *row_out = out + (size_t)o * out_steps;
-        for (int t = 0; t < out_steps; ++t) {
-            row_out[t] = b->bias[o];
-        }
-        for (int i = 0; i < b->in_ch; ++i) {
-            const float *row = in + (size_t)i * in_steps;
-            const float *wk = wo + (size_t)i * b->kernel;
-            for (int t = 0; t < out_steps; ++t) {
-                const int start = t * b->stride - b->pad;
-                /* the taps that fall inside the input: no branch in the inner loop */
-                const int k_lo = start < 0 ? -start : 0;
-                const int k_hi = start + b->kernel > in_steps ? in_steps - start : b->kernel;
-                float acc = 0.0f;
-                for (int k = k_lo; k < k_hi; ++k) {
-                    acc += wk[k] * row[start + k];
+static float clamp_f(float v, float lo, float hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* ------------------------------------------------------------------ fixed-point arithmetic */
+
+static int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (int64_t)(1 << 30) : (int64_t)(1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    const int32_t shifted = (int32_t)((int64_t)x * ((int64_t)1 << left));
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right);
+}
+
+/* ------------------------------------------------------------------ tensors */
+
+static size_t numel(const ek_tensor *t) {
+    size_t n = 1;
+    for (int i = 0; i < t->ndim; ++i) {
+        n *= (size_t)t->dims[i];
+    }
+    return n;
+}
+
+static size_t elem_bytes(const ek_tensor *t) {
+    return t->dtype == EK_I8 ? 1u : 4u;
+}
+
+static const void *tensor_in(const ek_tensor *t, const uint8_t *work) {
+    return t->data != NULL ? t->data : (const void *)(work + t->offset);
+}
+
+static void *tensor_out(const ek_tensor *t, uint8_t *work) {
+    return (void *)(work + t->offset);
+}
+
+/* dims of a 4-D NHWC tensor (lower ranks are right-aligned: [.., H, W, C]) */
+static void nhwc(const ek_tensor *t, int32_t *n, int32_t *h, int32_t *w, int32_t *c) {
+    int32_t d[4] = {1, 1, 1, 1};
+    for (int i = 0; i < t->ndim && i < 4; ++i) {
+        d[4 - t->ndim + i] = t->dims[i];
+    }
+    *n = d[0];
+    *h = d[1];
+    *w = d[2];
+    *c = d[3];
+}
+
+/* ------------------------------------------------------------------ convolutions */
+
+static ek_status conv(const ek_op *op, const ek_tensor *ts, uint8_t *work, int depthwise) {
+    const ek_tensor *in = &ts[op->in[0]], *f = &ts[op->in[1]], *out = &ts[op->out];
+    const ek_tensor *b = op->in[2] >= 0 ? &ts[op->in[2]] : NULL;
+    int32_t n, ih, iw, ic, on, oh, ow, oc, fo, kh, kw, fi;
+    nhwc(in, &n, &ih, &iw, &ic);
+    nhwc(out, &on, &oh, &ow, &oc);
+    nhwc(f, &fo, &kh, &kw, &fi);
+    if (n != 1 || on != 1 || (depthwise ? fi != oc || ic * op->depth_mult != oc : fo != oc || fi != ic)) {
+        return EK_ERR_MODEL;
+    }
+    const int is_i8 = in->dtype == EK_I8;
+    if (is_i8 && (op->num_mult != 1 && op->num_mult != oc)) {
+        return EK_ERR_MODEL;
+    }
+    const void *fv = tensor_in(f, work);
+    const void *iv = tensor_in(in, work);
+    const void *bv = b != NULL ? tensor_in(b, work) : NULL;
+    void *ov = tensor_out(out, work);
+    const int32_t in_off = -in->zero_point;
+    for (int32_t y = 0; y < oh; ++y) {
+        for (int32_t x = 0; x < ow; ++x) {
+            for (int32_t o = 0; o < oc; ++o) {
+                const int32_t cin0 = depthwise ? o / op->depth_mult : 0;
+                const int32_t cin1 = depthwise ? cin0 + 1 : ic;
+                int32_t acc = 0;
+                float facc = 0.0f;
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+                    if (yy < 0 || yy >= ih) {
+                        continue;
+                    }
+                    for (int32_t kx = 0; kx < kw; ++kx) {
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
+                        if (xx < 0 || xx >= iw) {
+                            continue;
+                        }
+                        const size_t ibase = ((size_t)yy * iw + xx) * ic;
+                        for (int32_t c = cin0; c < cin1; ++c) {
+                            const size_t fidx = depthwise
+                                ? ((size_t)ky * kw + kx) * oc + o
+                                : (((size_t)o * kh + ky) * kw + kx) * ic + c;
+                            if (is_i8) {
+                                acc += (int32_t)((const int8_t *)fv)[fidx] *
+                                       ((int32_t)((const int8_t *)iv)[ibase + c] + in_off);
+                            } else {
+                                facc += ((const float *)fv)[fidx] * ((const float *)iv)[ibase + c];
+                            }
+                        }
+                    }
                 }
-                row_out[t] += acc;
+                const size_t oidx = ((size_t)y * ow + x) * oc + o;
+                if (is_i8) {
+                    if (bv != NULL) {
+                        acc += ((const int32_t *)bv)[o];
+                    }
+                    const int j = op->num_mult == 1 ? 0 : o;
+                    acc = ek_multiply_by_quantized_multiplier(acc, op->mult[j], op->shift[j]);
+                    acc += out->zero_point;
+                    ((int8_t *)ov)[oidx] = (int8_t)clamp_i32(acc, op->act_min, op->act_max);
+                } else {
+                    if (bv != NULL) {
+                        facc += ((const float *)bv)[o];
+                    }
+                    ((float *)ov)[oidx] = clamp_f(facc, op->fact_min, op->fact_max);
+                }
             }
         }
-        for (int t = 0; t < out_steps; ++t) {
-            row_out[t] = row_out[t] > 0.0f ? row_out[t] : 0.0f;
-        }
     }
+    return EK_OK;
 }
 
-/* Max over non-overlapping windows of `pool` steps (floor), in place; returns the new length. */
-int ek_maxpool1d(float *inout, int channels, int steps, int pool) {
-    if (pool <= 1) {
-        return steps;
+static ek_status fully_connected(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *f = &ts[op->in[1]], *out = &ts[op->out];
+    const ek_tensor *b = op->in[2] >= 0 ? &ts[op->in[2]] : NULL;
+    if (f->ndim != 2) {
+        return EK_ERR_MODEL;
     }
-    const int out_steps = steps / pool;
-    for (int c = 0; c < channels; ++c) {
-        const float *src = inout + (size_t)c * steps;
-        float *dst = inout + (size_t)c * out_steps;
-        for (int t = 0; t < out_steps; ++t) {
-            float m = src[t * pool];
-            for (int p = 1; p < pool; ++p) {
-                const float v = src[t * pool + p];
-                m = v > m ? v : m;
+    const int32_t units = f->dims[0], depth = f->dims[1];
+    const size_t rows = numel(in) / (size_t)depth;
+    if (rows * (size_t)depth != numel(in) || rows * (size_t)units != numel(out)) {
+        return EK_ERR_MODEL;
+    }
+    const int is_i8 = in->dtype == EK_I8;
+    if (is_i8 && op->num_mult != 1 && op->num_mult != units) {
+        return EK_ERR_MODEL;
+    }
+    const void *fv = tensor_in(f, work), *iv = tensor_in(in, work);
+    const void *bv = b != NULL ? tensor_in(b, work) : NULL;
+    void *ov = tensor_out(out, work);
+    for (size_t r = 0; r < rows; ++r) {
+        for (int32_t u = 0; u < units; ++u) {
+            if (is_i8) {
+                const int8_t *x = (const int8_t *)iv + r * (size_t)depth;
+                const int8_t *w = (const int8_t *)fv + (size_t)u * depth;
+                int32_t acc = 0;
+                for (int32_t d = 0; d < depth; ++d) {
+                    acc += ((int32_t)w[d] - f->zero_point) * ((int32_t)x[d] - in->zero_point);
+                }
+                if (bv != NULL) {
+                    acc += ((const int32_t *)bv)[u];
+                }
+                const int j = op->num_mult == 1 ? 0 : u;
+                acc = ek_multiply_by_quantized_multiplier(acc, op->mult[j], op->shift[j]);
+                acc += out->zero_point;
+                ((int8_t *)ov)[r * (size_t)units + u] = (int8_t)clamp_i32(acc, op->act_min, op->act_max);
+            } else {
+                const float *x = (const float *)iv + r * (size_t)depth;
+                const float *w = (const float *)fv + (size_t)u * depth;
+                float acc = 0.0f;
+                for (int32_t d = 0; d < depth; ++d) {
+                    acc += w[d] * x[d];
+                }
+                if (bv != NULL) {
+                    acc += ((const float *)bv)[u];
+                }
+                ((float *)ov)[r * (size_t)units + u] = clamp_f(acc, op->fact_min, op->fact_max);
             }
-            dst[t] = m; /* dst index <= src index: safe in place, channel by channel */
         }
     }
-    return out_steps;
+    return EK_OK;
 }
 
-/* out_add[j] += bias[j] + sum_i w[j][i] * in[i] */
-void ek_dense(const float *w, const float *bias, const float *in, int in_dim, int out_dim,
-              float *out_add) {
-    for (int j = 0; j < out_dim; ++j) {
-        float acc = bias[j];
-        const float *wj = w + (size_t)j * in_dim;
-        for (int i = 0; i < in_dim; ++i) {
-            acc += wj[i] * in[i];
+static ek_status max_pool(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    int32_t n, ih, iw, c, on, oh, ow, oc;
+    nhwc(in, &n, &ih, &iw, &c);
+    nhwc(out, &on, &oh, &ow, &oc);
+    if (n != 1 || on != 1 || oc != c) {
+        return EK_ERR_MODEL;
+    }
+    const void *iv = tensor_in(in, work);
+    void *ov = tensor_out(out, work);
+    const int is_i8 = in->dtype == EK_I8;
+    for (int32_t y = 0; y < oh; ++y) {
+        for (int32_t x = 0; x < ow; ++x) {
+            for (int32_t ch = 0; ch < c; ++ch) {
+                int32_t best = -128;
+                float fbest = -3.402823466e38f;
+                for (int32_t ky = 0; ky < op->filter_h; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky;
+                    for (int32_t kx = 0; kx < op->filter_w; ++kx) {
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx;
+                        if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) {
+                            continue;
+                        }
+                        const size_t i = ((size_t)yy * iw + xx) * c + ch;
+                        if (is_i8) {
+                            const int32_t v = ((const int8_t *)iv)[i];
+                            best = v > best ? v : best;
+                        } else {
+                            const float v = ((const float *)iv)[i];
+                            fbest = v > fbest ? v : fbest;
+                        }
+                    }
+                }
+                const size_t o = ((size_t)y * ow + x) * c + ch;
+                if (is_i8) {
+                    ((int8_t *)ov)[o] = (int8_t)clamp_i32(best, op->act_min, op->act_max);
+                } else {
+                    ((float *)ov)[o] = clamp_f(fbest, op->fact_min, op->fact_max);
+                }
+            }
         }
-        out_add[j] += acc;
+    }
+    return EK_OK;
+}
+
+/* ------------------------------------------------------------------ shape ops */
+
+/* strides of a tensor's dims, padded on the left to EK_MAX_DIMS */
+static void padded(const ek_tensor *t, int32_t *dims, size_t *strides) {
+    const int lead = EK_MAX_DIMS - t->ndim;
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        dims[i] = i < lead ? 1 : t->dims[i - lead];
+    }
+    size_t s = 1;
+    for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+        strides[i] = s;
+        s *= (size_t)dims[i];
     }
 }
 
-/* Largest [C][T] buffer a member touches (its input, each block's input and output). */
-static size_t member_buffer_floats(const ek_member *m, int steps, int channels) {
-    size_t need = (size_t)steps * channels;
-    int ch = channels;
-    for (int b = 0; b < m->num_blocks; ++b) {
-        const ek_conv1d_block *blk = &m->blocks[b];
-        if (b == 1 && m->connected) {
-            ch += m->conn_channels;
+static ek_status mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    int32_t dims[EK_MAX_DIMS];
+    size_t strides[EK_MAX_DIMS];
+    padded(in, dims, strides);
+    int reduced[EK_MAX_DIMS] = {0};
+    const int lead = EK_MAX_DIMS - in->ndim;
+    for (int a = 0; a < op->naxes; ++a) {
+        if (op->axes[a] < 0 || op->axes[a] >= in->ndim) {
+            return EK_ERR_MODEL;
         }
-        const size_t in = (size_t)ch * steps;
-        const int out_steps = ek_conv1d_out_steps(steps, blk->kernel, blk->stride, blk->pad);
-        const size_t out = (size_t)blk->out_ch * (out_steps > 0 ? out_steps : 0);
-        need = in > need ? in : need;
-        need = out > need ? out : need;
-        steps = blk->pool > 1 ? out_steps / blk->pool : out_steps;
-        ch = blk->out_ch;
+        reduced[lead + op->axes[a]] = 1;
     }
-    return need;
+    size_t count = 1, outer = 1;
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        if (reduced[i]) {
+            count *= (size_t)dims[i];
+        } else {
+            outer *= (size_t)dims[i];
+        }
+    }
+    if (outer != numel(out) || count == 0) {
+        return EK_ERR_MODEL;
+    }
+    const void *iv = tensor_in(in, work);
+    void *ov = tensor_out(out, work);
+    /* walk output positions (kept dims, in order) and sum the reduced dims under each */
+    int32_t kdims[EK_MAX_DIMS], rdims[EK_MAX_DIMS];
+    size_t kstr[EK_MAX_DIMS], rstr[EK_MAX_DIMS];
+    int nk = 0, nr = 0;
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        if (reduced[i]) {
+            rdims[nr] = dims[i];
+            rstr[nr++] = strides[i];
+        } else {
+            kdims[nk] = dims[i];
+            kstr[nk++] = strides[i];
+        }
+    }
+    for (size_t o = 0; o < outer; ++o) {
+        size_t base = 0, rem = o;
+        for (int i = nk - 1; i >= 0; --i) {
+            base += (rem % (size_t)kdims[i]) * kstr[i];
+            rem /= (size_t)kdims[i];
+        }
+        int64_t isum = 0;
+        float fsum = 0.0f;
+        for (size_t r = 0; r < count; ++r) {
+            size_t idx = base, rr = r;
+            for (int i = nr - 1; i >= 0; --i) {
+                idx += (rr % (size_t)rdims[i]) * rstr[i];
+                rr /= (size_t)rdims[i];
+            }
+            if (in->dtype == EK_I8) {
+                isum += ((const int8_t *)iv)[idx];
+            } else {
+                fsum += ((const float *)iv)[idx];
+            }
+        }
+        if (in->dtype == EK_I8) {
+            if (op->num_mult != 1) {
+                return EK_ERR_MODEL;
+            }
+            /* TFLM: (sum - zero point x count) times a multiplier with 1/count folded in */
+            int32_t acc = (int32_t)(isum - (int64_t)in->zero_point * (int64_t)count);
+            acc = ek_multiply_by_quantized_multiplier(acc, op->mult[0], op->shift[0]);
+            ((int8_t *)ov)[o] = (int8_t)clamp_i32(acc + out->zero_point, -128, 127);
+        } else {
+            ((float *)ov)[o] = fsum / (float)count;
+        }
+    }
+    return EK_OK;
 }
 
-static size_t max_activation_floats(const ek_ensemble *e) {
-    size_t need = 1;
+static ek_status transpose(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (op->naxes != in->ndim || out->ndim != in->ndim) {
+        return EK_ERR_MODEL;
+    }
+    int32_t idims[EK_MAX_DIMS], odims[EK_MAX_DIMS];
+    size_t istr[EK_MAX_DIMS], ostr[EK_MAX_DIMS];
+    padded(in, idims, istr);
+    padded(out, odims, ostr);
+    const int lead = EK_MAX_DIMS - in->ndim;
+    size_t src_stride[EK_MAX_DIMS]; /* input stride of each output dim */
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        src_stride[i] = i < lead ? 0 : istr[lead + op->axes[i - lead]];
+    }
+    const size_t n = numel(out), eb = elem_bytes(in);
+    const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
+    uint8_t *ov = (uint8_t *)tensor_out(out, work);
+    for (size_t o = 0; o < n; ++o) {
+        size_t src = 0, rem = o;
+        for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+            src += (rem % (size_t)odims[i]) * src_stride[i];
+            rem /= (size_t)odims[i];
+        }
+        memcpy(ov + o * eb, iv + src * eb, eb);
+    }
+    return EK_OK;
+}
+
+static ek_status concat(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *out = &ts[op->out];
+    const int axis = op->axes[0];
+    if (axis < 0 || axis >= out->ndim) {
+        return EK_ERR_MODEL;
+    }
+    size_t outer = 1;
+    for (int i = 0; i < axis; ++i) {
+        outer *= (size_t)out->dims[i];
+    }
+    const size_t eb = elem_bytes(out);
+    uint8_t *ov = (uint8_t *)tensor_out(out, work);
+    size_t out_row = numel(out) / outer * eb, at = 0;
+    for (int j = 0; j < op->num_inputs; ++j) {
+        const ek_tensor *in = &ts[op->in[j]];
+        if (in->dtype != out->dtype ||
+            (in->dtype == EK_I8 && (in->scale != out->scale || in->zero_point != out->zero_point))) {
+            return EK_ERR_MODEL;
+        }
+        const size_t row = numel(in) / outer * eb;
+        const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
+        for (size_t r = 0; r < outer; ++r) {
+            memcpy(ov + r * out_row + at, iv + r * row, row);
+        }
+        at += row;
+    }
+    return at == out_row ? EK_OK : EK_ERR_MODEL;
+}
+
+static ek_status pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *p = &ts[op->in[1]], *out = &ts[op->out];
+    if (p->dtype != EK_I32 || p->data == NULL || in->ndim != out->ndim) {
+        return EK_ERR_MODEL;
+    }
+    const int32_t *pads = (const int32_t *)p->data;
+    int32_t idims[EK_MAX_DIMS], odims[EK_MAX_DIMS], before[EK_MAX_DIMS] = {0};
+    size_t istr[EK_MAX_DIMS], ostr[EK_MAX_DIMS];
+    padded(in, idims, istr);
+    padded(out, odims, ostr);
+    const int lead = EK_MAX_DIMS - in->ndim;
+    for (int i = 0; i < in->ndim; ++i) {
+        before[lead + i] = pads[2 * i];
+    }
+    const size_t n = numel(out), eb = elem_bytes(out);
+    const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
+    uint8_t *ov = (uint8_t *)tensor_out(out, work);
+    const int8_t zero8 = (int8_t)out->zero_point;
+    const float zerof = 0.0f;
+    for (size_t o = 0; o < n; ++o) {
+        size_t src = 0, rem = o;
+        int inside = 1;
+        for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+            const int32_t c = (int32_t)(rem % (size_t)odims[i]) - before[i];
+            rem /= (size_t)odims[i];
+            if (c < 0 || c >= idims[i]) {
+                inside = 0;
+                break;
+            }
+            src += (size_t)c * istr[i];
+        }
+        if (inside) {
+            memcpy(ov + o * eb, iv + src * eb, eb);
+        } else {
+            memcpy(ov + o * eb, out->dtype == EK_I8 ? (const void *)&zero8 : (const void *)&zerof, eb);
+        }
+    }
+    return EK_OK;
+}
+
+static ek_status requantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (in->dtype != EK_I8 || out->dtype != EK_I8 || numel(in) != numel(out)) {
+        return EK_ERR_UNSUPPORTED;
+    }
+    const int8_t *iv = (const int8_t *)tensor_in(in, work);
+    int8_t *ov = (int8_t *)tensor_out(out, work);
+    for (size_t i = 0, n = numel(in); i < n; ++i) {
+        int32_t v = ek_multiply_by_quantized_multiplier((int32_t)iv[i] - in->zero_point,
+                                                        op->mult[0], op->shift[0]);
+        ov[i] = (int8_t)clamp_i32(v + out->zero_point, -128, 127);
+    }
+    return EK_OK;
+}
+
+ek_status ek_run_op(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    if (op == NULL || ts == NULL || work == NULL) {
+        return EK_ERR_NULL;
+    }
+    switch (op->kind) {
+    case EK_OP_CONV2D:
+        return conv(op, ts, work, 0);
+    case EK_OP_DWCONV2D:
+        return conv(op, ts, work, 1);
+    case EK_OP_FC:
+        return fully_connected(op, ts, work);
+    case EK_OP_MAXPOOL:
+        return max_pool(op, ts, work);
+    case EK_OP_MEAN:
+        return mean(op, ts, work);
+    case EK_OP_CONCAT:
+        return concat(op, ts, work);
+    case EK_OP_PAD:
+        return pad(op, ts, work);
+    case EK_OP_TRANSPOSE:
+        return transpose(op, ts, work);
+    case EK_OP_RESHAPE: {
+        const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+        if (numel(in) * elem_bytes(in) != numel(out) * elem_bytes(out)) {
+            return EK_ERR_MODEL;
+        }
+        memmove(tensor_out(out, work), tensor_in(in, work), numel(in) * elem_bytes(in));
+        return EK_OK;
+    }
+    case EK_OP_QUANTIZE:
+        return requantize(op, ts, work);
+    default:
+        return EK_ERR_UNSUPPORTED;
+    }
+}
+
+/* ------------------------------------------------------------------ members */
+
+static size_t slot_bytes(const ek_member *m) {
+    return m->activation >= 0 ? EK_ALIGN(numel(&m->tensors[m->activation]) *
+                                         elem_bytes(&m->tensors[m->activation]))
+                              : 0u;
+}
+
+static size_t slots_bytes(const ek_ensemble *e) {
+    size_t n = 0;
     for (int k = 0; k < e->num_members; ++k) {
-        const size_t a = (size_t)e->members[k].act_channels * e->members[k].act_steps;
-        need = a > need ? a : need;
+        n += slot_bytes(&e->members[k]);
     }
-    return need;
+    return n;
 }
 
-size_t ek_arena_floats(const ek_ensemble *e) {
+size_t ek_arena_bytes(const ek_ensemble *e) {
     if (e == NULL) {
         return 0;
     }
-    size_t scratch = 0;
+    size_t work = 0;
     for (int k = 0; k < e->num_members; ++k) {
-        const size_t s = 2 * member_buffer_floats(&e->members[k], e->input_steps, e->input_channels);
-        scratch = s > scratch ? s : scratch;
+        work = e->members[k].work_bytes > work ? e->members[k].work_bytes : work;
     }
-    return 2 * max_activation_floats(e) + scratch;
+    return slots_bytes(e) + EK_ALIGN(work);
 }
 
 ek_status ek_normalize(const ek_ensemble *e, float *features) {
@@ -128,71 +530,84 @@ ek_status ek_normalize(const ek_ensemble *e, float *features) {
     return EK_OK;
 }
 
-ek_status ek_run_member(const ek_member *m, int input_steps, int input_channels,
-                        const float *features, const float *prev_activation,
-                        float *activation_out, float *scratch, size_t scratch_floats,
-                        int num_classes, float *logits_inout) {
-    if (m == NULL || features == NULL || scratch == NULL || logits_inout == NULL) {
+/* float -> int8 exactly as the Python runtime: rint(x * (1/scale)) + zero point, clamped */
+static int8_t quantize_value(float x, float inv_scale, int32_t zero_point) {
+    float q = rintf(x * inv_scale);
+    q += (float)zero_point;
+    return (int8_t)clamp_f(q, -128.0f, 127.0f);
+}
+
+static uint8_t *slot_of(const ek_ensemble *e, uint8_t *slots, int k) {
+    for (int j = 0; j < k; ++j) {
+        slots += slot_bytes(&e->members[j]);
+    }
+    return slots;
+}
+
+ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint8_t *slots,
+                        uint8_t *work, float *logits_inout) {
+    if (e == NULL || features == NULL || slots == NULL || work == NULL || logits_inout == NULL) {
         return EK_ERR_NULL;
     }
-    if (m->num_blocks < 1 || m->blocks[0].in_ch != input_channels ||
-        (m->connected && (m->num_blocks < 2 || prev_activation == NULL))) {
+    if (k < 0 || k >= e->num_members) {
         return EK_ERR_MODEL;
     }
-    const size_t half = member_buffer_floats(m, input_steps, input_channels);
-    if (scratch_floats < 2 * half) {
-        return EK_ERR_ARENA;
-    }
-    float *cur = scratch;
-    float *other = scratch + half;
-    for (int t = 0; t < input_steps; ++t) { /* [T][C] -> [C][T] */
-        for (int c = 0; c < input_channels; ++c) {
-            cur[(size_t)c * input_steps + t] = features[(size_t)t * input_channels + c];
-        }
-    }
-    int steps = input_steps;
-    int ch = input_channels;
-    for (int b = 0; b < m->num_blocks; ++b) {
-        const ek_conv1d_block *blk = &m->blocks[b];
-        if (b == 1 && m->connected) { /* channel-major: the connection appends channels */
-            if (steps != m->act_steps) {
-                return EK_ERR_MODEL;
-            }
-            memcpy(cur + (size_t)ch * steps, prev_activation,
-                   sizeof(float) * (size_t)m->conn_channels * steps);
-            ch += m->conn_channels;
-        }
-        if (blk->in_ch != ch) {
-            return EK_ERR_MODEL;
-        }
-        const int out_steps = ek_conv1d_out_steps(steps, blk->kernel, blk->stride, blk->pad);
-        if (out_steps < 1) {
-            return EK_ERR_MODEL;
-        }
-        ek_conv1d_relu(blk, cur, steps, other);
-        steps = ek_maxpool1d(other, blk->out_ch, out_steps, blk->pool);
-        ch = blk->out_ch;
-        float *swap = cur;
-        cur = other;
-        other = swap;
-        if (b == 0 && activation_out != NULL) {
-            if (ch != m->act_channels || steps != m->act_steps) {
-                return EK_ERR_MODEL;
-            }
-            memcpy(activation_out, cur, sizeof(float) * (size_t)ch * steps);
-        }
-    }
-    if (ch != m->width || steps < 1) {
+    const ek_member *m = &e->members[k];
+    const ek_tensor *ts = m->tensors;
+    const ek_tensor *feat = &ts[m->features], *logits = &ts[m->logits];
+    const size_t nf = (size_t)e->input_steps * e->input_channels;
+    if (numel(feat) != nf || numel(logits) != (size_t)e->num_classes) {
         return EK_ERR_MODEL;
     }
-    for (int c = 0; c < ch; ++c) { /* global average over time */
-        float s = 0.0f;
-        for (int t = 0; t < steps; ++t) {
-            s += cur[(size_t)c * steps + t];
+    if (feat->dtype == EK_I8) {
+        int8_t *dst = (int8_t *)tensor_out(feat, work);
+        for (size_t i = 0; i < nf; ++i) {
+            dst[i] = quantize_value(features[i], m->features_inv_scale, feat->zero_point);
         }
-        other[c] = s / (float)steps;
+    } else {
+        memcpy(tensor_out(feat, work), features, nf * sizeof(float));
     }
-    ek_dense(m->head_weight, m->head_bias, other, m->width, num_classes, logits_inout);
+    if (m->connection >= 0) {
+        const int j = m->connected_from - 1;
+        if (j < 0 || j >= k || e->members[j].activation < 0) {
+            return EK_ERR_MODEL;
+        }
+        const ek_tensor *src = &e->members[j].tensors[e->members[j].activation];
+        const ek_tensor *dst = &ts[m->connection];
+        const size_t n = numel(dst);
+        if (numel(src) != n) {
+            return EK_ERR_MODEL;
+        }
+        const uint8_t *sv = slot_of(e, slots, j);
+        void *dv = tensor_out(dst, work);
+        for (size_t i = 0; i < n; ++i) {
+            const float v = src->dtype == EK_I8
+                ? ((float)((const int8_t *)sv)[i] - (float)src->zero_point) * src->scale
+                : ((const float *)sv)[i];
+            if (dst->dtype == EK_I8) {
+                ((int8_t *)dv)[i] = quantize_value(v, m->connection_inv_scale, dst->zero_point);
+            } else {
+                ((float *)dv)[i] = v;
+            }
+        }
+    }
+    for (int i = 0; i < m->num_ops; ++i) {
+        const ek_status s = ek_run_op(&m->ops[i], ts, work);
+        if (s != EK_OK) {
+            return s;
+        }
+    }
+    const void *lv = tensor_in(logits, work);
+    for (int c = 0; c < e->num_classes; ++c) {
+        const float v = logits->dtype == EK_I8
+            ? ((float)((const int8_t *)lv)[c] - (float)logits->zero_point) * logits->scale
+            : ((const float *)lv)[c];
+        logits_inout[c] += v;
+    }
+    if (m->activation >= 0) {
+        const ek_tensor *a = &ts[m->activation];
+        memcpy(slot_of(e, slots, k), tensor_in(a, work), numel(a) * elem_bytes(a));
+    }
     return EK_OK;
 }
 
@@ -211,7 +626,7 @@ static float top2_margin(const float *logits, int n) {
 }
 
 ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *policy,
-                 float *arena, size_t arena_floats, float *logits_out, ek_result *result) {
+                 void *arena, size_t arena_bytes, float *logits_out, ek_result *result) {
     if (e == NULL || features == NULL || policy == NULL || arena == NULL || logits_out == NULL ||
         result == NULL) {
         return EK_ERR_NULL;
@@ -223,14 +638,11 @@ ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *p
     if (e->num_members < 1 || e->num_classes < 2 || e->members == NULL) {
         return EK_ERR_MODEL;
     }
-    if (arena_floats < ek_arena_floats(e)) {
+    if (arena_bytes < ek_arena_bytes(e)) {
         return EK_ERR_ARENA;
     }
-    const size_t act = max_activation_floats(e);
-    float *act_prev = arena;
-    float *act_cur = arena + act;
-    float *scratch = arena + 2 * act;
-    const size_t scratch_floats = arena_floats - 2 * act;
+    uint8_t *slots = (uint8_t *)arena;
+    uint8_t *work = slots + slots_bytes(e);
     const uint32_t t0 = policy->clock != NULL ? policy->clock(policy->clock_ctx) : 0u;
     for (int j = 0; j < e->num_classes; ++j) {
         logits_out[j] = 0.0f;
@@ -253,18 +665,10 @@ ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *p
                 break;
             }
         }
-        const ek_member *m = &e->members[k];
-        const int hands_on = k + 1 < e->num_members && e->members[k + 1].connected;
-        const ek_status s = ek_run_member(m, e->input_steps, e->input_channels, features,
-                                          m->connected ? act_prev : NULL,
-                                          hands_on ? act_cur : NULL, scratch, scratch_floats,
-                                          e->num_classes, logits_out);
+        const ek_status s = ek_run_member(e, k, features, slots, work, logits_out);
         if (s != EK_OK) {
             return s;
         }
-        float *swap = act_prev;
-        act_prev = act_cur;
-        act_cur = swap;
     }
     result->members_run = k;
     result->elapsed_us = policy->clock != NULL ? (uint32_t)(policy->clock(policy->clock_ctx) - t0) : 0u;

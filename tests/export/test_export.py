@@ -22,20 +22,6 @@ from edgekit.runtime import MemberRunner, load_bundle, prefix_accuracies
 
 
 @pytest.fixture(scope="module")
-def bundles(
-    tiny_run: Path, onnx_bundle: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("export")
-    out = {"onnx-float": onnx_bundle}
-    for target, int8 in (("onnx", True), ("tflite", False), ("tflite", True)):
-        name = f"{target}-{'int8' if int8 else 'float'}"
-        out[name] = export_bundle(
-            tiny_run, root / name, ExportOptions(target, int8=int8, calib=128)
-        )
-    return out
-
-
-@pytest.fixture(scope="module")
 def val(tiny_run: Path) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     data = load_dataset("synthetic")
     run = load_run(tiny_run)

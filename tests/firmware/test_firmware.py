@@ -1,5 +1,7 @@
 """firmware_stubs/: the C runtime under sanitizers, and the generated ensemble against the
-Python runtime on recorded inputs (float: max |logit diff| <= 1e-4 x logit scale)."""
+Python runtime on recorded inputs (float: max |logit diff| <= 1e-4 x logit scale; int8 against
+the TFLM backend: the same labels on >= 99 % of inputs, logits within one quantisation step of
+each member)."""
 
 from __future__ import annotations
 
@@ -23,16 +25,28 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("fw")
-    gen = export_c(tiny_run, root / "gen")
+def build_host(run: Path, root: Path, int8: bool) -> Path:
+    gen = export_c(run, root / "gen", int8=int8, calib=128)
     subprocess.run(
         ["make", "-C", str(FIRMWARE), "host", f"GEN={gen}", f"OUT={root}"],
         check=True,
         capture_output=True,
     )
     return root / "host"
+
+
+@pytest.fixture(scope="module")
+def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_host(tiny_run, tmp_path_factory.mktemp("fw"), int8=False)
+
+
+@pytest.fixture(scope="module")
+def host_int8(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_host(tiny_run, tmp_path_factory.mktemp("fw8"), int8=True)
+
+
+def bundle_of(host: Path) -> Path:
+    return host.parent / "gen" / "bundle"
 
 
 def run_host(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str, object]]:
@@ -59,28 +73,27 @@ def test_generated_ensemble_matches_the_python_runtime(
 ) -> None:
     x = load_dataset("synthetic").val.x[:100]
     rows = run_host(host, x, tmp_path)
-    want = ProgressiveEnsemble.load(onnx_bundle).predict(x).logits
+    want = ProgressiveEnsemble.load(bundle_of(host)).predict(x).logits
+    assert np.allclose(want, ProgressiveEnsemble.load(onnx_bundle).predict(x).logits, atol=1e-3)
     got = np.stack([r["logits"] for r in rows])  # type: ignore[misc]
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
     assert [int(r["label"]) for r in rows] == want.argmax(1).tolist()  # type: ignore[call-overload]
     assert {r["members"] for r in rows} == {"3"}
 
 
-def test_raw_features_are_normalised_in_c(host: Path, onnx_bundle: Path, tmp_path: Path) -> None:
+def test_raw_features_are_normalised_in_c(host: Path, tmp_path: Path) -> None:
     data = load_dataset("synthetic")
     assert data.normalization is not None
     x = data.val.x[:20]
     raw = x * data.normalization.std + data.normalization.mean
     got = np.stack([r["logits"] for r in run_host(host, raw, tmp_path, "--raw")])  # type: ignore[misc]
-    want = ProgressiveEnsemble.load(onnx_bundle).predict(x).logits
+    want = ProgressiveEnsemble.load(bundle_of(host)).predict(x).logits
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
 
 
-def test_policies_in_c_match_the_python_runtime(
-    host: Path, onnx_bundle: Path, tmp_path: Path
-) -> None:
+def test_policies_in_c_match_the_python_runtime(host: Path, tmp_path: Path) -> None:
     x = load_dataset("synthetic").val.x[:30]
-    ens = ProgressiveEnsemble.load(onnx_bundle)
+    ens = ProgressiveEnsemble.load(bundle_of(host))
     one = run_host(host, x, tmp_path, "--max-members", "1")
     want = ens.predict(x, Policy(max_members=1)).logits
     assert np.abs(np.stack([r["logits"] for r in one]) - want).max() <= 1e-4 * np.abs(want).max()  # type: ignore[misc]
@@ -95,7 +108,7 @@ def test_policies_in_c_match_the_python_runtime(
 
 
 def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
-    tiny_run: Path, tmp_path: Path
+    tiny_run: Path, onnx_bundle: Path, tmp_path: Path
 ) -> None:
     result = CliRunner().invoke(
         app, ["export", str(tiny_run), "--target", "c", "--out", str(tmp_path / "c")]
@@ -104,5 +117,20 @@ def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
     assert "arena (RAM for ek_run)" in result.output and "flash" in result.output
     for name in ("edgekit_model.c", "edgekit_model.h"):
         assert "Do not edit" in (tmp_path / "c" / name).read_text()
-    with pytest.raises(EdgekitError, match="int8 C kernels are not built yet"):
-        export_c(tiny_run, tmp_path / "c8", int8=True)
+    with pytest.raises(EdgekitError, match="onnx bundle; the C export translates TFLite"):
+        export_c(onnx_bundle, tmp_path / "c-onnx")
+
+
+def test_int8_ensemble_matches_tflm_within_one_step(host_int8: Path, tmp_path: Path) -> None:
+    """Every member's int8 graph runs in C as TFLM runs it; the float boundaries (features in,
+    logits out, connections) as the Python runtime computes them."""
+    x = load_dataset("synthetic").val.x[:200]
+    ens = ProgressiveEnsemble.load(bundle_of(host_int8), backend="tflm")
+    assert ens.manifest.members[0].input("features").dtype == "int8"  # type: ignore[union-attr]
+    steps = [m.output("logits").quantization.scale for m in ens.manifest.members]  # type: ignore[union-attr]
+    for k in range(1, len(steps) + 1):
+        rows = run_host(host_int8, x, tmp_path, "--max-members", str(k))
+        got = np.stack([r["logits"] for r in rows])  # type: ignore[misc]
+        want = ens.predict(x, Policy(max_members=k)).logits
+        assert np.abs(got - want).max() <= 1.001 * sum(steps[:k])
+        assert (got.argmax(1) == want.argmax(1)).mean() >= 0.99

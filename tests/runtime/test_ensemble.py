@@ -180,3 +180,46 @@ def test_runtime_import_loads_no_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_int8_chain_matches_float_conversions_between_members(
+    bundles: dict[str, Path], x: np.ndarray
+) -> None:
+    """Activations stay int8 between int8 members (one table look-up when the encodings
+    differ); the answers equal dequantising and requantising each activation in float."""
+    from edgekit.runtime.quant import to_file_dtype, to_float
+
+    ens = ProgressiveEnsemble.load(bundles["tflite-int8"], backend="litert-ref")
+    runner = ens.runner
+    assert any(io.connection is not None for io in runner._io)  # the tiny run connects
+    for xi in x[:8]:
+        feats = xi[None]
+        want = np.zeros((1, ens.manifest.num_classes), np.float32)
+        float_acts: dict[int, np.ndarray] = {}
+        for m in ens.manifest.members:
+            io = runner._io[m.index - 1]
+            inputs = {io.features.name: to_file_dtype(feats, io.features)}
+            if io.connection is not None:
+                assert io.connected_from is not None
+                inputs[io.connection.name] = to_file_dtype(
+                    float_acts[io.connected_from], io.connection
+                )
+            out = runner.sessions[m.index - 1].run(inputs)
+            want += to_float(out[io.logits.name], io.logits)
+            if io.activation is not None:
+                float_acts[m.index] = to_float(out[io.activation.name], io.activation)
+        pred = ens.predict(xi)
+        np.testing.assert_array_equal(pred.logits, want)
+        assert all(a.dtype == np.int8 for a in pred.activations.values())
+        first = ens.predict(xi, Policy(max_members=1))
+        np.testing.assert_array_equal(ens.refine(first).logits, want)
+
+
+def test_huge_finite_features_are_accepted(ens: ProgressiveEnsemble, x: np.ndarray) -> None:
+    """Large but finite values are data, not an error (only NaN and inf are refused)."""
+    pred = ens.predict(np.full_like(x[0], 1e30))
+    assert pred.members_run == 3
+    bad = x[0].copy()
+    bad[3, 2] = np.inf
+    with pytest.raises(DataError, match="NaN or infinite"):
+        ens.predict(bad)

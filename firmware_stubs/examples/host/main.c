@@ -18,7 +18,11 @@
 #include "edgekit.h"
 #include "edgekit_model.h"
 
-static float arena[EK_MODEL_ARENA_FLOATS]; /* the only working memory ek_run uses */
+/* the only working memory ek_run uses (8-byte aligned through the union) */
+static union {
+    double align;
+    uint8_t bytes[EK_MODEL_ARENA_BYTES];
+} arena;
 static float features[EK_MODEL_INPUT_STEPS * EK_MODEL_INPUT_CHANNELS];
 
 static uint32_t monotonic_us(void *ctx) {
@@ -74,7 +78,7 @@ int main(int argc, char **argv) {
             ek_normalize(&ek_model, features);
         }
         ek_result res;
-        const ek_status s = ek_run(&ek_model, features, &policy, arena, EK_MODEL_ARENA_FLOATS,
+        const ek_status s = ek_run(&ek_model, features, &policy, arena.bytes, sizeof arena.bytes,
                                    logits, &res);
         if (s != EK_OK) {
             fprintf(stderr, "input %d: ek_run failed with status %d\n", count, (int)s);

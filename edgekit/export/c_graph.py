@@ -1,0 +1,340 @@
+"""Translate one member's .tflite file into the operator list firmware_stubs/ executes.
+
+The C runtime runs exactly the graph TFLite Micro would run (same tensors, same order), so the
+int8 fixed-point parameters are computed here the way TFLM's Prepare computes them: effective
+scales in double precision, ``QuantizeMultiplier`` (frexp, round half away from zero), fused
+activation ranges from the output quantisation. Working memory is planned like TFLM's greedy
+planner: each intermediate tensor gets an arena offset not shared with any tensor alive at the
+same time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from edgekit.errors import EdgekitError
+
+# TFLite enums (schema.fbs)
+_FLOAT32, _INT32, _INT8 = 0, 2, 9
+_DTYPES = {_FLOAT32: "f32", _INT32: "i32", _INT8: "i8"}
+_NUMPY = {"f32": np.float32, "i32": np.int32, "i8": np.int8}
+_SAME = 0
+_ACT_NONE, _ACT_RELU, _ACT_RELU6 = 0, 1, 3
+KINDS = {
+    "CONV_2D": 1,
+    "DEPTHWISE_CONV_2D": 2,
+    "FULLY_CONNECTED": 3,
+    "MAX_POOL_2D": 4,
+    "MEAN": 5,
+    "CONCATENATION": 6,
+    "PAD": 7,
+    "TRANSPOSE": 8,
+    "RESHAPE": 9,
+    "QUANTIZE": 10,
+}
+MAX_DIMS = 5
+
+
+@dataclass
+class CTensor:
+    dtype: str  # f32, i8, i32
+    shape: tuple[int, ...]
+    data: np.ndarray | None = None  # constants
+    scale: float = 0.0
+    zero_point: int = 0
+    offset: int = -1  # working-memory byte offset (intermediates)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * (1 if self.dtype == "i8" else 4)
+
+
+@dataclass
+class COp:
+    kind: str
+    inputs: list[int]
+    output: int
+    params: dict[str, int] = field(default_factory=dict)
+    axes: list[int] = field(default_factory=list)
+    act: tuple[int, int] = (-128, 127)
+    fact: tuple[float, float] = (-math.inf, math.inf)
+    mult: list[int] = field(default_factory=list)
+    shift: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CGraph:
+    tensors: list[CTensor]
+    ops: list[COp]
+    work_bytes: int
+    roles: dict[str, int]  # features / connection / logits / activation -> tensor index
+    params: int  # weights and biases (elements)
+    flash_bytes: int  # constant data
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplier: ``real`` ~ multiplier * 2^(shift - 31)."""
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    fixed = int(math.floor(abs(q) * (1 << 31) + 0.5)) * (1 if q >= 0 else -1)  # half away
+    if fixed == 1 << 31:
+        fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return fixed, shift
+
+
+def _round_away(x: float) -> int:
+    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+
+
+def _act_range(act: int, t: CTensor) -> tuple[tuple[int, int], tuple[float, float]]:
+    if act == _ACT_NONE:
+        return (-128, 127), (-math.inf, math.inf)
+    if act not in (_ACT_RELU, _ACT_RELU6):
+        raise EdgekitError(f"fused activation {act} is not supported by the C runtime")
+    hi_f = 6.0 if act == _ACT_RELU6 else math.inf
+    if t.dtype != "i8":
+        return (-128, 127), (0.0, hi_f)
+    lo = max(-128, t.zero_point + _round_away(float(np.float32(0.0) / np.float32(t.scale))))
+    hi = 127
+    if act == _ACT_RELU6:
+        hi = min(127, t.zero_point + _round_away(float(np.float32(6.0) / np.float32(t.scale))))
+    return (lo, hi), (0.0, hi_f)
+
+
+def _pad(in_size: int, filt: int, stride: int, dil: int, out_size: int, padding: int) -> int:
+    if padding != _SAME:
+        return 0
+    effective = (filt - 1) * dil + 1
+    return max(0, (out_size - 1) * stride + effective - in_size) // 2
+
+
+def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(H, W) of an NHWC-style shape (lower ranks right-aligned)."""
+    padded = (1,) * (4 - len(shape)) + tuple(shape)
+    return padded[1], padded[2]
+
+
+def _builtin_names() -> dict[int, str]:
+    from ai_edge_litert import schema_py_generated as schema
+
+    return {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
+    """The C operator list of one .tflite member; ``roles`` maps role -> tensor name."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(data, 0)
+    if len(model.subgraphs) != 1:
+        raise EdgekitError(f"{member}: {len(model.subgraphs)} subgraphs; the C runtime runs one")
+    graph = model.subgraphs[0]
+    names = _builtin_names()
+    tensors: dict[int, CTensor] = {}
+
+    def tensor(i: int) -> CTensor:
+        if i in tensors:
+            return tensors[i]
+        t = graph.tensors[i]
+        if t.type not in _DTYPES:
+            raise EdgekitError(f"{member}: tensor {i} has TFLite type {t.type}; the C runtime "
+                               "handles float32, int8 and int32")  # fmt: skip
+        dtype = _DTYPES[t.type]
+        shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+        if len(shape) > MAX_DIMS:
+            raise EdgekitError(f"{member}: tensor {i} has {len(shape)} dims (max {MAX_DIMS})")
+        buf = model.buffers[t.buffer].data if t.buffer < len(model.buffers) else None
+        const = None
+        if buf is not None and len(buf):
+            const = np.frombuffer(bytes(buf), dtype=_NUMPY[dtype]).reshape(shape).copy()
+        q = t.quantization
+        scales = list(q.scale) if q is not None and q.scale is not None else []
+        zps = list(q.zeroPoint) if q is not None and q.zeroPoint is not None else []
+        ct = CTensor(dtype, shape, const, float(scales[0]) if scales else 0.0,
+                     int(zps[0]) if zps else 0)  # fmt: skip
+        ct.scales = [float(s) for s in scales]  # type: ignore[attr-defined]
+        tensors[i] = ct
+        return ct
+
+    by_name = {}
+    for i, t in enumerate(graph.tensors):
+        name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+        by_name[name] = i
+    ops: list[COp] = []
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
+        if name not in KINDS:
+            raise EdgekitError(
+                f"{member}: operator {name} is not implemented by the C runtime "
+                f"(it runs {', '.join(sorted(KINDS))}); use the TFLM adapter for this member"
+            )
+        ins = [int(i) for i in op.inputs]
+        out = int(op.outputs[0])
+        for i in ins:
+            if i >= 0:
+                tensor(i)
+        o = tensor(out)
+        ops.append(_op(name, ins, out, op.builtinOptions, tensors, o, member))
+    role_index = {}
+    for role, tname in roles.items():
+        if tname not in by_name:
+            raise EdgekitError(f"{member}: no tensor named {tname!r} for {role}")
+        role_index[role] = by_name[tname]
+        tensor(by_name[tname])
+    return _finish(tensors, ops, role_index, member)
+
+
+def _op(name: str, ins: list[int], out: int, opts: Any, ts: dict[int, CTensor], o: CTensor,
+        member: str) -> COp:  # fmt: skip
+    x = ts[ins[0]]
+    op = COp(name, [i for i in ins if i >= 0], out)
+    if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        f = ts[ins[1]]
+        op.inputs = [ins[0], ins[1], ins[2] if len(ins) > 2 else -1]
+        kh, kw = f.shape[1], f.shape[2]
+        (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
+        op.params = {
+            "stride_h": opts.strideH,
+            "stride_w": opts.strideW,
+            "dil_h": opts.dilationHFactor,
+            "dil_w": opts.dilationWFactor,
+            "pad_h": _pad(ih, kh, opts.strideH, opts.dilationHFactor, oh, opts.padding),
+            "pad_w": _pad(iw, kw, opts.strideW, opts.dilationWFactor, ow, opts.padding),
+            "depth_mult": getattr(opts, "depthMultiplier", 1) or 1,
+        }
+        op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
+        if x.dtype == "i8":
+            op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=False)
+    elif name == "FULLY_CONNECTED":
+        f = ts[ins[1]]
+        op.inputs = [ins[0], ins[1], ins[2] if len(ins) > 2 else -1]
+        op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
+        if x.dtype == "i8":
+            op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=True)
+    elif name == "MAX_POOL_2D":
+        (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
+        op.params = {
+            "stride_h": opts.strideH,
+            "stride_w": opts.strideW,
+            "filter_h": opts.filterHeight,
+            "filter_w": opts.filterWidth,
+            "pad_h": _pad(ih, opts.filterHeight, opts.strideH, 1, oh, opts.padding),
+            "pad_w": _pad(iw, opts.filterWidth, opts.strideW, 1, ow, opts.padding),
+        }
+        op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
+    elif name == "MEAN":
+        axes = ts[ins[1]].data
+        assert axes is not None
+        op.inputs = [ins[0]]
+        op.axes = sorted({int(a) % len(x.shape) for a in axes.ravel()})
+        if x.dtype == "i8":  # TFLM (and LiteRT's reference) rescale even when in == out
+            count = int(np.prod([x.shape[a] for a in op.axes]))
+            m, shift = _mean_multiplier(x.scale, o.scale, count)
+            op.mult, op.shift = [m], [shift]
+    elif name == "CONCATENATION":
+        if len(ins) > 3:
+            raise EdgekitError(f"{member}: concatenation of {len(ins)} inputs (max 3)")
+        op.axes = [opts.axis % len(o.shape)]
+        if opts.fusedActivationFunction != _ACT_NONE:
+            raise EdgekitError(f"{member}: fused activation on a concatenation")
+        for i in ins:
+            t = ts[i]
+            if t.dtype == "i8" and (t.scale != o.scale or t.zero_point != o.zero_point):
+                raise EdgekitError(f"{member}: concatenation inputs differ in quantisation")
+    elif name == "PAD":
+        op.inputs = [ins[0], ins[1]]
+        if len(ins) > 2:
+            raise EdgekitError(f"{member}: PAD with constant values is not supported")
+    elif name == "TRANSPOSE":
+        perm = ts[ins[1]].data
+        assert perm is not None
+        op.inputs = [ins[0]]
+        op.axes = [int(p) for p in perm.ravel()]
+    elif name == "RESHAPE":
+        op.inputs = [ins[0]]
+    elif name == "QUANTIZE":
+        if x.dtype != "i8" or o.dtype != "i8":
+            raise EdgekitError(
+                f"{member}: QUANTIZE from {x.dtype} to {o.dtype} (int8 -> int8 only)"
+            )
+        m, s = quantize_multiplier(float(np.float64(x.scale) / np.float64(o.scale)))
+        op.mult, op.shift = [m], [s]
+    return op
+
+
+def _per_channel(x: CTensor, f: CTensor, o: CTensor, per_tensor_float_product: bool) -> tuple[list[int], list[int]]:  # fmt: skip
+    scales = f.scales  # type: ignore[attr-defined]
+    if len(scales) == 1 and per_tensor_float_product:
+        # TFLM's GetQuantizedConvolutionMultipler: the float product, then double division
+        real = float(np.float64(np.float32(x.scale) * np.float32(scales[0])) / np.float64(o.scale))
+        m, s = quantize_multiplier(real)
+        return [m], [s]
+    pairs = [
+        quantize_multiplier(
+            float(np.float64(x.scale) * np.float64(np.float32(fs)) / np.float64(o.scale))
+        )
+        for fs in scales
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+    """TFLM QuantizedMeanOrSum: 1/count folded into the in/out rescaling multiplier."""
+    m, shift = quantize_multiplier(float(np.float64(in_scale) / np.float64(out_scale)))
+    s = min(count.bit_length() - 1, 32)  # 63 - clz64(count)
+    s = min(s, 31 + shift)
+    return int((m << s) // count), shift - s
+
+
+def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], member: str) -> CGraph:
+    order = sorted(ts)
+    remap = {old: new for new, old in enumerate(order)}
+    tensors = [ts[i] for i in order]
+    for op in ops:
+        op.inputs = [remap[i] if i >= 0 else -1 for i in op.inputs]
+        op.output = remap[op.output]
+    roles = {r: remap[i] for r, i in roles.items()}
+    # lifetimes of intermediates: [first op touching, last op touching]; graph inputs from -1,
+    # graph outputs to the end
+    life: dict[int, list[int]] = {}
+    for k, op in enumerate(ops):
+        for i in (*op.inputs, op.output):
+            if i >= 0 and tensors[i].data is None:
+                life.setdefault(i, [k, k])[1] = k
+    for role in ("features", "connection"):
+        if role in roles:
+            life.setdefault(roles[role], [0, 0])[0] = -1
+    for role in ("logits", "activation"):
+        if role in roles:
+            life.setdefault(roles[role], [len(ops), len(ops)])[1] = len(ops)
+    placed: list[tuple[int, int, int, int]] = []  # (offset, end, first, last)
+    for i in sorted(life, key=lambda i: -tensors[i].nbytes):
+        first, last = life[i]
+        size = (tensors[i].nbytes + 7) // 8 * 8
+        offset = 0
+        for off, end, f, lst in sorted(placed):
+            if lst < first or f > last:
+                continue  # not alive together
+            if offset + size <= off:
+                break
+            offset = max(offset, end)
+        tensors[i].offset = offset
+        placed.append((offset, offset + size, first, last))
+    work = max((end for _, end, _, _ in placed), default=0)
+    consts = [t for t in tensors if t.data is not None]
+    weights = {i for op in ops if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+               for i in op.inputs[1:] if i >= 0}  # fmt: skip
+    params = sum(int(np.size(tensors[i].data)) for i in weights)
+    flash = sum(t.data.nbytes for t in consts if t.data is not None)
+    for i, t in enumerate(tensors):
+        if t.data is None and i not in life:
+            raise EdgekitError(f"{member}: tensor {i} is neither constant nor used")
+    return CGraph(tensors, ops, work, roles, params, flash)
