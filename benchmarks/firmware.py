@@ -1,10 +1,12 @@
-"""firmware_stubs/ on the host: the DSA-19 default run (seed 0) exported to C (float32).
+"""firmware_stubs/ on the host: the DSA-19 and KWS-8 default runs (seed 0) exported to C,
+float32 and int8 (from the TFLite bundles benchmarks/export.py wrote).
 
-Flash and arena per member, parity with the Python runtime over the whole validation split, and
-per-member time of the C runtime (-O2) beside the Python runtime's (onnxruntime) in one run.
-KWS-8's DS-CNN members have no C kernels yet (export --target c refuses them).
+Flash and working memory per member, the arena in all, parity with the Python runtime over the
+whole validation split (float: LiteRT; int8: the TFLM backend, whose kernels the C int8 path
+follows), and per-member time of the C runtime (-O2) beside the Python runtime's (LiteRT with
+XNNPACK, its default) in one run.
 
-Run: python benchmarks/firmware.py
+Run: python benchmarks/firmware.py   (after benchmarks/export.py)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,13 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.machine import machine_info, machine_line
 from edgekit.data.registry import load_dataset
 from edgekit.export.c_export import export_c
-from edgekit.export.exporter import ExportOptions, export_bundle
 from edgekit.runtime import ProgressiveEnsemble
 
 HERE = Path(__file__).resolve().parent
-RUN = HERE / ".runs" / "distill-dsa19-default-seed0"
-DATA = HERE.parents[1] / "shared" / "data" / "dsa19_p1-p6.tar.xz"
+RUNS = HERE / ".runs"
+SHARED = HERE.parents[1] / "shared" / "data"
+DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 FIRMWARE = HERE.parent / "firmware_stubs"
+TIMED = 300
 
 
 def host_rows(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str, str]]:
@@ -41,82 +45,121 @@ def host_rows(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str
     ]
 
 
-def main() -> None:
-    data = load_dataset("dsa19", DATA)
-    x = data.val.x
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        gen = export_c(RUN, tmp / "gen")
-        model = json.loads((gen / "model.json").read_text())
-        subprocess.run(
-            ["make", "-C", str(FIRMWARE), "host-O2", f"GEN={gen}", f"OUT={tmp}"],
-            check=True,
-            capture_output=True,
-        )
-        host = tmp / "host-O2"
-        rows = host_rows(host, x, tmp)
-        c_logits = np.array([[float(v) for v in r["logits"].split(",")] for r in rows])
-        bundle = export_bundle(RUN, tmp / "onnx", ExportOptions("onnx"), DATA)
-        ens = ProgressiveEnsemble.load(bundle)
-        py_logits = ens.predict(x).logits
-        k = len(model["members"])
-        timed = x[:500]
-        c_prefix = []
-        for m in range(1, k + 1):
-            times = [
-                int(r["elapsed_us"]) for r in host_rows(host, timed, tmp, "--max-members", str(m))
-            ]
-            c_prefix.append(float(np.median(times)))
-        py_times = np.array([ens.predict(xi).member_ms for xi in timed])
+def measure(task: str, precision: str, x: np.ndarray, y: np.ndarray, tmp: Path) -> dict[str, Any]:
+    bundle = RUNS / f"export-{task}-tflite-{precision}"
+    gen = export_c(bundle, tmp / f"gen-{task}-{precision}")
+    model = json.loads((gen / "model.json").read_text())
+    out = tmp / f"build-{task}-{precision}"
+    subprocess.run(
+        ["make", "-C", str(FIRMWARE), "host-O2", f"GEN={gen}", f"OUT={out}"],
+        check=True,
+        capture_output=True,
+    )
+    host = out / "host-O2"
+    c_logits = np.array(
+        [[float(v) for v in r["logits"].split(",")] for r in host_rows(host, x, tmp)]
+    )
+    reference = ProgressiveEnsemble.load(
+        bundle, backend="tflm" if precision == "int8" else "litert"
+    )
+    py_logits = np.concatenate([reference.predict(xi).logits for xi in x])
+    steps = [
+        m.output("logits").quantization.scale  # type: ignore[union-attr]
+        for m in reference.manifest.members
+        if precision == "int8"
+    ]
+    k = len(model["members"])
+    timed = x[:TIMED]
+    c_prefix = []
+    for m in range(1, k + 1):
+        times = [int(r["elapsed_us"]) for r in host_rows(host, timed, tmp, "--max-members", str(m))]
+        c_prefix.append(float(np.median(times)))
+    fast = ProgressiveEnsemble.load(bundle)  # the Python runtime's default backend
+    py_times = np.array([fast.predict(xi).member_ms for xi in timed])
     c_member = np.diff([0.0, *c_prefix])
     py_member = 1000 * np.median(py_times, axis=0)
     diff = float(np.abs(c_logits - py_logits).max())
-    scale = float(np.abs(py_logits).max())
-    result = {
-        "run": str(RUN.relative_to(HERE)),
+    return {
+        "bundle": str(bundle.relative_to(HERE)),
+        "reference_backend": reference.runner.backend,
+        "timing_backend": fast.runner.backend,
         "model": model,
         "parity": {
             "samples": len(x),
             "max_abs_logit_diff": diff,
-            "logit_scale": scale,
-            "relative": diff / scale,
+            "logit_scale": float(np.abs(py_logits).max()),
+            "logit_steps": steps,
+            "within_one_step_per_member": bool(diff <= 1.001 * sum(steps)) if steps else None,
             "label_agreement": float((c_logits.argmax(1) == py_logits.argmax(1)).mean()),
-            "c_accuracy": float((c_logits.argmax(1) == data.val.y).mean()),
+            "c_accuracy": float((c_logits.argmax(1) == y).mean()),
         },
         "c_member_us_median": c_member.tolist(),
         "python_member_us_median": py_member.tolist(),
     }
+
+
+def main() -> None:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        for task, path in DATA.items():
+            data = load_dataset(task, path)
+            for precision in ("int8", "float"):
+                if not (RUNS / f"export-{task}-tflite-{precision}").exists():
+                    print(f"skip {task} {precision}: run benchmarks/export.py first")
+                    continue
+                results[f"{task}-{precision}"] = measure(
+                    task, precision, data.val.x, data.val.y, Path(tmp_name)
+                )
     info = machine_info()
     (HERE / "firmware.json").write_text(
-        json.dumps({"machine": info, "result": result}, indent=2) + "\n"
+        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
     )
-    p = result["parity"]
     lines = [
-        "# firmware_stubs on the host (C99, float32)",
+        "# firmware_stubs on the host (C99, float32 and int8)",
         "",
-        f"Machine: {machine_line(info)}; gcc -O2. Command: `python benchmarks/firmware.py`. Run: "
-        f"`{result['run']}` (DSA-19, edgekit's default, seed 0).",
+        f"Machine: {machine_line(info)}; gcc -O2. Command: `python benchmarks/firmware.py`. "
+        "Bundles: the seed-0 default B-DISTIL runs exported by `benchmarks/export.py`, "
+        "translated by `edgekit export BUNDLE --target c`.",
         "",
-        "| k | member | MACs | flash B (float32 weights) | C us (median) | Python runtime us (onnxruntime, median) | Python / C |",
-        "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for i, m in enumerate(model["members"]):
-        lines.append(
-            f"| {m['index']} | {m['spec']}{'+conn' if m['connected'] else ''} | {m['macs']:,} | {m['flash_bytes']:,} | "
-            f"{c_member[i]:.1f} | {py_member[i]:.1f} | {py_member[i] / max(c_member[i], 1e-9):.2f} |"
+    for name, r in results.items():
+        model, p = r["model"], r["parity"]
+        c, py = r["c_member_us_median"], r["python_member_us_median"]
+        lines += [
+            f"## {name}",
+            "",
+            f"| k | member | MACs | ops | flash B | working memory B | C us (median) | "
+            f"Python runtime us ({r['timing_backend']}, median) | C / Python |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for i, m in enumerate(model["members"]):
+            conn = f"+conn({m['connected_from']})" if m["connected_from"] else ""
+            lines.append(
+                f"| {m['index']} | {m['spec']}{conn} | {m['macs']:,} | {m['ops']} | "
+                f"{m['flash_bytes']:,} | {m['work_bytes']:,} | {c[i]:.1f} | {py[i]:.1f} | "
+                f"{c[i] / max(py[i], 1e-9):.2f} |"
+            )
+        step = (
+            f"; within one logit quantisation step per member: "
+            f"{'yes' if p['within_one_step_per_member'] else 'NO'}"
+            if p["logit_steps"]
+            else ""
         )
+        lines += [
+            "",
+            f"Total flash {model['flash_bytes']:,} B (constants); arena for `ek_run` "
+            f"{model['arena_bytes']:,} B (activation slots + the largest member's working memory).",
+            f"Parity over the {p['samples']} validation inputs against the Python runtime "
+            f"({r['reference_backend']}): max |logit difference| {p['max_abs_logit_diff']:.2e} "
+            f"(logit scale {p['logit_scale']:.1f}){step}; labels agree on "
+            f"{100 * p['label_agreement']:.2f} %; C accuracy {100 * p['c_accuracy']:.2f} %.",
+            "",
+        ]
     lines += [
-        "",
-        f"Total flash {model['flash_bytes']:,} B; arena (RAM for `ek_run`, all members) "
-        f"{model['arena_bytes']:,} B ({model['arena_floats']:,} floats).",
-        "",
-        f"Parity over the {p['samples']} validation inputs: max |logit difference| C vs Python runtime "
-        f"{p['max_abs_logit_diff']:.2e} ({p['relative']:.1e} of the logit scale {p['logit_scale']:.1f}); "
-        f"labels agree on {100 * p['label_agreement']:.2f} %; C accuracy {100 * p['c_accuracy']:.2f} %.",
-        "",
-        "C times are the median over 500 inputs of `--max-members k` runs differenced (the host "
-        "clock has 1 us resolution); Python times are `Prediction.member_ms`. Not yet measured: "
-        "int8 (no C int8 kernels yet) and KWS-8 (no DS-CNN kernels yet).",
+        "C times: median over "
+        f"{TIMED} inputs of `--max-members k` runs, differenced (the host clock has 1 us "
+        "resolution); the C kernels are plain loops (no SIMD), the Python runtime's backend "
+        "uses XNNPACK. Python times are `Prediction.member_ms` (conversions included).",
         "",
     ]
     (HERE / "firmware.md").write_text("\n".join(lines))

@@ -42,10 +42,10 @@ def _f32(v: float) -> str:
 
 def _array(ctype: str, name: str, values: np.ndarray) -> str:
     flat = np.asarray(values).ravel()
-    fmt = (lambda v: _f32(v)) if ctype == "float" else (lambda v: str(int(v)))
     per_line = 8 if ctype == "float" else 16
     body = ",\n".join(
-        "    " + ", ".join(fmt(v) for v in flat[i : i + per_line])
+        "    "
+        + ", ".join(_f32(v) if ctype == "float" else str(int(v)) for v in flat[i : i + per_line])
         for i in range(0, len(flat), per_line)
     )
     return f"static const {ctype} {name}[{max(len(flat), 1)}] = {{\n{body or '    0'}\n}};\n"
@@ -104,34 +104,35 @@ def _inv_scale(entry: MemberEntry, role: str, t: CTensor) -> str:
     return _f32(float(np.float32(1.0 / spec.quantization.scale)))
 
 
+# ek_op's integer parameters in struct order, with their defaults
+_OP_PARAMS = (
+    ("stride_h", 1),
+    ("stride_w", 1),
+    ("pad_h", 0),
+    ("pad_w", 0),
+    ("dil_h", 1),
+    ("dil_w", 1),
+    ("filter_h", 1),
+    ("filter_w", 1),
+    ("depth_mult", 1),
+)
+
+
 def _op_row(k: int, j: int, op: COp, code: list[str]) -> str:
-    ins = (op.inputs + [-1, -1, -1])[:3]
+    ins = [*op.inputs, -1, -1, -1][:3]
     p = op.params
     mult = shift = "NULL"
     if op.mult:
         code.append(_array("int32_t", f"m{k}_o{j}_mult", np.asarray(op.mult)))
         code.append(_array("int32_t", f"m{k}_o{j}_shift", np.asarray(op.shift)))
         mult, shift = f"m{k}_o{j}_mult", f"m{k}_o{j}_shift"
-    axes = (op.axes + [0] * 5)[:5]
+    axes = [*op.axes, 0, 0, 0, 0, 0][:5]
     fields = [
         str(KINDS[op.kind]),
         "{" + ", ".join(map(str, ins)) + "}",
         str(len([i for i in op.inputs if i >= 0])),
         str(op.output),
-        *(
-            str(p.get(n, d))
-            for n, d in (
-                ("stride_h", 1),
-                ("stride_w", 1),
-                ("pad_h", 0),
-                ("pad_w", 0),
-                ("dil_h", 1),
-                ("dil_w", 1),
-                ("filter_h", 1),
-                ("filter_w", 1),
-                ("depth_mult", 1),
-            )
-        ),  # fmt: skip
+        *(str(p.get(n, d)) for n, d in _OP_PARAMS),
         str(len(op.axes)),
         "{" + ", ".join(map(str, axes)) + "}",
         str(op.act[0]),
@@ -149,8 +150,10 @@ def _bundle_for(source: Path, out: Path, int8: bool, **kwargs: Any) -> Bundle:
     if (source / "manifest.json").exists():
         bundle = load_bundle(source)
         if bundle.manifest.members[0].format != "tflite":
-            raise EdgekitError(f"{source}: a {bundle.manifest.members[0].format} bundle; the C "
-                               "export translates TFLite bundles (or give the run directory)")  # fmt: skip
+            raise EdgekitError(
+                f"{source}: a {bundle.manifest.members[0].format} bundle; the C "
+                "export translates TFLite bundles (or give the run directory)"
+            )
         return bundle
     from edgekit.export.exporter import ExportOptions, export_bundle
 
@@ -172,10 +175,13 @@ def export_c(
         Path(source), out, int8, calib=calib, data_dir=data_dir, cache_dir=cache_dir
     )
     manifest = bundle.manifest
-    parts, members, infos = [], [], []
+    parts: list[str] = []
+    members: list[str] = []
+    infos: list[dict[str, Any]] = []
     for k, entry in enumerate(manifest.members):
-        graph = translate(bundle.member_bytes(entry), f"member {entry.index} ({entry.file})",
-                          _roles(entry))  # fmt: skip
+        graph = translate(
+            bundle.member_bytes(entry), f"member {entry.index} ({entry.file})", _roles(entry)
+        )
         code, member = _member_code(k, entry, graph)
         parts.append(code)
         members.append(member)

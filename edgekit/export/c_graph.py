@@ -47,6 +47,7 @@ class CTensor:
     scale: float = 0.0
     zero_point: int = 0
     offset: int = -1  # working-memory byte offset (intermediates)
+    scales: list[float] = field(default_factory=list)  # per channel (weights) or one
 
     @property
     def nbytes(self) -> int:
@@ -81,7 +82,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)
-    fixed = int(math.floor(abs(q) * (1 << 31) + 0.5)) * (1 if q >= 0 else -1)  # half away
+    fixed = math.floor(abs(q) * (1 << 31) + 0.5) * (1 if q >= 0 else -1)  # half away
     if fixed == 1 << 31:
         fixed //= 2
         shift += 1
@@ -91,7 +92,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
 
 
 def _round_away(x: float) -> int:
-    return int(math.floor(abs(x) + 0.5)) * (1 if x >= 0 else -1)
+    return math.floor(abs(x) + 0.5) * (1 if x >= 0 else -1)
 
 
 def _act_range(act: int, t: CTensor) -> tuple[tuple[int, int], tuple[float, float]]:
@@ -144,8 +145,10 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
             return tensors[i]
         t = graph.tensors[i]
         if t.type not in _DTYPES:
-            raise EdgekitError(f"{member}: tensor {i} has TFLite type {t.type}; the C runtime "
-                               "handles float32, int8 and int32")  # fmt: skip
+            raise EdgekitError(
+                f"{member}: tensor {i} has TFLite type {t.type}; the C runtime "
+                "handles float32, int8 and int32"
+            )
         dtype = _DTYPES[t.type]
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
         if len(shape) > MAX_DIMS:
@@ -157,9 +160,10 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
         q = t.quantization
         scales = list(q.scale) if q is not None and q.scale is not None else []
         zps = list(q.zeroPoint) if q is not None and q.zeroPoint is not None else []
-        ct = CTensor(dtype, shape, const, float(scales[0]) if scales else 0.0,
-                     int(zps[0]) if zps else 0)  # fmt: skip
-        ct.scales = [float(s) for s in scales]  # type: ignore[attr-defined]
+        ct = CTensor(
+            dtype, shape, const, float(scales[0]) if scales else 0.0, int(zps[0]) if zps else 0
+        )
+        ct.scales = [float(s) for s in scales]
         tensors[i] = ct
         return ct
 
@@ -192,8 +196,9 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
     return _finish(tensors, ops, role_index, member)
 
 
-def _op(name: str, ins: list[int], out: int, opts: Any, ts: dict[int, CTensor], o: CTensor,
-        member: str) -> COp:  # fmt: skip
+def _op(
+    name: str, ins: list[int], out: int, opts: Any, ts: dict[int, CTensor], o: CTensor, member: str
+) -> COp:
     x = ts[ins[0]]
     op = COp(name, [i for i in ins if i >= 0], out)
     if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
@@ -270,8 +275,10 @@ def _op(name: str, ins: list[int], out: int, opts: Any, ts: dict[int, CTensor], 
     return op
 
 
-def _per_channel(x: CTensor, f: CTensor, o: CTensor, per_tensor_float_product: bool) -> tuple[list[int], list[int]]:  # fmt: skip
-    scales = f.scales  # type: ignore[attr-defined]
+def _per_channel(
+    x: CTensor, f: CTensor, o: CTensor, per_tensor_float_product: bool
+) -> tuple[list[int], list[int]]:
+    scales = f.scales
     if len(scales) == 1 and per_tensor_float_product:
         # TFLM's GetQuantizedConvolutionMultipler: the float product, then double division
         real = float(np.float64(np.float32(x.scale) * np.float32(scales[0])) / np.float64(o.scale))
@@ -330,9 +337,14 @@ def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], membe
         placed.append((offset, offset + size, first, last))
     work = max((end for _, end, _, _ in placed), default=0)
     consts = [t for t in tensors if t.data is not None]
-    weights = {i for op in ops if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
-               for i in op.inputs[1:] if i >= 0}  # fmt: skip
-    params = sum(int(np.size(tensors[i].data)) for i in weights)
+    weights = {
+        i
+        for op in ops
+        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+        for i in op.inputs[1:]
+        if i >= 0
+    }
+    params = sum(int(np.size(d)) for i in weights if (d := tensors[i].data) is not None)
     flash = sum(t.data.nbytes for t in consts if t.data is not None)
     for i, t in enumerate(tensors):
         if t.data is None and i not in life:
