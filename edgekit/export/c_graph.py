@@ -35,6 +35,13 @@ KINDS = {
     "TRANSPOSE": 8,
     "RESHAPE": 9,
     "QUANTIZE": 10,
+    "SLICE": 11,
+    "ADD": 12,
+    "SUB": 13,
+    "MUL": 14,
+    "LOGISTIC": 15,
+    "TANH": 16,
+    "DEQUANTIZE": 17,
 }
 MAX_DIMS = 5
 
@@ -266,13 +273,43 @@ def _op(
     elif name == "RESHAPE":
         op.inputs = [ins[0]]
     elif name == "QUANTIZE":
-        if x.dtype != "i8" or o.dtype != "i8":
-            raise EdgekitError(
-                f"{member}: QUANTIZE from {x.dtype} to {o.dtype} (int8 -> int8 only)"
-            )
-        m, s = quantize_multiplier(float(np.float64(x.scale) / np.float64(o.scale)))
-        op.mult, op.shift = [m], [s]
+        if o.dtype != "i8" or x.dtype not in ("i8", "f32"):
+            raise EdgekitError(f"{member}: QUANTIZE from {x.dtype} to {o.dtype}")
+        if x.dtype == "i8":
+            m, s = quantize_multiplier(float(np.float64(x.scale) / np.float64(o.scale)))
+            op.mult, op.shift = [m], [s]
+    elif name == "DEQUANTIZE":
+        if x.dtype != "i8" or o.dtype != "f32":
+            raise EdgekitError(f"{member}: DEQUANTIZE from {x.dtype} to {o.dtype}")
+    elif name == "SLICE":
+        begin = ts[ins[1]].data
+        assert begin is not None
+        op.inputs = [ins[0]]
+        op.axes = [int(b) for b in begin.ravel()]
+    elif name in ("ADD", "SUB", "MUL"):
+        y = ts[ins[1]]
+        op.act, op.fact = _act_range(opts.fusedActivationFunction if opts else 0, o)
+        if o.dtype == "i8":
+            if name == "SUB":
+                raise EdgekitError(f"{member}: int8 SUB is not implemented by the C runtime")
+            op.mult, op.shift = _binary_multipliers(name, x.scale, y.scale, o.scale)
+    elif name in ("LOGISTIC", "TANH") and x.dtype != "f32":
+        raise EdgekitError(f"{member}: int8 {name} is not implemented by the C runtime")
     return op
+
+
+def _binary_multipliers(name: str, s1: float, s2: float, so: float) -> tuple[list[int], list[int]]:
+    """TFLM's int8 MUL (one rescale) and ADD (inputs to twice the larger scale, 20 bits of
+    headroom, then the sum to the output), in double precision as its Prepare computes them."""
+    a, b, out = np.float64(s1), np.float64(s2), np.float64(so)
+    if name == "MUL":
+        m, s = quantize_multiplier(float(a * b / out))
+        return [m], [s]
+    twice = 2 * max(a, b)
+    pairs = [
+        quantize_multiplier(float(r)) for r in (a / twice, b / twice, twice / ((1 << 20) * out))
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
 def _per_channel(

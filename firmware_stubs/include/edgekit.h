@@ -8,7 +8,7 @@
  *
  * Each member is a small graph of operators (the ones edgekit's student zoo exports to TFLite:
  * conv 2-D, depthwise conv, fully connected, max pool, mean, concatenation, pad, transpose,
- * reshape, requantize), in float32 or int8. The int8 kernels follow TensorFlow Lite Micro's
+ * reshape, slice, add, sub, mul, logistic, tanh, (de)quantize), in float32 or int8. The int8 kernels follow TensorFlow Lite Micro's
  * reference arithmetic (int32 accumulation, per-channel fixed-point multipliers), so a member
  * gives what TFLM gives on the same .tflite file.
  *
@@ -69,7 +69,14 @@ typedef enum {
     EK_OP_PAD = 7,       /* in[1]: int32 [ndim][2] paddings */
     EK_OP_TRANSPOSE = 8, /* perm in axes[0..ndim) */
     EK_OP_RESHAPE = 9,   /* a copy: same bytes, new shape */
-    EK_OP_QUANTIZE = 10  /* int8 -> int8 with another scale / zero point */
+    EK_OP_QUANTIZE = 10, /* int8 -> int8 (another scale) or float -> int8 */
+    EK_OP_SLICE = 11,    /* begin in axes[0..ndim), size = the output's dims */
+    EK_OP_ADD = 12,      /* elementwise, broadcasting dims of 1 */
+    EK_OP_SUB = 13,
+    EK_OP_MUL = 14,
+    EK_OP_LOGISTIC = 15,
+    EK_OP_TANH = 16,
+    EK_OP_DEQUANTIZE = 17 /* int8 -> float */
 } ek_op_kind;
 
 typedef struct {

@@ -438,7 +438,19 @@ static ek_status pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
 
 static ek_status requantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
-    if (in->dtype != EK_I8 || out->dtype != EK_I8 || numel(in) != numel(out)) {
+    if (out->dtype != EK_I8 || numel(in) != numel(out)) {
+        return EK_ERR_UNSUPPORTED;
+    }
+    if (in->dtype == EK_F32) { /* TFLite AffineQuantize: round(x / scale) + zero point */
+        const float *fv = (const float *)tensor_in(in, work);
+        int8_t *qv = (int8_t *)tensor_out(out, work);
+        for (size_t i = 0, n = numel(in); i < n; ++i) {
+            const int32_t q = (int32_t)roundf(fv[i] / out->scale) + out->zero_point;
+            qv[i] = (int8_t)clamp_i32(q, -128, 127);
+        }
+        return EK_OK;
+    }
+    if (in->dtype != EK_I8) {
         return EK_ERR_UNSUPPORTED;
     }
     const int8_t *iv = (const int8_t *)tensor_in(in, work);
@@ -447,6 +459,132 @@ static ek_status requantize(const ek_op *op, const ek_tensor *ts, uint8_t *work)
         int32_t v = ek_multiply_by_quantized_multiplier((int32_t)iv[i] - in->zero_point,
                                                         op->mult[0], op->shift[0]);
         ov[i] = (int8_t)clamp_i32(v + out->zero_point, -128, 127);
+    }
+    return EK_OK;
+}
+
+static ek_status slice(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (op->naxes != in->ndim || out->ndim != in->ndim || in->dtype != out->dtype) {
+        return EK_ERR_MODEL;
+    }
+    int32_t idims[EK_MAX_DIMS], odims[EK_MAX_DIMS], begin[EK_MAX_DIMS] = {0};
+    size_t istr[EK_MAX_DIMS], ostr[EK_MAX_DIMS];
+    padded(in, idims, istr);
+    padded(out, odims, ostr);
+    const int lead = EK_MAX_DIMS - in->ndim;
+    for (int i = 0; i < in->ndim; ++i) {
+        begin[lead + i] = op->axes[i];
+        if (op->axes[i] < 0 || op->axes[i] + out->dims[i] > in->dims[i]) {
+            return EK_ERR_MODEL;
+        }
+    }
+    const size_t n = numel(out), eb = elem_bytes(out);
+    const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
+    uint8_t *ov = (uint8_t *)tensor_out(out, work);
+    for (size_t o = 0; o < n; ++o) {
+        size_t src = 0, rem = o;
+        for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+            src += ((rem % (size_t)odims[i]) + (size_t)begin[i]) * istr[i];
+            rem /= (size_t)odims[i];
+        }
+        memcpy(ov + o * eb, iv + src * eb, eb);
+    }
+    return EK_OK;
+}
+
+/* The input offset (in elements) of output position o, broadcasting input dims of 1. */
+static size_t broadcast_index(size_t o, const int32_t *odims, const int32_t *idims,
+                              const size_t *istr) {
+    size_t src = 0;
+    for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+        const size_t c = o % (size_t)odims[i];
+        o /= (size_t)odims[i];
+        src += (idims[i] == 1 ? 0u : c) * istr[i];
+    }
+    return src;
+}
+
+/* ADD, SUB, MUL with broadcasting. int8 follows TFLM: ADD/SUB rescale both inputs to a common
+ * scale with 20 bits of headroom (mult/shift [0], [1]) and the sum to the output ([2]); MUL
+ * multiplies the offset inputs and rescales once ([0]). */
+static ek_status binary(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *a = &ts[op->in[0]], *b = &ts[op->in[1]], *out = &ts[op->out];
+    int32_t ad[EK_MAX_DIMS], bd[EK_MAX_DIMS], od[EK_MAX_DIMS];
+    size_t as[EK_MAX_DIMS], bs[EK_MAX_DIMS], os[EK_MAX_DIMS];
+    padded(a, ad, as);
+    padded(b, bd, bs);
+    padded(out, od, os);
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        if ((ad[i] != od[i] && ad[i] != 1) || (bd[i] != od[i] && bd[i] != 1)) {
+            return EK_ERR_MODEL;
+        }
+    }
+    const int is_i8 = out->dtype == EK_I8;
+    if (a->dtype != out->dtype || b->dtype != out->dtype) {
+        return EK_ERR_MODEL;
+    }
+    if (is_i8 && (op->kind == EK_OP_MUL ? op->num_mult != 1 : op->num_mult != 3)) {
+        return EK_ERR_MODEL;
+    }
+    const void *av = tensor_in(a, work), *bv = tensor_in(b, work);
+    void *ov = tensor_out(out, work);
+    for (size_t o = 0, n = numel(out); o < n; ++o) {
+        const size_t ia = broadcast_index(o, od, ad, as), ib = broadcast_index(o, od, bd, bs);
+        if (is_i8) {
+            const int32_t x = (int32_t)((const int8_t *)av)[ia] - a->zero_point;
+            const int32_t y = (int32_t)((const int8_t *)bv)[ib] - b->zero_point;
+            int32_t r;
+            if (op->kind == EK_OP_MUL) {
+                r = ek_multiply_by_quantized_multiplier(x * y, op->mult[0], op->shift[0]);
+            } else {
+                const int32_t sx = ek_multiply_by_quantized_multiplier(x * (1 << 20), op->mult[0], op->shift[0]);
+                const int32_t sy = ek_multiply_by_quantized_multiplier(y * (1 << 20), op->mult[1], op->shift[1]);
+                r = ek_multiply_by_quantized_multiplier(op->kind == EK_OP_ADD ? sx + sy : sx - sy,
+                                                        op->mult[2], op->shift[2]);
+            }
+            ((int8_t *)ov)[o] = (int8_t)clamp_i32(r + out->zero_point, op->act_min, op->act_max);
+        } else {
+            const float x = ((const float *)av)[ia], y = ((const float *)bv)[ib];
+            const float r = op->kind == EK_OP_ADD ? x + y : (op->kind == EK_OP_SUB ? x - y : x * y);
+            ((float *)ov)[o] = clamp_f(r, op->fact_min, op->fact_max);
+        }
+    }
+    return EK_OK;
+}
+
+/* float LOGISTIC / TANH as TFLite's reference kernels (the logistic's cut-offs included) */
+static ek_status unary(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (in->dtype != EK_F32 || out->dtype != EK_F32 || numel(in) != numel(out)) {
+        return EK_ERR_UNSUPPORTED;
+    }
+    const float *iv = (const float *)tensor_in(in, work);
+    float *ov = (float *)tensor_out(out, work);
+    for (size_t i = 0, n = numel(in); i < n; ++i) {
+        const float v = iv[i];
+        if (op->kind == EK_OP_TANH) {
+            ov[i] = tanhf(v);
+        } else if (v > 16.619047164916992188f) {
+            ov[i] = 1.0f;
+        } else if (v < -9.0f) {
+            ov[i] = expf(v);
+        } else {
+            ov[i] = 1.0f / (1.0f + expf(-v));
+        }
+    }
+    return EK_OK;
+}
+
+static ek_status dequantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (in->dtype != EK_I8 || out->dtype != EK_F32 || numel(in) != numel(out)) {
+        return EK_ERR_UNSUPPORTED;
+    }
+    const int8_t *iv = (const int8_t *)tensor_in(in, work);
+    float *ov = (float *)tensor_out(out, work);
+    for (size_t i = 0, n = numel(in); i < n; ++i) { /* TFLite: float(double scale x (q - zp)) */
+        ov[i] = (float)((double)in->scale * (double)((int32_t)iv[i] - in->zero_point));
     }
     return EK_OK;
 }
@@ -482,6 +620,17 @@ ek_status ek_run_op(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     }
     case EK_OP_QUANTIZE:
         return requantize(op, ts, work);
+    case EK_OP_SLICE:
+        return slice(op, ts, work);
+    case EK_OP_ADD:
+    case EK_OP_SUB:
+    case EK_OP_MUL:
+        return binary(op, ts, work);
+    case EK_OP_LOGISTIC:
+    case EK_OP_TANH:
+        return unary(op, ts, work);
+    case EK_OP_DEQUANTIZE:
+        return dequantize(op, ts, work);
     default:
         return EK_ERR_UNSUPPORTED;
     }

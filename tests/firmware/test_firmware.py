@@ -134,3 +134,62 @@ def test_int8_ensemble_matches_tflm_within_one_step(host_int8: Path, tmp_path: P
         want = ens.predict(x, Policy(max_members=k)).logits
         assert np.abs(got - want).max() <= 1.001 * sum(steps[:k])
         assert (got.argmax(1) == want.argmax(1)).mean() >= 0.99
+
+
+@pytest.fixture(scope="module")
+def recurrent_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """Two-member runs of each recurrent family (the second member connected) on a small .npz
+    of 8-step windows (whole-window graphs convert in seconds at this length), one epoch each:
+    parity, not accuracy, is under test. Returns spec -> (run, data)."""
+    from edgekit.distill.pipeline import distill
+
+    root = tmp_path_factory.mktemp("rnn")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((240, 8, 3)).astype(np.float32)
+    y = (x[:, :, 0].sum(1) > 0).astype(np.int64) + 2 * (x[:, :, 1].mean(1) > 0)
+    data = root / "windows.npz"
+    np.savez(data, X_train=x[:160], y_train=y[:160], X_val=x[160:], y_val=y[160:])
+    runs: dict[str, tuple[Path, Path]] = {}
+    teacher = None
+    for spec in ("gru-4", "lstm-4", "fastgrnn-4"):
+        overrides = [
+            "teacher=gru-16",
+            "teacher_train.epochs=2",
+            f"students={spec}",
+            "student_train.epochs=1",
+            "distill.max_members=2",
+            "distill.gamma_min=0.0",
+            "distill.objectives=independent",
+        ]
+        out = root / spec
+        distill("arrays", out, data_dir=data, overrides=overrides, device="cpu", teacher=teacher)
+        teacher = teacher or out
+        runs[spec] = (out, data)
+    return runs
+
+
+@pytest.mark.parametrize("spec", ["gru-4", "lstm-4", "fastgrnn-4"])
+@pytest.mark.parametrize("int8", [False, True])
+def test_recurrent_members_match_the_python_runtime(
+    recurrent_runs: dict[str, tuple[Path, Path]], spec: str, int8: bool, tmp_path: Path
+) -> None:
+    """Recurrent members (whole-window graphs of slice, fully connected, add, mul, logistic,
+    tanh; int8 graphs mix int8 and float ops) run in C as TFLM / LiteRT run them."""
+    run, data = recurrent_runs[spec]
+    gen = export_c(run, tmp_path / "gen", int8=int8, calib=64, data_dir=data)
+    subprocess.run(
+        ["make", "-C", str(FIRMWARE), "host", f"GEN={gen}", f"OUT={tmp_path}"],
+        check=True,
+        capture_output=True,
+    )
+    x = np.load(data)["X_val"]
+    ens = ProgressiveEnsemble.load(gen / "bundle", backend="tflm" if int8 else "litert")
+    assert [m.spec for m in ens.manifest.members] == [spec, spec]
+    got = np.stack([r["logits"] for r in run_host(tmp_path / "host", x, tmp_path)])  # type: ignore[misc]
+    want = ens.predict(x).logits
+    if int8:
+        steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr]
+        assert np.abs(got - want).max() <= 1.001 * steps
+    else:
+        assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
+    assert (got.argmax(1) == want.argmax(1)).mean() >= 0.99
