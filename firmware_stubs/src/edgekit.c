@@ -83,73 +83,196 @@ static void nhwc(const ek_tensor *t, int32_t *n, int32_t *h, int32_t *w, int32_t
 
 /* ------------------------------------------------------------------ convolutions */
 
-static ek_status conv(const ek_op *op, const ek_tensor *ts, uint8_t *work, int depthwise) {
-    const ek_tensor *in = &ts[op->in[0]], *f = &ts[op->in[1]], *out = &ts[op->out];
-    const ek_tensor *b = op->in[2] >= 0 ? &ts[op->in[2]] : NULL;
-    int32_t n, ih, iw, ic, on, oh, ow, oc, fo, kh, kw, fi;
-    nhwc(in, &n, &ih, &iw, &ic);
-    nhwc(out, &on, &oh, &ow, &oc);
-    nhwc(f, &fo, &kh, &kw, &fi);
-    if (n != 1 || on != 1 || (depthwise ? fi != oc || ic * op->depth_mult != oc : fo != oc || fi != ic)) {
-        return EK_ERR_MODEL;
+/* Valid tap range [*lo, *hi) of a kernel axis at output position o (in-image taps only). */
+static void tap_range(int32_t o, int32_t stride, int32_t pad, int32_t dil, int32_t k, int32_t in,
+                      int32_t *lo, int32_t *hi) {
+    const int32_t start = o * stride - pad;
+    int32_t a = 0, b = k;
+    while (a < k && start + a * dil < 0) {
+        ++a;
     }
-    const int is_i8 = in->dtype == EK_I8;
-    if (is_i8 && (op->num_mult != 1 && op->num_mult != oc)) {
-        return EK_ERR_MODEL;
+    while (b > a && start + (b - 1) * dil >= in) {
+        --b;
     }
-    const void *fv = tensor_in(f, work);
-    const void *iv = tensor_in(in, work);
-    const void *bv = b != NULL ? tensor_in(b, work) : NULL;
-    void *ov = tensor_out(out, work);
-    const int32_t in_off = -in->zero_point;
-    for (int32_t y = 0; y < oh; ++y) {
-        for (int32_t x = 0; x < ow; ++x) {
-            for (int32_t o = 0; o < oc; ++o) {
-                const int32_t cin0 = depthwise ? o / op->depth_mult : 0;
-                const int32_t cin1 = depthwise ? cin0 + 1 : ic;
-                int32_t acc = 0;
-                float facc = 0.0f;
-                for (int32_t ky = 0; ky < kh; ++ky) {
+    *lo = a;
+    *hi = b;
+}
+
+typedef struct {
+    int32_t ih, iw, ic, oh, ow, oc, kh, kw;
+} conv_dims;
+
+static int32_t requant(int32_t acc, const ek_op *op, int32_t o, int32_t zp) {
+    const int j = op->num_mult == 1 ? 0 : o;
+    acc = ek_multiply_by_quantized_multiplier(acc, op->mult[j], op->shift[j]) + zp;
+    return clamp_i32(acc, op->act_min, op->act_max);
+}
+
+static void conv_i8(const ek_op *op, const conv_dims *d, const int8_t *in, int32_t in_off,
+                    const int8_t *f, const int32_t *bias, int8_t *out, int32_t out_zp) {
+    for (int32_t y = 0; y < d->oh; ++y) {
+        int32_t y0, y1;
+        tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+        for (int32_t x = 0; x < d->ow; ++x) {
+            int32_t x0, x1;
+            tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            int8_t *op_out = out + ((size_t)y * d->ow + x) * d->oc;
+            for (int32_t o = 0; o < d->oc; ++o) {
+                int32_t acc = bias != NULL ? bias[o] : 0;
+                for (int32_t ky = y0; ky < y1; ++ky) {
                     const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
-                    if (yy < 0 || yy >= ih) {
-                        continue;
-                    }
-                    for (int32_t kx = 0; kx < kw; ++kx) {
+                    for (int32_t kx = x0; kx < x1; ++kx) {
                         const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
-                        if (xx < 0 || xx >= iw) {
-                            continue;
+                        const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+                        const int8_t *fp = f + (((size_t)o * d->kh + ky) * d->kw + kx) * d->ic;
+                        for (int32_t c = 0; c < d->ic; ++c) {
+                            acc += (int32_t)fp[c] * ((int32_t)ip[c] + in_off);
                         }
-                        const size_t ibase = ((size_t)yy * iw + xx) * ic;
-                        for (int32_t c = cin0; c < cin1; ++c) {
-                            const size_t fidx = depthwise
-                                ? ((size_t)ky * kw + kx) * oc + o
-                                : (((size_t)o * kh + ky) * kw + kx) * ic + c;
-                            if (is_i8) {
-                                acc += (int32_t)((const int8_t *)fv)[fidx] *
-                                       ((int32_t)((const int8_t *)iv)[ibase + c] + in_off);
+                    }
+                }
+                op_out[o] = (int8_t)requant(acc, op, o, out_zp);
+            }
+        }
+    }
+}
+
+static void conv_f32(const ek_op *op, const conv_dims *d, const float *in, const float *f,
+                     const float *bias, float *out) {
+    for (int32_t y = 0; y < d->oh; ++y) {
+        int32_t y0, y1;
+        tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+        for (int32_t x = 0; x < d->ow; ++x) {
+            int32_t x0, x1;
+            tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            float *op_out = out + ((size_t)y * d->ow + x) * d->oc;
+            for (int32_t o = 0; o < d->oc; ++o) {
+                float acc = 0.0f;
+                for (int32_t ky = y0; ky < y1; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+                    for (int32_t kx = x0; kx < x1; ++kx) {
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
+                        const float *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+                        const float *fp = f + (((size_t)o * d->kh + ky) * d->kw + kx) * d->ic;
+                        for (int32_t c = 0; c < d->ic; ++c) {
+                            acc += fp[c] * ip[c];
+                        }
+                    }
+                }
+                if (bias != NULL) {
+                    acc += bias[o];
+                }
+                op_out[o] = clamp_f(acc, op->fact_min, op->fact_max);
+            }
+        }
+    }
+}
+
+/* Depthwise: channel o reads input channel o / depth_mult; taps outer, channels inner, so the
+ * innermost loop runs over contiguous channels of one input pixel and one filter tap. */
+#define EK_DW_BLOCK 64
+static void dwconv(const ek_op *op, const conv_dims *d, const void *in, int32_t in_off,
+                   const void *f, const void *bias, void *out, int is_i8, int32_t out_zp) {
+    const int32_t dm = op->depth_mult;
+    for (int32_t y = 0; y < d->oh; ++y) {
+        int32_t y0, y1;
+        tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+        for (int32_t x = 0; x < d->ow; ++x) {
+            int32_t x0, x1;
+            tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            for (int32_t ob = 0; ob < d->oc; ob += EK_DW_BLOCK) {
+                const int32_t n = d->oc - ob < EK_DW_BLOCK ? d->oc - ob : EK_DW_BLOCK;
+                int32_t acc[EK_DW_BLOCK];
+                float facc[EK_DW_BLOCK];
+                for (int32_t i = 0; i < n; ++i) {
+                    acc[i] = 0;
+                    facc[i] = 0.0f;
+                }
+                for (int32_t ky = y0; ky < y1; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+                    for (int32_t kx = x0; kx < x1; ++kx) {
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
+                        const size_t ibase = ((size_t)yy * d->iw + xx) * d->ic;
+                        const size_t fbase = ((size_t)ky * d->kw + kx) * d->oc + ob;
+                        if (is_i8) {
+                            const int8_t *ip = (const int8_t *)in + ibase;
+                            const int8_t *fp = (const int8_t *)f + fbase;
+                            if (dm == 1) {
+                                for (int32_t i = 0; i < n; ++i) {
+                                    acc[i] += (int32_t)fp[i] * ((int32_t)ip[ob + i] + in_off);
+                                }
+                            } else { /* walk (input channel, multiplier) without dividing */
+                                int32_t c = ob / dm, m = ob % dm;
+                                int32_t v = (int32_t)ip[c] + in_off;
+                                for (int32_t i = 0; i < n; ++i) {
+                                    acc[i] += (int32_t)fp[i] * v;
+                                    if (++m == dm && i + 1 < n) {
+                                        m = 0;
+                                        v = (int32_t)ip[++c] + in_off;
+                                    }
+                                }
+                            }
+                        } else {
+                            const float *ip = (const float *)in + ibase;
+                            const float *fp = (const float *)f + fbase;
+                            if (dm == 1) {
+                                for (int32_t i = 0; i < n; ++i) {
+                                    facc[i] += fp[i] * ip[ob + i];
+                                }
                             } else {
-                                facc += ((const float *)fv)[fidx] * ((const float *)iv)[ibase + c];
+                                int32_t c = ob / dm, m = ob % dm;
+                                float v = ip[c];
+                                for (int32_t i = 0; i < n; ++i) {
+                                    facc[i] += fp[i] * v;
+                                    if (++m == dm && i + 1 < n) {
+                                        m = 0;
+                                        v = ip[++c];
+                                    }
+                                }
                             }
                         }
                     }
                 }
-                const size_t oidx = ((size_t)y * ow + x) * oc + o;
-                if (is_i8) {
-                    if (bv != NULL) {
-                        acc += ((const int32_t *)bv)[o];
+                const size_t obase = ((size_t)y * d->ow + x) * d->oc + ob;
+                for (int32_t i = 0; i < n; ++i) {
+                    if (is_i8) {
+                        const int32_t b = bias != NULL ? ((const int32_t *)bias)[ob + i] : 0;
+                        ((int8_t *)out)[obase + i] = (int8_t)requant(acc[i] + b, op, ob + i, out_zp);
+                    } else {
+                        const float b = bias != NULL ? ((const float *)bias)[ob + i] : 0.0f;
+                        ((float *)out)[obase + i] = clamp_f(facc[i] + b, op->fact_min, op->fact_max);
                     }
-                    const int j = op->num_mult == 1 ? 0 : o;
-                    acc = ek_multiply_by_quantized_multiplier(acc, op->mult[j], op->shift[j]);
-                    acc += out->zero_point;
-                    ((int8_t *)ov)[oidx] = (int8_t)clamp_i32(acc, op->act_min, op->act_max);
-                } else {
-                    if (bv != NULL) {
-                        facc += ((const float *)bv)[o];
-                    }
-                    ((float *)ov)[oidx] = clamp_f(facc, op->fact_min, op->fact_max);
                 }
             }
         }
+    }
+}
+
+static ek_status conv(const ek_op *op, const ek_tensor *ts, uint8_t *work, int depthwise) {
+    const ek_tensor *in = &ts[op->in[0]], *f = &ts[op->in[1]], *out = &ts[op->out];
+    const ek_tensor *b = op->in[2] >= 0 ? &ts[op->in[2]] : NULL;
+    int32_t n, on, fo, fi;
+    conv_dims d;
+    nhwc(in, &n, &d.ih, &d.iw, &d.ic);
+    nhwc(out, &on, &d.oh, &d.ow, &d.oc);
+    nhwc(f, &fo, &d.kh, &d.kw, &fi);
+    if (n != 1 || on != 1 ||
+        (depthwise ? fi != d.oc || d.ic * op->depth_mult != d.oc : fo != d.oc || fi != d.ic)) {
+        return EK_ERR_MODEL;
+    }
+    const int is_i8 = in->dtype == EK_I8;
+    if (is_i8 && op->num_mult != 1 && op->num_mult != d.oc) {
+        return EK_ERR_MODEL;
+    }
+    const void *iv = tensor_in(in, work), *fv = tensor_in(f, work);
+    const void *bv = b != NULL ? tensor_in(b, work) : NULL;
+    void *ov = tensor_out(out, work);
+    if (depthwise) {
+        dwconv(op, &d, iv, -in->zero_point, fv, bv, ov, is_i8, out->zero_point);
+    } else if (is_i8) {
+        conv_i8(op, &d, (const int8_t *)iv, -in->zero_point, (const int8_t *)fv,
+                (const int32_t *)bv, (int8_t *)ov, out->zero_point);
+    } else {
+        conv_f32(op, &d, (const float *)iv, (const float *)fv, (const float *)bv, (float *)ov);
     }
     return EK_OK;
 }
@@ -304,6 +427,14 @@ static ek_status mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
             kstr[nk++] = strides[i];
         }
     }
+    int trailing = 1; /* reduced dims (of size > 1) all after the kept ones (of size > 1) */
+    for (int i = 0, seen_reduced = 0; i < EK_MAX_DIMS; ++i) {
+        if (reduced[i] && dims[i] > 1) {
+            seen_reduced = 1;
+        } else if (!reduced[i] && dims[i] > 1 && seen_reduced) {
+            trailing = 0;
+        }
+    }
     for (size_t o = 0; o < outer; ++o) {
         size_t base = 0, rem = o;
         for (int i = nk - 1; i >= 0; --i) {
@@ -312,7 +443,16 @@ static ek_status mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
         }
         int64_t isum = 0;
         float fsum = 0.0f;
-        for (size_t r = 0; r < count; ++r) {
+        if (trailing) { /* the reduced elements of one output are contiguous */
+            for (size_t r = 0; r < count; ++r) {
+                if (in->dtype == EK_I8) {
+                    isum += ((const int8_t *)iv)[o * count + r];
+                } else {
+                    fsum += ((const float *)iv)[o * count + r];
+                }
+            }
+        }
+        for (size_t r = 0; !trailing && r < count; ++r) {
             size_t idx = base, rr = r;
             for (int i = nr - 1; i >= 0; --i) {
                 idx += (rr % (size_t)rdims[i]) * rstr[i];
@@ -349,20 +489,31 @@ static ek_status transpose(const ek_op *op, const ek_tensor *ts, uint8_t *work) 
     padded(in, idims, istr);
     padded(out, odims, ostr);
     const int lead = EK_MAX_DIMS - in->ndim;
-    size_t src_stride[EK_MAX_DIMS]; /* input stride of each output dim */
+    size_t s[EK_MAX_DIMS]; /* input stride of each output dim */
     for (int i = 0; i < EK_MAX_DIMS; ++i) {
-        src_stride[i] = i < lead ? 0 : istr[lead + op->axes[i - lead]];
+        s[i] = i < lead ? 0 : istr[lead + op->axes[i - lead]];
     }
-    const size_t n = numel(out), eb = elem_bytes(in);
+    const size_t eb = elem_bytes(in);
     const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
     uint8_t *ov = (uint8_t *)tensor_out(out, work);
-    for (size_t o = 0; o < n; ++o) {
-        size_t src = 0, rem = o;
-        for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
-            src += (rem % (size_t)odims[i]) * src_stride[i];
-            rem /= (size_t)odims[i];
+    size_t o = 0;
+    for (int32_t a = 0; a < odims[0]; ++a) {
+        for (int32_t b = 0; b < odims[1]; ++b) {
+            for (int32_t c = 0; c < odims[2]; ++c) {
+                for (int32_t d = 0; d < odims[3]; ++d) {
+                    const size_t base = a * s[0] + b * s[1] + c * s[2] + d * s[3];
+                    if (eb == 1) {
+                        for (int32_t e = 0; e < odims[4]; ++e) {
+                            ov[o++] = iv[base + e * s[4]];
+                        }
+                    } else {
+                        for (int32_t e = 0; e < odims[4]; ++e, ++o) {
+                            memcpy(ov + o * 4u, iv + (base + e * s[4]) * 4u, 4u);
+                        }
+                    }
+                }
+            }
         }
-        memcpy(ov + o * eb, iv + src * eb, eb);
     }
     return EK_OK;
 }
