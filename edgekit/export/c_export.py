@@ -20,7 +20,7 @@ import numpy as np
 import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
-from edgekit.export.c_graph import KINDS, CGraph, COp, CTensor, translate
+from edgekit.export.c_graph import KINDS, CGraph, COp, CTensor, plan_memory, translate
 from edgekit.runtime.bundle import Bundle, load_bundle
 from edgekit.runtime.manifest import MemberEntry, TensorSpec
 
@@ -89,7 +89,7 @@ def _member_code(k: int, entry: MemberEntry, graph: CGraph) -> tuple[str, str]:
         f"{r['features']}, {r.get('connection', -1)}, {r['logits']}, {r.get('activation', -1)}, "
         f"{entry.connected_from or 0}, {_inv_scale(entry, 'features', features)}, "
         f"{_inv_scale(entry, 'connection', conn) if conn is not None else '0.0f'}, "
-        f"{graph.work_bytes}u, {entry.macs}L}}"
+        f"{graph.work_bytes}u, {{slot{k}}}, {entry.macs}L}}"
     )
     return "\n".join(code), member
 
@@ -146,6 +146,20 @@ def _op_row(k: int, j: int, op: COp, code: list[str]) -> str:
     return f"    {{{', '.join(fields)}}} /* {op.kind} */"
 
 
+def _plan_slots(
+    entries: tuple[MemberEntry, ...], infos: list[dict[str, Any]]
+) -> tuple[dict[int, int], int]:
+    """Slot offsets (by 0-based member) for activations a later member reads: a slot lives from
+    its member to its last reader, and slots not alive together share memory."""
+    last_reader: dict[int, int] = {}
+    for k, entry in enumerate(entries):
+        if entry.connected_from:
+            last_reader[entry.connected_from - 1] = k
+    return plan_memory(
+        {j: (infos[j]["activation_bytes"], j, last) for j, last in last_reader.items()}
+    )
+
+
 def _bundle_for(source: Path, out: Path, int8: bool, **kwargs: Any) -> Bundle:
     if (source / "manifest.json").exists():
         bundle = load_bundle(source)
@@ -199,7 +213,9 @@ def export_c(
                 "activation_bytes": _align(act.nbytes) if act is not None else 0,
             }
         )
-    arena = sum(i["activation_bytes"] for i in infos) + _align(max(i["work_bytes"] for i in infos))
+    slots, slots_bytes = _plan_slots(manifest.members, infos)
+    members = [m.replace(f"{{slot{k}}}", str(slots.get(k, -1))) for k, m in enumerate(members)]
+    arena = _align(slots_bytes) + _align(max(i["work_bytes"] for i in infos))
     steps, channels = manifest.input_shape
     classes = manifest.num_classes
     norm = manifest.normalization
@@ -221,7 +237,7 @@ def export_c(
         + "\n};\n\n"
         + f"const ek_ensemble ek_model = {{{len(members)}, members, {classes}, {steps}, {channels}, "
         + ("norm_mean, norm_std" if norm else "NULL, NULL")
-        + f", {arena}u}};\n\nconst char *const ek_model_class_names[{classes}] = {{"
+        + f", {slots_bytes}u, {arena}u}};\n\nconst char *const ek_model_class_names[{classes}] = {{"
         + ", ".join(json.dumps(c) for c in manifest.class_names)
         + "};\n"
     )
@@ -244,6 +260,7 @@ def export_c(
         "class_names": list(manifest.class_names),
         "input_shape": [steps, channels],
         "arena_bytes": arena,
+        "slots_bytes": slots_bytes,
         "flash_bytes": sum(i["flash_bytes"] for i in infos),
         "bundle": bundle.source,
         "members": infos,

@@ -338,6 +338,26 @@ def _mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int
     return int((m << s) // count), shift - s
 
 
+def plan_memory(buffers: dict[int, tuple[int, int, int]]) -> tuple[dict[int, int], int]:
+    """Offsets for buffers ``key -> (bytes, first use, last use)``: largest first, each at the
+    lowest offset that overlaps no buffer alive at the same time (TFLM's greedy planner).
+    Returns the offsets and the bytes needed in all."""
+    offsets: dict[int, int] = {}
+    placed: list[tuple[int, int, int, int]] = []  # (offset, end, first, last)
+    for key in sorted(buffers, key=lambda k: -buffers[k][0]):
+        size, first, last = buffers[key]
+        offset = 0
+        for off, end, f, lst in sorted(placed):
+            if lst < first or f > last:
+                continue  # never alive together
+            if offset + size <= off:
+                break
+            offset = max(offset, end)
+        offsets[key] = offset
+        placed.append((offset, offset + size, first, last))
+    return offsets, max((end for _, end, _, _ in placed), default=0)
+
+
 def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], member: str) -> CGraph:
     order = sorted(ts)
     remap = {old: new for new, old in enumerate(order)}
@@ -359,20 +379,11 @@ def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], membe
     for role in ("logits", "activation"):
         if role in roles:
             life.setdefault(roles[role], [len(ops), len(ops)])[1] = len(ops)
-    placed: list[tuple[int, int, int, int]] = []  # (offset, end, first, last)
-    for i in sorted(life, key=lambda i: -tensors[i].nbytes):
-        first, last = life[i]
-        size = (tensors[i].nbytes + 7) // 8 * 8
-        offset = 0
-        for off, end, f, lst in sorted(placed):
-            if lst < first or f > last:
-                continue  # not alive together
-            if offset + size <= off:
-                break
-            offset = max(offset, end)
+    offsets, work = plan_memory(
+        {i: ((tensors[i].nbytes + 7) // 8 * 8, first, last) for i, (first, last) in life.items()}
+    )
+    for i, offset in offsets.items():
         tensors[i].offset = offset
-        placed.append((offset, offset + size, first, last))
-    work = max((end for _, end, _, _ in placed), default=0)
     consts = [t for t in tensors if t.data is not None]
     weights = {
         i

@@ -105,6 +105,7 @@ typedef struct {
     float features_inv_scale;  /* int8 features: 1/scale as float32 (as the Python runtime) */
     float connection_inv_scale;
     size_t work_bytes;         /* working memory of this member */
+    int32_t slot_offset;       /* where its activation waits for a later member (-1: not kept) */
     long macs;
 } ek_member;
 
@@ -115,6 +116,7 @@ typedef struct {
     int input_steps, input_channels; /* features [steps][channels], as the training data */
     const float *norm_mean;          /* [input_channels] or NULL */
     const float *norm_std;           /* [input_channels] or NULL */
+    size_t slots_bytes;              /* activation slots (shared when not needed together) */
     size_t arena_bytes;              /* what ek_run needs */
 } ek_ensemble;
 
@@ -151,8 +153,9 @@ ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *p
                  void *arena, size_t arena_bytes, float *logits_out, ek_result *result);
 
 /*
- * Member k (0-based) alone: features in, its logits added to logits_inout. slots: one region
- * per member holding its activation output (see ek_arena_bytes); work: the member's memory.
+ * Member k (0-based) alone: features in, its logits added to logits_inout. slots: the
+ * ensemble's slots_bytes region, where activations wait for the members that read them;
+ * work: the member's working memory.
  */
 ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint8_t *slots,
                         uint8_t *work, float *logits_inout);

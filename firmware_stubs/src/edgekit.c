@@ -789,20 +789,6 @@ ek_status ek_run_op(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
 
 /* ------------------------------------------------------------------ members */
 
-static size_t slot_bytes(const ek_member *m) {
-    return m->activation >= 0 ? EK_ALIGN(numel(&m->tensors[m->activation]) *
-                                         elem_bytes(&m->tensors[m->activation]))
-                              : 0u;
-}
-
-static size_t slots_bytes(const ek_ensemble *e) {
-    size_t n = 0;
-    for (int k = 0; k < e->num_members; ++k) {
-        n += slot_bytes(&e->members[k]);
-    }
-    return n;
-}
-
 size_t ek_arena_bytes(const ek_ensemble *e) {
     if (e == NULL) {
         return 0;
@@ -811,7 +797,7 @@ size_t ek_arena_bytes(const ek_ensemble *e) {
     for (int k = 0; k < e->num_members; ++k) {
         work = e->members[k].work_bytes > work ? e->members[k].work_bytes : work;
     }
-    return slots_bytes(e) + EK_ALIGN(work);
+    return EK_ALIGN(e->slots_bytes) + EK_ALIGN(work);
 }
 
 ek_status ek_normalize(const ek_ensemble *e, float *features) {
@@ -835,13 +821,6 @@ static int8_t quantize_value(float x, float inv_scale, int32_t zero_point) {
     float q = rintf(x * inv_scale);
     q += (float)zero_point;
     return (int8_t)clamp_f(q, -128.0f, 127.0f);
-}
-
-static uint8_t *slot_of(const ek_ensemble *e, uint8_t *slots, int k) {
-    for (int j = 0; j < k; ++j) {
-        slots += slot_bytes(&e->members[j]);
-    }
-    return slots;
 }
 
 ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint8_t *slots,
@@ -869,7 +848,7 @@ ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint
     }
     if (m->connection >= 0) {
         const int j = m->connected_from - 1;
-        if (j < 0 || j >= k || e->members[j].activation < 0) {
+        if (j < 0 || j >= k || e->members[j].activation < 0 || e->members[j].slot_offset < 0) {
             return EK_ERR_MODEL;
         }
         const ek_tensor *src = &e->members[j].tensors[e->members[j].activation];
@@ -878,7 +857,7 @@ ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint
         if (numel(src) != n) {
             return EK_ERR_MODEL;
         }
-        const uint8_t *sv = slot_of(e, slots, j);
+        const uint8_t *sv = slots + e->members[j].slot_offset;
         void *dv = tensor_out(dst, work);
         for (size_t i = 0; i < n; ++i) {
             const float v = src->dtype == EK_I8
@@ -904,9 +883,9 @@ ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint
             : ((const float *)lv)[c];
         logits_inout[c] += v;
     }
-    if (m->activation >= 0) {
+    if (m->activation >= 0 && m->slot_offset >= 0) {
         const ek_tensor *a = &ts[m->activation];
-        memcpy(slot_of(e, slots, k), tensor_in(a, work), numel(a) * elem_bytes(a));
+        memcpy(slots + m->slot_offset, tensor_in(a, work), numel(a) * elem_bytes(a));
     }
     return EK_OK;
 }
@@ -942,7 +921,7 @@ ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *p
         return EK_ERR_ARENA;
     }
     uint8_t *slots = (uint8_t *)arena;
-    uint8_t *work = slots + slots_bytes(e);
+    uint8_t *work = slots + EK_ALIGN(e->slots_bytes);
     const uint32_t t0 = policy->clock != NULL ? policy->clock(policy->clock_ctx) : 0u;
     for (int j = 0; j < e->num_classes; ++j) {
         logits_out[j] = 0.0f;

@@ -146,12 +146,13 @@ static void build_ensemble(void) {
     t_conn[2] = make_tensor(EK_F32, 2, d_w, -1, w2);
     t_conn[3] = make_tensor(EK_F32, 2, d_logits, 24, NULL);
     o_conn[0] = make_op(EK_OP_FC, 1, 2, -1, 3);
-    const ek_member a = {"a", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 32u, 10L};
-    const ek_member b = {"b", 4, t_conn, 1, o_conn, 0, 1, 3, -1, 1, 0.0f, 0.0f, 32u, 20L};
-    members[0] = a;
+    const ek_member a = {"a", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 32u, 0, 10L};
+    const ek_member b = {"b", 4, t_conn, 1, o_conn, 0, 1, 3, -1, 1, 0.0f, 0.0f, 32u, -1, 20L};
+    const ek_member c = {"c", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 32u, -1, 10L};
+    members[0] = a; /* its activation waits in slot 0 for member 2 */
     members[1] = b;
-    members[2] = a;
-    const ek_ensemble e = {3, members, 2, 4, 1, NULL, NULL, 0u};
+    members[2] = c; /* nobody reads its activation: no slot */
+    const ek_ensemble e = {3, members, 2, 4, 1, NULL, NULL, 8u, 0u};
     ens = e;
 }
 
@@ -170,7 +171,7 @@ static void test_scheduler_policies(void) {
     const float x[4] = {1, 2, 3, 4}; /* mean 2.5 */
     float logits[2];
     ek_result r;
-    CHECK(ek_arena_bytes(&ens) == 8u + 8u + 32u); /* two activation slots + working memory */
+    CHECK(ek_arena_bytes(&ens) == 8u + 32u); /* one activation slot + working memory */
     ek_policy all = {0, 0u, 0.0f, NULL, NULL};
     CHECK(ek_run(&ens, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_OK);
     CHECK(r.members_run == 3 && r.stopped_by == EK_STOP_ALL && r.label == 0);
@@ -205,7 +206,7 @@ static void test_errors(void) {
     bad_t[2] = make_tensor(EK_F32, 2, wrong, -1, w1);
     ek_member bad = members[0];
     bad.tensors = bad_t;
-    const ek_ensemble broken = {1, &bad, 2, 4, 1, NULL, NULL, 0u};
+    const ek_ensemble broken = {1, &bad, 2, 4, 1, NULL, NULL, 8u, 0u};
     CHECK(ek_run(&broken, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_ERR_MODEL);
 }
 
