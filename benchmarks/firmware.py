@@ -12,7 +12,6 @@ Run: python benchmarks/firmware.py   (after benchmarks/export.py)
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.machine import machine_info, machine_line
 from edgekit.data.registry import load_dataset
 from edgekit.export.c_export import export_c
+from edgekit.export.c_host import build_host, run_host
 from edgekit.runtime import ProgressiveEnsemble
 
 HERE = Path(__file__).resolve().parent
@@ -32,33 +32,16 @@ RUNS = HERE / ".runs"
 SHARED = HERE.parents[1] / "shared" / "data"
 DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 FIRMWARE = HERE.parent / "firmware_stubs"
-TIMED = 300
-
-
-def host_rows(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str, str]]:
-    path = tmp / "x.f32"
-    x.astype("<f4").tofile(path)
-    out = subprocess.run([str(host), str(path), *args], check=True, capture_output=True, text=True)
-    return [
-        dict(kv.split("=", 1) for kv in line.split(" class=")[0].split())
-        for line in out.stdout.splitlines()
-    ]
+TIMED = 100
+REPEAT = 20  # runs per input: the host clock has 1 us resolution
 
 
 def measure(task: str, precision: str, x: np.ndarray, y: np.ndarray, tmp: Path) -> dict[str, Any]:
     bundle = RUNS / f"export-{task}-tflite-{precision}"
     gen = export_c(bundle, tmp / f"gen-{task}-{precision}")
     model = json.loads((gen / "model.json").read_text())
-    out = tmp / f"build-{task}-{precision}"
-    subprocess.run(
-        ["make", "-C", str(FIRMWARE), "host-O2", f"GEN={gen}", f"OUT={out}"],
-        check=True,
-        capture_output=True,
-    )
-    host = out / "host-O2"
-    c_logits = np.array(
-        [[float(v) for v in r["logits"].split(",")] for r in host_rows(host, x, tmp)]
-    )
+    host = build_host(FIRMWARE, gen, tmp / f"build-{task}-{precision}", "host-O2")
+    c_logits = np.stack([r.logits for r in run_host(host, x, tmp)])
     reference = ProgressiveEnsemble.load(
         bundle, backend="tflm" if precision == "int8" else "litert"
     )
@@ -72,8 +55,8 @@ def measure(task: str, precision: str, x: np.ndarray, y: np.ndarray, tmp: Path) 
     timed = x[:TIMED]
     c_prefix = []
     for m in range(1, k + 1):
-        times = [int(r["elapsed_us"]) for r in host_rows(host, timed, tmp, "--max-members", str(m))]
-        c_prefix.append(float(np.median(times)))
+        rows = run_host(host, timed, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
+        c_prefix.append(float(np.median([r.mean_us for r in rows if r.mean_us is not None])))
     fast = ProgressiveEnsemble.load(bundle)  # the Python runtime's default backend
     py_times = np.array([fast.predict(xi).member_ms for xi in timed])
     c_member = np.diff([0.0, *c_prefix])
@@ -156,9 +139,9 @@ def main() -> None:
             "",
         ]
     lines += [
-        "C times: median over "
-        f"{TIMED} inputs of `--max-members k` runs, differenced (the host clock has 1 us "
-        "resolution); the C kernels are plain loops (no SIMD), the Python runtime's backend "
+        "C times: per input the mean of "
+        f"{REPEAT} `--max-members k` runs, median over {TIMED} inputs, differenced between k and "
+        "k - 1; the C kernels are plain loops (no SIMD), the Python runtime's backend "
         "uses XNNPACK. Python times are `Prediction.member_ms` (conversions included).",
         "",
     ]

@@ -17,6 +17,7 @@ from edgekit.cli import app
 from edgekit.data import load_dataset
 from edgekit.errors import EdgekitError
 from edgekit.export.c_export import export_c
+from edgekit.export.c_host import build_host, run_host
 from edgekit.runtime import Policy, ProgressiveEnsemble
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_stubs"
@@ -25,39 +26,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def build_host(run: Path, root: Path, int8: bool) -> Path:
-    gen = export_c(run, root / "gen", int8=int8, calib=128)
-    subprocess.run(
-        ["make", "-C", str(FIRMWARE), "host", f"GEN={gen}", f"OUT={root}"],
-        check=True,
-        capture_output=True,
-    )
-    return root / "host"
+def build_from_run(run: Path, root: Path, int8: bool) -> Path:
+    return build_host(FIRMWARE, export_c(run, root / "gen", int8=int8, calib=128), root)
 
 
 @pytest.fixture(scope="module")
 def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_host(tiny_run, tmp_path_factory.mktemp("fw"), int8=False)
+    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw"), int8=False)
 
 
 @pytest.fixture(scope="module")
 def host_int8(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_host(tiny_run, tmp_path_factory.mktemp("fw8"), int8=True)
+    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw8"), int8=True)
 
 
 def bundle_of(host: Path) -> Path:
     return host.parent / "gen" / "bundle"
-
-
-def run_host(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[dict[str, object]]:
-    path = tmp / "features.f32"
-    x.astype("<f4").tofile(path)
-    out = subprocess.run([str(host), str(path), *args], check=True, capture_output=True, text=True)
-    rows = []
-    for line in out.stdout.splitlines():
-        fields = dict(kv.split("=", 1) for kv in line.split(" class=")[0].split())
-        rows.append({**fields, "logits": np.array([float(v) for v in fields["logits"].split(",")])})
-    return rows
 
 
 def test_c_unit_tests_pass_under_sanitizers(tmp_path: Path) -> None:
@@ -75,10 +59,10 @@ def test_generated_ensemble_matches_the_python_runtime(
     rows = run_host(host, x, tmp_path)
     want = ProgressiveEnsemble.load(bundle_of(host)).predict(x).logits
     assert np.allclose(want, ProgressiveEnsemble.load(onnx_bundle).predict(x).logits, atol=1e-3)
-    got = np.stack([r["logits"] for r in rows])  # type: ignore[misc]
+    got = np.stack([r.logits for r in rows])
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
-    assert [int(r["label"]) for r in rows] == want.argmax(1).tolist()  # type: ignore[call-overload]
-    assert {r["members"] for r in rows} == {"3"}
+    assert [r.label for r in rows] == want.argmax(1).tolist()
+    assert {r.members for r in rows} == {3}
 
 
 def test_raw_features_are_normalised_in_c(host: Path, tmp_path: Path) -> None:
@@ -86,7 +70,7 @@ def test_raw_features_are_normalised_in_c(host: Path, tmp_path: Path) -> None:
     assert data.normalization is not None
     x = data.val.x[:20]
     raw = x * data.normalization.std + data.normalization.mean
-    got = np.stack([r["logits"] for r in run_host(host, raw, tmp_path, "--raw")])  # type: ignore[misc]
+    got = np.stack([r.logits for r in run_host(host, raw, tmp_path, "--raw")])
     want = ProgressiveEnsemble.load(bundle_of(host)).predict(x).logits
     assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
 
@@ -96,15 +80,13 @@ def test_policies_in_c_match_the_python_runtime(host: Path, tmp_path: Path) -> N
     ens = ProgressiveEnsemble.load(bundle_of(host))
     one = run_host(host, x, tmp_path, "--max-members", "1")
     want = ens.predict(x, Policy(max_members=1)).logits
-    assert np.abs(np.stack([r["logits"] for r in one]) - want).max() <= 1e-4 * np.abs(want).max()  # type: ignore[misc]
+    assert np.abs(np.stack([r.logits for r in one]) - want).max() <= 1e-4 * np.abs(want).max()
     for t in (0.5, 3.0):
-        c = [int(r["members"]) for r in run_host(host, x, tmp_path, "--margin", str(t))]  # type: ignore[call-overload]
+        c = [r.members for r in run_host(host, x, tmp_path, "--margin", str(t))]
         py = [ens.predict(xi, Policy(margin=t)).members_run for xi in x]
         assert c == py
     budget = run_host(host, x[:3], tmp_path, "--budget-us", "15", "--fake-us", "10")
-    assert [r["members"] for r in budget] == ["2", "2", "2"] and {r["stopped"] for r in budget} == {
-        "2"
-    }
+    assert [r.members for r in budget] == [2, 2, 2] and {r.stopped for r in budget} == {2}
 
 
 def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
@@ -130,7 +112,7 @@ def test_int8_ensemble_matches_tflm_within_one_step(host_int8: Path, tmp_path: P
     steps = [m.output("logits").quantization.scale for m in ens.manifest.members]  # type: ignore[union-attr]
     for k in range(1, len(steps) + 1):
         rows = run_host(host_int8, x, tmp_path, "--max-members", str(k))
-        got = np.stack([r["logits"] for r in rows])  # type: ignore[misc]
+        got = np.stack([r.logits for r in rows])
         want = ens.predict(x, Policy(max_members=k)).logits
         assert np.abs(got - want).max() <= 1.001 * sum(steps[:k])
         assert (got.argmax(1) == want.argmax(1)).mean() >= 0.99
@@ -177,15 +159,11 @@ def test_recurrent_members_match_the_python_runtime(
     tanh; int8 graphs mix int8 and float ops) run in C as TFLM / LiteRT run them."""
     run, data = recurrent_runs[spec]
     gen = export_c(run, tmp_path / "gen", int8=int8, calib=64, data_dir=data)
-    subprocess.run(
-        ["make", "-C", str(FIRMWARE), "host", f"GEN={gen}", f"OUT={tmp_path}"],
-        check=True,
-        capture_output=True,
-    )
+    host = build_host(FIRMWARE, gen, tmp_path)
     x = np.load(data)["X_val"]
     ens = ProgressiveEnsemble.load(gen / "bundle", backend="tflm" if int8 else "litert")
     assert [m.spec for m in ens.manifest.members] == [spec, spec]
-    got = np.stack([r["logits"] for r in run_host(tmp_path / "host", x, tmp_path)])  # type: ignore[misc]
+    got = np.stack([r.logits for r in run_host(host, x, tmp_path)])
     want = ens.predict(x).logits
     if int8:
         steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr]

@@ -3,11 +3,13 @@
  * print label, members run and logits per input.
  *
  *   host FEATURES.f32 [--raw] [--max-members K] [--margin T] [--budget-us U] [--fake-us U]
+ *        [--repeat N]
  *
  * FEATURES.f32: little-endian float32, inputs one after another, each [steps][channels] as in
  * edgekit_model.h. --raw: apply the model's normalisation first (features as the data files
  * hold them); otherwise they are already normalised. --fake-us U: a clock that advances U us
- * per reading (deterministic budgets for tests); otherwise CLOCK_MONOTONIC.
+ * per reading (deterministic budgets for tests); otherwise CLOCK_MONOTONIC. --repeat N: run each
+ * input N times and also print mean_us, the mean wall time of one run (for benchmarks).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
@@ -47,6 +49,7 @@ int main(int argc, char **argv) {
     ek_policy policy = {0, 0u, 0.0f, monotonic_us, NULL};
     uint32_t fake[2] = {0u, 0u};
     int raw = 0;
+    long repeat = 1;
     for (int i = 2; i < argc; ++i) {
         if (strcmp(argv[i], "--raw") == 0) {
             raw = 1;
@@ -56,6 +59,12 @@ int main(int argc, char **argv) {
             policy.margin = (float)atof(argv[++i]);
         } else if (i + 1 < argc && strcmp(argv[i], "--budget-us") == 0) {
             policy.budget_us = (uint32_t)strtoul(argv[++i], NULL, 10);
+        } else if (i + 1 < argc && strcmp(argv[i], "--repeat") == 0) {
+            repeat = strtol(argv[++i], NULL, 10);
+            if (repeat < 1) {
+                fprintf(stderr, "--repeat must be >= 1\n");
+                return 2;
+            }
         } else if (i + 1 < argc && strcmp(argv[i], "--fake-us") == 0) {
             fake[1] = (uint32_t)strtoul(argv[++i], NULL, 10);
             policy.clock = fake_us;
@@ -78,15 +87,23 @@ int main(int argc, char **argv) {
             ek_normalize(&ek_model, features);
         }
         ek_result res;
-        const ek_status s = ek_run(&ek_model, features, &policy, arena.bytes, sizeof arena.bytes,
-                                   logits, &res);
+        ek_status s = EK_OK;
+        const uint32_t t0 = monotonic_us(NULL);
+        for (long r = 0; r < repeat && s == EK_OK; ++r) {
+            s = ek_run(&ek_model, features, &policy, arena.bytes, sizeof arena.bytes, logits, &res);
+        }
+        const double mean_us = (double)(uint32_t)(monotonic_us(NULL) - t0) / (double)repeat;
         if (s != EK_OK) {
             fprintf(stderr, "input %d: ek_run failed with status %d\n", count, (int)s);
             fclose(fh);
             return 1;
         }
-        printf("label=%d members=%d stopped=%d elapsed_us=%u logits=", res.label,
-               res.members_run, (int)res.stopped_by, (unsigned)res.elapsed_us);
+        printf("label=%d members=%d stopped=%d elapsed_us=%u ", res.label, res.members_run,
+               (int)res.stopped_by, (unsigned)res.elapsed_us);
+        if (repeat > 1) {
+            printf("mean_us=%.2f ", mean_us);
+        }
+        printf("logits=");
         for (int j = 0; j < EK_MODEL_NUM_CLASSES; ++j) {
             printf("%s%.9g", j ? "," : "", (double)logits[j]);
         }
