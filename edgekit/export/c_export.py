@@ -82,6 +82,17 @@ def _member_code(k: int, entry: MemberEntry, graph: CGraph) -> tuple[str, str]:
         rows.append(_op_row(k, j, op, code))
     code.append(f"static const ek_op m{k}_ops[{len(rows)}] = {{\n" + ",\n".join(rows) + "\n};\n")
     r = graph.roles
+    for role in ("logits", "activation"):
+        spec = entry.output(role)
+        if role in r and spec is not None and spec.quantization is not None:
+            t = graph.tensors[r[role]]
+            if (np.float32(spec.quantization.scale), spec.quantization.zero_point) != (
+                np.float32(t.scale),
+                t.zero_point,
+            ):
+                raise EdgekitError(
+                    f"member {entry.index}: {role} quantisation differs between file and manifest"
+                )
     features = graph.tensors[r["features"]]
     conn = graph.tensors[r["connection"]] if "connection" in r else None
     member = (
@@ -89,7 +100,7 @@ def _member_code(k: int, entry: MemberEntry, graph: CGraph) -> tuple[str, str]:
         f"{r['features']}, {r.get('connection', -1)}, {r['logits']}, {r.get('activation', -1)}, "
         f"{entry.connected_from or 0}, {_inv_scale(entry, 'features', features)}, "
         f"{_inv_scale(entry, 'connection', conn) if conn is not None else '0.0f'}, "
-        f"{graph.work_bytes}u, {{slot{k}}}, {entry.macs}L}}"
+        f"{graph.work_bytes}u, {{slot{k}}}, {entry.macs}LL}}"
     )
     return "\n".join(code), member
 
@@ -127,6 +138,9 @@ def _op_row(k: int, j: int, op: COp, code: list[str]) -> str:
         code.append(_array("int32_t", f"m{k}_o{j}_shift", np.asarray(op.shift)))
         mult, shift = f"m{k}_o{j}_mult", f"m{k}_o{j}_shift"
     axes = [*op.axes, 0, 0, 0, 0, 0][:5]
+    small = [*ins, op.output, *axes, *(op.params.values())]
+    if any(not -(1 << 15) <= v < 1 << 15 for v in small):
+        raise EdgekitError(f"member {k + 1}, operator {j} ({op.kind}): a parameter exceeds int16")
     fields = [
         str(KINDS[op.kind]),
         "{" + ", ".join(map(str, ins)) + "}",

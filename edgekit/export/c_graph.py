@@ -158,8 +158,11 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
             )
         dtype = _DTYPES[t.type]
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
-        if len(shape) > MAX_DIMS:
-            raise EdgekitError(f"{member}: tensor {i} has {len(shape)} dims (max {MAX_DIMS})")
+        if len(shape) > MAX_DIMS or any(d < 1 for d in shape):
+            raise EdgekitError(
+                f"{member}: tensor {i} has shape {list(shape)}; the C runtime needs static shapes "
+                f"of at most {MAX_DIMS} dims"
+            )
         buf = model.buffers[t.buffer].data if t.buffer < len(model.buffers) else None
         const = None
         if buf is not None and len(buf):
@@ -170,9 +173,29 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
         ct = CTensor(
             dtype, shape, const, float(scales[0]) if scales else 0.0, int(zps[0]) if zps else 0
         )
+        if len(scales) > 1 and q.quantizedDimension != (3 if _is_depthwise_filter(i) else 0):
+            raise EdgekitError(
+                f"{member}: tensor {i} is quantised per channel along dim "
+                f"{q.quantizedDimension}; the C runtime expects the output-channel dim"
+            )
         ct.scales = [float(s) for s in scales]
         tensors[i] = ct
         return ct
+
+    depthwise_filters = {
+        int(op.inputs[1])
+        for op in graph.operators
+        if names.get(
+            max(
+                model.operatorCodes[op.opcodeIndex].builtinCode,
+                model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode,
+            )
+        )
+        == "DEPTHWISE_CONV_2D"
+    }
+
+    def _is_depthwise_filter(i: int) -> bool:
+        return i in depthwise_filters
 
     by_name = {}
     for i, t in enumerate(graph.tensors):
@@ -220,14 +243,16 @@ def _op(
             "dil_w": opts.dilationWFactor,
             "pad_h": _pad(ih, kh, opts.strideH, opts.dilationHFactor, oh, opts.padding),
             "pad_w": _pad(iw, kw, opts.strideW, opts.dilationWFactor, ow, opts.padding),
-            "depth_mult": getattr(opts, "depthMultiplier", 1) or 1,
+            "depth_mult": o.shape[-1] // x.shape[-1] if name == "DEPTHWISE_CONV_2D" else 1,
         }
+        _check_operands(name, x, f, ts[ins[2]] if len(ins) > 2 and ins[2] >= 0 else None, member)
         op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
         if x.dtype == "i8":
             op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=False)
     elif name == "FULLY_CONNECTED":
         f = ts[ins[1]]
         op.inputs = [ins[0], ins[1], ins[2] if len(ins) > 2 else -1]
+        _check_operands(name, x, f, ts[ins[2]] if len(ins) > 2 and ins[2] >= 0 else None, member)
         op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
         if x.dtype == "i8":
             op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=True)
@@ -296,6 +321,15 @@ def _op(
     elif name in ("LOGISTIC", "TANH") and x.dtype != "f32":
         raise EdgekitError(f"{member}: int8 {name} is not implemented by the C runtime")
     return op
+
+
+def _check_operands(name: str, x: CTensor, f: CTensor, bias: CTensor | None, member: str) -> None:
+    """Float layers take float weights and bias; int8 layers int8 weights and an int32 bias
+    (hybrid float-input / int8-weight layers are not run by the C runtime)."""
+    want = ("f32", "f32") if x.dtype == "f32" else ("i8", "i32")
+    if x.dtype not in ("f32", "i8") or f.dtype != want[0] or (bias and bias.dtype != want[1]):
+        got = f"{x.dtype} input, {f.dtype} weights" + (f", {bias.dtype} bias" if bias else "")
+        raise EdgekitError(f"{member}: {name} with {got} is not supported by the C runtime")
 
 
 def _binary_multipliers(name: str, s1: float, s2: float, so: float) -> tuple[list[int], list[int]]:
@@ -394,7 +428,14 @@ def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], membe
     }
     params = sum(int(np.size(d)) for i in weights if (d := tensors[i].data) is not None)
     flash = sum(t.data.nbytes for t in consts if t.data is not None)
+    produced = {op.output for op in ops}
+    inputs = {roles[r] for r in ("features", "connection") if r in roles}
+    for role, i in roles.items():
+        if tensors[i].data is not None:
+            raise EdgekitError(f"{member}: the {role} tensor is a constant in the file")
     for i, t in enumerate(tensors):
         if t.data is None and i not in life:
             raise EdgekitError(f"{member}: tensor {i} is neither constant nor used")
+        if t.data is None and i not in produced and i not in inputs:
+            raise EdgekitError(f"{member}: tensor {i} is read but no operator writes it")
     return CGraph(tensors, ops, work, roles, params, flash)

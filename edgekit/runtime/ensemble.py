@@ -89,10 +89,10 @@ class ProgressiveEnsemble:
         if calls < 1:
             return
         zeros = np.zeros((1, *self.manifest.input_shape), np.float32)
-        for _ in range(calls):
-            self.predict(zeros)
-        # the cold first call must not linger in the estimates: restart them from the last call
-        self.member_seconds = [ms / 1000 for ms in self.predict(zeros).member_ms]
+        self.predict(zeros)  # the cold first call: allocation, caches
+        times = np.array([self.predict(zeros).member_ms for _ in range(calls)])
+        # seed the deadline estimates with the median of the warm calls, not the cold one
+        self.member_seconds = [float(ms) / 1000 for ms in np.median(times, axis=0)]
 
     @classmethod
     def load(cls, path: str | Path, backend: str = "auto", warmup: int = 3) -> ProgressiveEnsemble:

@@ -30,7 +30,7 @@ extern "C" {
 typedef enum {
     EK_OK = 0,
     EK_ERR_NULL = -1,        /* a required pointer argument is NULL */
-    EK_ERR_ARENA = -2,       /* the arena is smaller than ek_arena_bytes() */
+    EK_ERR_ARENA = -2,       /* the arena is smaller than ek_arena_bytes() or not 8-byte aligned */
     EK_ERR_MODEL = -3,       /* the model tables are inconsistent (regenerate them) */
     EK_ERR_UNSUPPORTED = -4, /* an operator or type this build does not implement */
     EK_ERR_POLICY = -5       /* a policy field is out of range */
@@ -81,8 +81,8 @@ typedef enum {
 
 typedef struct {
     uint8_t kind; /* ek_op_kind */
-    int16_t in[3]; /* tensor indices, -1: none (concat: in[0..naxes-ignored], see num_inputs) */
-    int16_t num_inputs;
+    int16_t in[3];      /* tensor indices, -1: none (concatenation: up to 3 inputs) */
+    int16_t num_inputs; /* inputs used, in in[0..num_inputs) */
     int16_t out;
     int16_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, filter_h, filter_w, depth_mult;
     int16_t naxes;
@@ -106,7 +106,7 @@ typedef struct {
     float connection_inv_scale;
     size_t work_bytes;         /* working memory of this member */
     int32_t slot_offset;       /* where its activation waits for a later member (-1: not kept) */
-    long macs;
+    int64_t macs;
 } ek_member;
 
 typedef struct {

@@ -22,6 +22,11 @@ static float clamp_f(float v, float lo, float hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* a rounded float code to int8: clamped first (NaN to the lowest code), so the cast is defined */
+static int8_t to_i8(float q) {
+    return (int8_t)(q >= -128.0f ? (q <= 127.0f ? q : 127.0f) : -128.0f);
+}
+
 /* ------------------------------------------------------------------ fixed-point arithmetic */
 
 static int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
@@ -29,7 +34,7 @@ static int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
         return INT32_MAX;
     }
     const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? (int64_t)(1 << 30) : (int64_t)(1 - (1 << 30));
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
     return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
 }
 
@@ -72,8 +77,9 @@ static void *tensor_out(const ek_tensor *t, uint8_t *work) {
 /* dims of a 4-D NHWC tensor (lower ranks are right-aligned: [.., H, W, C]) */
 static void nhwc(const ek_tensor *t, int32_t *n, int32_t *h, int32_t *w, int32_t *c) {
     int32_t d[4] = {1, 1, 1, 1};
-    for (int i = 0; i < t->ndim && i < 4; ++i) {
-        d[4 - t->ndim + i] = t->dims[i];
+    const int nd = t->ndim < 4 ? t->ndim : 4; /* ek_validate_member refuses 5-D operands here */
+    for (int i = 0; i < nd; ++i) {
+        d[4 - nd + i] = t->dims[t->ndim - nd + i];
     }
     *n = d[0];
     *h = d[1];
@@ -260,7 +266,9 @@ static ek_status conv(const ek_op *op, const ek_tensor *ts, uint8_t *work, int d
         return EK_ERR_MODEL;
     }
     const int is_i8 = in->dtype == EK_I8;
-    if (is_i8 && op->num_mult != 1 && op->num_mult != d.oc) {
+    if (f->dtype != in->dtype || out->dtype != in->dtype ||
+        (b != NULL && b->dtype != (is_i8 ? EK_I32 : EK_F32)) ||
+        (is_i8 && op->num_mult != 1 && op->num_mult != d.oc)) {
         return EK_ERR_MODEL;
     }
     const void *iv = tensor_in(in, work), *fv = tensor_in(f, work);
@@ -289,7 +297,9 @@ static ek_status fully_connected(const ek_op *op, const ek_tensor *ts, uint8_t *
         return EK_ERR_MODEL;
     }
     const int is_i8 = in->dtype == EK_I8;
-    if (is_i8 && op->num_mult != 1 && op->num_mult != units) {
+    if (f->dtype != in->dtype || out->dtype != in->dtype ||
+        (b != NULL && b->dtype != (is_i8 ? EK_I32 : EK_F32)) ||
+        (is_i8 && op->num_mult != 1 && op->num_mult != units)) {
         return EK_ERR_MODEL;
     }
     const void *fv = tensor_in(f, work), *iv = tensor_in(in, work);
@@ -489,6 +499,14 @@ static ek_status transpose(const ek_op *op, const ek_tensor *ts, uint8_t *work) 
     padded(in, idims, istr);
     padded(out, odims, ostr);
     const int lead = EK_MAX_DIMS - in->ndim;
+    int used = 0;
+    for (int i = 0; i < in->ndim; ++i) {
+        const int a = op->axes[i];
+        if (a < 0 || a >= in->ndim || (used & (1 << a)) || out->dims[i] != in->dims[a]) {
+            return EK_ERR_MODEL;
+        }
+        used |= 1 << a;
+    }
     size_t s[EK_MAX_DIMS]; /* input stride of each output dim */
     for (int i = 0; i < EK_MAX_DIMS; ++i) {
         s[i] = i < lead ? 0 : istr[lead + op->axes[i - lead]];
@@ -538,6 +556,9 @@ static ek_status concat(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
             return EK_ERR_MODEL;
         }
         const size_t row = numel(in) / outer * eb;
+        if (at + row > out_row) {
+            return EK_ERR_MODEL;
+        }
         const uint8_t *iv = (const uint8_t *)tensor_in(in, work);
         for (size_t r = 0; r < outer; ++r) {
             memcpy(ov + r * out_row + at, iv + r * row, row);
@@ -596,12 +617,11 @@ static ek_status requantize(const ek_op *op, const ek_tensor *ts, uint8_t *work)
         const float *fv = (const float *)tensor_in(in, work);
         int8_t *qv = (int8_t *)tensor_out(out, work);
         for (size_t i = 0, n = numel(in); i < n; ++i) {
-            const int32_t q = (int32_t)roundf(fv[i] / out->scale) + out->zero_point;
-            qv[i] = (int8_t)clamp_i32(q, -128, 127);
+            qv[i] = to_i8(roundf(fv[i] / out->scale) + (float)out->zero_point);
         }
         return EK_OK;
     }
-    if (in->dtype != EK_I8) {
+    if (in->dtype != EK_I8 || op->num_mult != 1) {
         return EK_ERR_UNSUPPORTED;
     }
     const int8_t *iv = (const int8_t *)tensor_in(in, work);
@@ -689,8 +709,8 @@ static ek_status binary(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
             if (op->kind == EK_OP_MUL) {
                 r = ek_multiply_by_quantized_multiplier(x * y, op->mult[0], op->shift[0]);
             } else {
-                const int32_t sx = ek_multiply_by_quantized_multiplier(x * (1 << 20), op->mult[0], op->shift[0]);
-                const int32_t sy = ek_multiply_by_quantized_multiplier(y * (1 << 20), op->mult[1], op->shift[1]);
+                const int32_t sx = ek_multiply_by_quantized_multiplier(x * INT32_C(1048576), op->mult[0], op->shift[0]);
+                const int32_t sy = ek_multiply_by_quantized_multiplier(y * INT32_C(1048576), op->mult[1], op->shift[1]);
                 r = ek_multiply_by_quantized_multiplier(op->kind == EK_OP_ADD ? sx + sy : sx - sy,
                                                         op->mult[2], op->shift[2]);
             }
@@ -734,8 +754,10 @@ static ek_status dequantize(const ek_op *op, const ek_tensor *ts, uint8_t *work)
     }
     const int8_t *iv = (const int8_t *)tensor_in(in, work);
     float *ov = (float *)tensor_out(out, work);
-    for (size_t i = 0, n = numel(in); i < n; ++i) { /* TFLite: float(double scale x (q - zp)) */
-        ov[i] = (float)((double)in->scale * (double)((int32_t)iv[i] - in->zero_point));
+    for (size_t i = 0, n = numel(in); i < n; ++i) {
+        /* TFLite computes float(double scale x (q - zp)); that product is exact in double, so
+         * one float multiply rounds it identically, without soft-double on a Cortex-M4F */
+        ov[i] = in->scale * (float)((int32_t)iv[i] - in->zero_point);
     }
     return EK_OK;
 }
@@ -820,7 +842,68 @@ ek_status ek_normalize(const ek_ensemble *e, float *features) {
 static int8_t quantize_value(float x, float inv_scale, int32_t zero_point) {
     float q = rintf(x * inv_scale);
     q += (float)zero_point;
-    return (int8_t)clamp_f(q, -128.0f, 127.0f);
+    return to_i8(q);
+}
+
+static int valid_tensor(const ek_member *m, int i) {
+    return i >= 0 && i < m->num_tensors;
+}
+
+/* Tables consistent enough that no kernel can read or write outside its buffers: every index
+ * in range, at most 5 dims (4 for NHWC operators), arena regions inside the member's working
+ * memory, the activation slot inside the ensemble's slots. */
+static ek_status validate_member(const ek_ensemble *e, const ek_member *m) {
+    if (m->tensors == NULL || m->ops == NULL || !valid_tensor(m, m->features) ||
+        !valid_tensor(m, m->logits) || (m->connection >= 0 && !valid_tensor(m, m->connection)) ||
+        (m->activation >= 0 && !valid_tensor(m, m->activation))) {
+        return EK_ERR_MODEL;
+    }
+    for (int i = 0; i < m->num_tensors; ++i) {
+        const ek_tensor *t = &m->tensors[i];
+        if (t->ndim > EK_MAX_DIMS || t->dtype > EK_I32) {
+            return EK_ERR_MODEL;
+        }
+        for (int d = 0; d < t->ndim; ++d) {
+            if (t->dims[d] < 1) {
+                return EK_ERR_MODEL;
+            }
+        }
+        if (t->data == NULL &&
+            (t->offset < 0 || (size_t)t->offset + numel(t) * elem_bytes(t) > m->work_bytes)) {
+            return EK_ERR_MODEL;
+        }
+    }
+    for (int r = 0; r < 4; ++r) { /* roles live in working memory */
+        const int16_t role[4] = {m->features, m->connection, m->logits, m->activation};
+        if (role[r] >= 0 && m->tensors[role[r]].data != NULL) {
+            return EK_ERR_MODEL;
+        }
+    }
+    if (m->activation >= 0 && m->slot_offset >= 0 &&
+        (size_t)m->slot_offset + numel(&m->tensors[m->activation]) *
+                                     elem_bytes(&m->tensors[m->activation]) > e->slots_bytes) {
+        return EK_ERR_MODEL;
+    }
+    for (int j = 0; j < m->num_ops; ++j) {
+        const ek_op *op = &m->ops[j];
+        if (op->num_inputs < 1 || op->num_inputs > 3 || !valid_tensor(m, op->out) ||
+            m->tensors[op->out].data != NULL || op->naxes < 0 || op->naxes > EK_MAX_DIMS ||
+            (op->num_mult > 0 && (op->mult == NULL || op->shift == NULL))) {
+            return EK_ERR_MODEL;
+        }
+        for (int i = 0; i < 3; ++i) {
+            if ((i < op->num_inputs || op->in[i] >= 0) && !valid_tensor(m, op->in[i])) {
+                return EK_ERR_MODEL;
+            }
+        }
+        const int nhwc_op = op->kind == EK_OP_CONV2D || op->kind == EK_OP_DWCONV2D ||
+                            op->kind == EK_OP_MAXPOOL;
+        if (nhwc_op && (m->tensors[op->in[0]].ndim > 4 || m->tensors[op->out].ndim > 4 ||
+                        (op->kind != EK_OP_MAXPOOL && m->tensors[op->in[1]].ndim > 4))) {
+            return EK_ERR_MODEL;
+        }
+    }
+    return EK_OK;
 }
 
 ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint8_t *slots,
@@ -832,6 +915,10 @@ ek_status ek_run_member(const ek_ensemble *e, int k, const float *features, uint
         return EK_ERR_MODEL;
     }
     const ek_member *m = &e->members[k];
+    const ek_status valid = validate_member(e, m);
+    if (valid != EK_OK) {
+        return valid;
+    }
     const ek_tensor *ts = m->tensors;
     const ek_tensor *feat = &ts[m->features], *logits = &ts[m->logits];
     const size_t nf = (size_t)e->input_steps * e->input_channels;
@@ -917,8 +1004,8 @@ ek_status ek_run(const ek_ensemble *e, const float *features, const ek_policy *p
     if (e->num_members < 1 || e->num_classes < 2 || e->members == NULL) {
         return EK_ERR_MODEL;
     }
-    if (arena_bytes < ek_arena_bytes(e)) {
-        return EK_ERR_ARENA;
+    if (arena_bytes < ek_arena_bytes(e) || ((uintptr_t)arena & 7u) != 0u) {
+        return EK_ERR_ARENA; /* too small, or not 8-byte aligned */
     }
     uint8_t *slots = (uint8_t *)arena;
     uint8_t *work = slots + EK_ALIGN(e->slots_bytes);

@@ -208,6 +208,50 @@ static void test_errors(void) {
     bad.tensors = bad_t;
     const ek_ensemble broken = {1, &bad, 2, 4, 1, NULL, NULL, 8u, 0u};
     CHECK(ek_run(&broken, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_ERR_MODEL);
+    /* tables that would read or write outside a buffer are refused before any kernel runs */
+    ek_member out_of_range = members[0];
+    out_of_range.logits = 7; /* no such tensor */
+    const ek_ensemble bad_index = {1, &out_of_range, 2, 4, 1, NULL, NULL, 8u, 0u};
+    CHECK(ek_run(&bad_index, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_ERR_MODEL);
+    ek_member small_work = members[0];
+    small_work.work_bytes = 16u; /* the logits live at 24..32 */
+    const ek_ensemble bad_work = {1, &small_work, 2, 4, 1, NULL, NULL, 8u, 0u};
+    CHECK(ek_run(&bad_work, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_ERR_MODEL);
+    ek_member big_slot = members[0];
+    big_slot.slot_offset = 4; /* 4 + 4 bytes of activation > 4 bytes of slots */
+    const ek_ensemble bad_slot = {1, &big_slot, 2, 4, 1, NULL, NULL, 4u, 0u};
+    CHECK(ek_run(&bad_slot, x, &all, arena.bytes, sizeof arena.bytes, logits, &r) == EK_ERR_MODEL);
+    /* the arena must be 8-byte aligned */
+    CHECK(ek_run(&ens, x, &all, arena.bytes + 4, sizeof arena.bytes - 4, logits, &r) == EK_ERR_ARENA);
+    /* a transpose whose permutation repeats an axis */
+    const int32_t d2[2] = {2, 2};
+    ek_tensor tt[2];
+    tt[0] = make_tensor(EK_F32, 2, d2, 0, NULL);
+    tt[1] = make_tensor(EK_F32, 2, d2, 16, NULL);
+    ek_op tr = make_op(EK_OP_TRANSPOSE, 0, -1, -1, 1);
+    tr.naxes = 2;
+    tr.axes[0] = 1;
+    tr.axes[1] = 1;
+    CHECK(ek_run_op(&tr, tt, arena.bytes) == EK_ERR_MODEL);
+}
+
+static void test_nan_features_are_defined(void) {
+    /* an int8 member quantises NaN to the lowest code instead of an undefined cast */
+    const int32_t d_in[2] = {1, 1};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_F32, 2, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_I8, 2, d_in, 8, NULL);
+    ts[1].scale = 0.5f;
+    ek_op q = make_op(EK_OP_QUANTIZE, 0, -1, -1, 1);
+    union {
+        double align;
+        uint8_t bytes[16];
+    } work;
+    const float nan = (float)NAN, big = 1e30f;
+    memcpy(work.bytes, &nan, sizeof nan);
+    CHECK(ek_run_op(&q, ts, work.bytes) == EK_OK && (int8_t)work.bytes[8] == -128);
+    memcpy(work.bytes, &big, sizeof big);
+    CHECK(ek_run_op(&q, ts, work.bytes) == EK_OK && (int8_t)work.bytes[8] == 127);
 }
 
 int main(void) {
@@ -217,6 +261,7 @@ int main(void) {
     test_float_shape_ops();
     test_scheduler_policies();
     test_errors();
+    test_nan_features_are_defined();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
