@@ -288,7 +288,12 @@ def baselines_cmd(
 
 @app.command("export")
 def export_cmd(
-    run_dir: Annotated[Path, typer.Argument(help="A finished `edgekit distill` run directory.")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A finished `edgekit distill` run directory (for --target c also a TFLite bundle)."
+        ),
+    ],
     target: Annotated[
         str,
         typer.Option(
@@ -318,6 +323,8 @@ def export_cmd(
     int8: accuracy of every prefix, reported against float).
 
     Example: edgekit export runs/dsa19 --target tflite --int8 --zip
+
+    For microcontrollers: edgekit export runs/dsa19 --target c --int8 --out fw/dsa19
     """
     precision = "int8" if int8 else "float"
     dest = out or run_dir / f"bundle-{target}-{precision}"

@@ -160,6 +160,26 @@ def _op_row(k: int, j: int, op: COp, code: list[str]) -> str:
     return f"    {{{', '.join(fields)}}} /* {op.kind} */"
 
 
+def _frontend_defines(frontend: dict[str, Any] | None) -> str:
+    """The audio front end the features came from, for the device's own feature code."""
+    if not frontend:
+        return ""
+    lines = [
+        "/* Front end of the training features (log-mel; see docs/data.md): match it on device */"
+    ]
+    for key, value in sorted(frontend.items()):
+        name = f"EK_FRONTEND_{key.upper()}"
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        if isinstance(value, str):
+            lines.append(f"#define {name} {json.dumps(value)}")
+        elif isinstance(value, int):
+            lines.append(f"#define {name} {value}")
+        else:
+            lines.append(f"#define {name} {_f32(value)}")
+    return "\n".join(lines) + "\n\n"
+
+
 def _plan_slots(
     entries: tuple[MemberEntry, ...], infos: list[dict[str, Any]]
 ) -> tuple[dict[int, int], int]:
@@ -261,6 +281,7 @@ def export_c(
         + f"#define EK_MODEL_NUM_MEMBERS {len(members)}\n#define EK_MODEL_NUM_CLASSES {classes}\n"
         + f"#define EK_MODEL_INPUT_STEPS {steps}\n#define EK_MODEL_INPUT_CHANNELS {channels}\n"
         + f"#define EK_MODEL_ARENA_BYTES {arena}u /* RAM for ek_run, 8-byte aligned */\n\n"
+        + _frontend_defines(manifest.frontend)
         + "extern const ek_ensemble ek_model;\n"
         + f"extern const char *const ek_model_class_names[{classes}];\n\n#endif\n"
     )
@@ -273,6 +294,7 @@ def export_c(
         "precision": precision,
         "class_names": list(manifest.class_names),
         "input_shape": [steps, channels],
+        "frontend": manifest.frontend,
         "arena_bytes": arena,
         "slots_bytes": slots_bytes,
         "flash_bytes": sum(i["flash_bytes"] for i in infos),

@@ -77,3 +77,13 @@ def test_intermediates_share_memory_only_when_not_alive_together() -> None:
             overlap = spans[a][0] < spans[b][1] and spans[b][0] < spans[a][1]
             assert a == b or not (alive_together and overlap), (a, b)
     assert graph.work_bytes < sum(graph.tensors[i].nbytes + 8 for i in life)  # memory is reused
+
+
+def test_front_end_constants_reach_the_header() -> None:
+    from edgekit.export.c_export import _frontend_defines
+
+    text = _frontend_defines({"sample_rate": 16000, "hop_ms": 10.0, "window": "hamming"})
+    assert "#define EK_FRONTEND_SAMPLE_RATE 16000" in text
+    assert "#define EK_FRONTEND_HOP_MS 10.0f" in text
+    assert '#define EK_FRONTEND_WINDOW "hamming"' in text
+    assert _frontend_defines(None) == ""
