@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import teachers
-from benchmarks.machine import machine_info, machine_line
+from benchmarks.machine import machine_line, save_results
 from edgekit.distill.baselines import train_baselines
 from edgekit.distill.pipeline import Distiller
 from edgekit.distill.report import style_cost_axes
@@ -224,10 +224,7 @@ def main() -> None:
     for v in args.variants:  # every task's default first: the acceptance needs it most
         for task in args.tasks:
             all_results[task][v] = [run_one(task, s, v, args.runs) for s in args.seeds]
-    info = machine_info()
-    (HERE / "distill.json").write_text(
-        json.dumps({"machine": info, "results": all_results}, indent=2) + "\n"
-    )
+    info = save_results(HERE / "distill.json", all_results)
     lines = [
         "# B-DISTIL against its baselines",
         "",

@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import machine_info, machine_line
+from benchmarks.machine import machine_line, save_results
 from edgekit.export.exporter import ExportOptions, export_bundle
 
 HERE = Path(__file__).resolve().parent
@@ -120,10 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = dict(item.split("=", 1) for item in args.runs)
     results = {task: export_all(task, Path(path)) for task, path in runs.items()}
-    info = machine_info()
-    (HERE / "export.json").write_text(
-        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
-    )
+    info = save_results(HERE / "export.json", results)
     text = markdown(results, info)
     (HERE / "export.md").write_text(text)
     print(text)

@@ -7,7 +7,6 @@ Writes benchmarks/frontend.md and benchmarks/frontend.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import machine_info, machine_line
+from benchmarks.machine import machine_line, save_results
 from edgekit.data import load_dataset
 from edgekit.features import fit_clip, logmel, read_audio
 from edgekit.features.torch_frontend import LogMel
@@ -65,10 +64,7 @@ def main() -> None:
         start = time.perf_counter()
         load_dataset("kws8", root, cache_dir=cache)
         results["kws8_cached_load_s"] = time.perf_counter() - start
-    info = machine_info()
-    (HERE / "frontend.json").write_text(
-        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
-    )
+    info = save_results(HERE / "frontend.json", results)
     r = results
     md = f"""# Front-end benchmark
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+from pathlib import Path
 from typing import Any
 
 
@@ -45,3 +47,11 @@ def machine_line(info: dict[str, Any]) -> str:
         f"{info['cpu']}, {info['cores']} cores, Python {info['python']}, numpy {info.get('numpy')}, "
         f"torch {info.get('torch')} ({info.get('torch_threads')} threads), GPU: {info.get('cuda') or 'none'}"
     )
+
+
+def save_results(path: Path, results: Any) -> dict[str, Any]:
+    """Write ``results`` with the machine they were measured on to ``path`` (JSON); returns
+    the machine description for the Markdown beside it."""
+    info = machine_info()
+    path.write_text(json.dumps({"machine": info, "results": results}, indent=2) + "\n")
+    return info

@@ -8,7 +8,6 @@ Writes benchmarks/runtime.md and runtime.json.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import machine_info, machine_line
+from benchmarks.machine import machine_line, save_results
 from edgekit.bench import early_exit_table
 from edgekit.data.registry import load_dataset
 from edgekit.runtime import Policy, ProgressiveEnsemble, prefix_accuracies
@@ -168,10 +167,7 @@ def main() -> None:
                 "early_exit_best": best,
             }
     gc.enable()
-    info = machine_info()
-    (HERE / "runtime.json").write_text(
-        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
-    )
+    info = save_results(HERE / "runtime.json", results)
     lines = [
         "# The torch-free runtime on real bundles",
         "",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.machine import machine_info, machine_line
+from benchmarks.machine import machine_line, save_results
 from edgekit.train.teacher import train_teacher
 
 HERE = Path(__file__).resolve().parent
@@ -45,10 +45,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=HERE / ".runs")
     args = parser.parse_args()
     results = {t: [run(t, s, args.runs) for s in args.seeds] for t in args.tasks}
-    info = machine_info()
-    (HERE / "teachers.json").write_text(
-        json.dumps({"machine": info, "results": results}, indent=2) + "\n"
-    )
+    info = save_results(HERE / "teachers.json", results)
     lines = [
         "# Teachers on real data",
         "",

@@ -20,7 +20,7 @@ import numpy as np
 import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
-from edgekit.export.c_graph import KINDS, CGraph, COp, CTensor, plan_memory, translate
+from edgekit.export.c_graph import KINDS, CGraph, COp, plan_memory, translate
 from edgekit.runtime.bundle import Bundle, load_bundle
 from edgekit.runtime.manifest import MemberEntry, TensorSpec
 
@@ -82,36 +82,36 @@ def _member_code(k: int, entry: MemberEntry, graph: CGraph) -> tuple[str, str]:
         rows.append(_op_row(k, j, op, code))
     code.append(f"static const ek_op m{k}_ops[{len(rows)}] = {{\n" + ",\n".join(rows) + "\n};\n")
     r = graph.roles
-    for role in ("logits", "activation"):
-        spec = entry.output(role)
-        if role in r and spec is not None and spec.quantization is not None:
-            t = graph.tensors[r[role]]
-            if (np.float32(spec.quantization.scale), spec.quantization.zero_point) != (
-                np.float32(t.scale),
-                t.zero_point,
-            ):
-                raise EdgekitError(
-                    f"member {entry.index}: {role} quantisation differs between file and manifest"
-                )
-    features = graph.tensors[r["features"]]
-    conn = graph.tensors[r["connection"]] if "connection" in r else None
+    _check_quantization(entry, graph)
     member = (
         f'    {{"{entry.spec}", {len(refs)}, m{k}_tensors, {len(rows)}, m{k}_ops, '
         f"{r['features']}, {r.get('connection', -1)}, {r['logits']}, {r.get('activation', -1)}, "
-        f"{entry.connected_from or 0}, {_inv_scale(entry, 'features', features)}, "
-        f"{_inv_scale(entry, 'connection', conn) if conn is not None else '0.0f'}, "
+        f"{entry.connected_from or 0}, {_inv_scale(entry, 'features')}, "
+        f"{_inv_scale(entry, 'connection')}, "
         f"{graph.work_bytes}u, {{slot{k}}}, {entry.macs}LL}}"
     )
     return "\n".join(code), member
 
 
-def _inv_scale(entry: MemberEntry, role: str, t: CTensor) -> str:
+def _check_quantization(entry: MemberEntry, graph: CGraph) -> None:
+    """The C side converts at member boundaries with the file's quantisation, the Python runtime
+    with the manifest's: they must be the same number."""
+    for spec in (*entry.inputs, *entry.outputs):
+        q = spec.quantization
+        if q is None or spec.role not in graph.roles:
+            continue
+        t = graph.tensors[graph.roles[spec.role]]
+        if (np.float32(q.scale), q.zero_point) != (np.float32(t.scale), t.zero_point):
+            raise EdgekitError(
+                f"member {entry.index}: {spec.role} quantisation differs between file and manifest"
+            )
+
+
+def _inv_scale(entry: MemberEntry, role: str) -> str:
     """1/scale exactly as the Python runtime computes it (from the manifest's scale)."""
     spec = entry.input(role)
     if spec is None or spec.quantization is None:
         return "0.0f"
-    if np.float32(spec.quantization.scale) != np.float32(t.scale):
-        raise EdgekitError(f"member {entry.index}: {role} scale differs between file and manifest")
     return _f32(float(np.float32(1.0 / spec.quantization.scale)))
 
 

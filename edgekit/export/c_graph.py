@@ -145,6 +145,15 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
         raise EdgekitError(f"{member}: {len(model.subgraphs)} subgraphs; the C runtime runs one")
     graph = model.subgraphs[0]
     names = _builtin_names()
+    op_names = [
+        names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
+        for code in (model.operatorCodes[op.opcodeIndex] for op in graph.operators)
+    ]
+    depthwise_filters = {
+        int(op.inputs[1])
+        for op, name in zip(graph.operators, op_names, strict=True)
+        if name == "DEPTHWISE_CONV_2D"
+    }
     tensors: dict[int, CTensor] = {}
 
     def tensor(i: int) -> CTensor:
@@ -171,40 +180,27 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
         scales = list(q.scale) if q is not None and q.scale is not None else []
         zps = list(q.zeroPoint) if q is not None and q.zeroPoint is not None else []
         ct = CTensor(
-            dtype, shape, const, float(scales[0]) if scales else 0.0, int(zps[0]) if zps else 0
+            dtype,
+            shape,
+            const,
+            float(scales[0]) if scales else 0.0,
+            int(zps[0]) if zps else 0,
+            scales=[float(s) for s in scales],
         )
-        if len(scales) > 1 and q.quantizedDimension != (3 if _is_depthwise_filter(i) else 0):
+        if len(scales) > 1 and q.quantizedDimension != (3 if i in depthwise_filters else 0):
             raise EdgekitError(
                 f"{member}: tensor {i} is quantised per channel along dim "
                 f"{q.quantizedDimension}; the C runtime expects the output-channel dim"
             )
-        ct.scales = [float(s) for s in scales]
         tensors[i] = ct
         return ct
-
-    depthwise_filters = {
-        int(op.inputs[1])
-        for op in graph.operators
-        if names.get(
-            max(
-                model.operatorCodes[op.opcodeIndex].builtinCode,
-                model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode,
-            )
-        )
-        == "DEPTHWISE_CONV_2D"
-    }
-
-    def _is_depthwise_filter(i: int) -> bool:
-        return i in depthwise_filters
 
     by_name = {}
     for i, t in enumerate(graph.tensors):
         name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
         by_name[name] = i
     ops: list[COp] = []
-    for op in graph.operators:
-        code = model.operatorCodes[op.opcodeIndex]
-        name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "?")
+    for op, name in zip(graph.operators, op_names, strict=True):
         if name not in KINDS:
             raise EdgekitError(
                 f"{member}: operator {name} is not implemented by the C runtime "
@@ -231,31 +227,27 @@ def _op(
 ) -> COp:
     x = ts[ins[0]]
     op = COp(name, [i for i in ins if i >= 0], out)
-    if name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+    if name in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
         f = ts[ins[1]]
-        op.inputs = [ins[0], ins[1], ins[2] if len(ins) > 2 else -1]
-        kh, kw = f.shape[1], f.shape[2]
-        (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
-        op.params = {
-            "stride_h": opts.strideH,
-            "stride_w": opts.strideW,
-            "dil_h": opts.dilationHFactor,
-            "dil_w": opts.dilationWFactor,
-            "pad_h": _pad(ih, kh, opts.strideH, opts.dilationHFactor, oh, opts.padding),
-            "pad_w": _pad(iw, kw, opts.strideW, opts.dilationWFactor, ow, opts.padding),
-            "depth_mult": o.shape[-1] // x.shape[-1] if name == "DEPTHWISE_CONV_2D" else 1,
-        }
-        _check_operands(name, x, f, ts[ins[2]] if len(ins) > 2 and ins[2] >= 0 else None, member)
+        bias = ins[2] if len(ins) > 2 else -1
+        op.inputs = [ins[0], ins[1], bias]
+        _check_operands(name, x, f, ts[bias] if bias >= 0 else None, member)
         op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
+        fc = name == "FULLY_CONNECTED"
         if x.dtype == "i8":
-            op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=False)
-    elif name == "FULLY_CONNECTED":
-        f = ts[ins[1]]
-        op.inputs = [ins[0], ins[1], ins[2] if len(ins) > 2 else -1]
-        _check_operands(name, x, f, ts[ins[2]] if len(ins) > 2 and ins[2] >= 0 else None, member)
-        op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
-        if x.dtype == "i8":
-            op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=True)
+            op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=fc)
+        if not fc:
+            kh, kw = f.shape[1], f.shape[2]
+            (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
+            op.params = {
+                "stride_h": opts.strideH,
+                "stride_w": opts.strideW,
+                "dil_h": opts.dilationHFactor,
+                "dil_w": opts.dilationWFactor,
+                "pad_h": _pad(ih, kh, opts.strideH, opts.dilationHFactor, oh, opts.padding),
+                "pad_w": _pad(iw, kw, opts.strideW, opts.dilationWFactor, ow, opts.padding),
+                "depth_mult": o.shape[-1] // x.shape[-1] if name == "DEPTHWISE_CONV_2D" else 1,
+            }
     elif name == "MAX_POOL_2D":
         (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
         op.params = {

@@ -39,23 +39,20 @@ class _MemberIO:
     connected_from: int | None
     source: TensorSpec | None  # the source member's activation output
     table: np.ndarray | None  # 8-bit source code -> 8-bit connection code
-
-    @property
-    def features_key(self) -> tuple[str, float, int]:
-        q = self.features.quantization
-        return (self.features.dtype, q.scale if q else 0.0, q.zero_point if q else 0)
+    passthrough: bool  # the source's encoding is the connection's: no conversion at all
+    features_key: tuple[str, float, int]  # (dtype, scale, zero point): the QuantizedCache key
 
     @classmethod
     def of(cls, entry: MemberEntry, members: tuple[MemberEntry, ...]) -> _MemberIO:
         features, logits = entry.input("features"), entry.output("logits")
         assert features is not None and logits is not None  # the manifest parser checks
-        connection, source, table = entry.input("connection"), None, None
+        connection, source, table, passthrough = entry.input("connection"), None, None, False
         if connection is not None and entry.connected_from is not None:
             source = members[entry.connected_from - 1].output("activation")
             assert source is not None  # the manifest parser checks connections
-            table = (
-                None if same_encoding(source, connection) else requantize_table(source, connection)
-            )
+            passthrough = same_encoding(source, connection)
+            table = None if passthrough else requantize_table(source, connection)
+        q = features.quantization
         return cls(
             features,
             connection,
@@ -64,6 +61,8 @@ class _MemberIO:
             entry.connected_from,
             source,
             table,
+            passthrough,
+            (features.dtype, q.scale if q else 0.0, q.zero_point if q else 0),
         )
 
     def connection_input(self, activation: np.ndarray) -> np.ndarray:
@@ -71,7 +70,7 @@ class _MemberIO:
         assert self.connection is not None and self.source is not None
         if self.table is not None:
             return apply_table(self.table, activation)
-        if same_encoding(self.source, self.connection):
+        if self.passthrough:
             return activation
         return to_file_dtype(to_float(activation, self.source), self.connection)
 

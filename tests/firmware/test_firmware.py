@@ -26,8 +26,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def build_from_run(run: Path, root: Path, int8: bool) -> Path:
-    return build_host(FIRMWARE, export_c(run, root / "gen", int8=int8, calib=128), root)
+def build_from_run(
+    run: Path, root: Path, int8: bool, calib: int = 128, data_dir: Path | None = None
+) -> Path:
+    """Export ``run`` to C in root/gen (its TFLite bundle in root/gen/bundle) and build the
+    sanitized host example in root."""
+    gen = export_c(run, root / "gen", int8=int8, calib=calib, data_dir=data_dir)
+    return build_host(FIRMWARE, gen, root)
 
 
 @pytest.fixture(scope="module")
@@ -158,10 +163,9 @@ def test_recurrent_members_match_the_python_runtime(
     """Recurrent members (whole-window graphs of slice, fully connected, add, mul, logistic,
     tanh; int8 graphs mix int8 and float ops) run in C as TFLM / LiteRT run them."""
     run, data = recurrent_runs[spec]
-    gen = export_c(run, tmp_path / "gen", int8=int8, calib=64, data_dir=data)
-    host = build_host(FIRMWARE, gen, tmp_path)
+    host = build_from_run(run, tmp_path, int8, calib=64, data_dir=data)
     x = np.load(data)["X_val"]
-    ens = ProgressiveEnsemble.load(gen / "bundle", backend="tflm" if int8 else "litert")
+    ens = ProgressiveEnsemble.load(bundle_of(host), backend="tflm" if int8 else "litert")
     assert [m.spec for m in ens.manifest.members] == [spec, spec]
     got = np.stack([r.logits for r in run_host(host, x, tmp_path)])
     want = ens.predict(x).logits
