@@ -124,6 +124,19 @@ def _pad(in_size: int, filt: int, stride: int, dil: int, out_size: int, padding:
     return max(0, (out_size - 1) * stride + effective - in_size) // 2
 
 
+def _window(
+    x: CTensor, o: CTensor, kernel: tuple[int, int], dil: tuple[int, int], opts: Any
+) -> dict[str, int]:
+    """Strides and top/left padding of a 2-D window (conv or pool) from its TFLite options."""
+    (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
+    return {
+        "stride_h": opts.strideH,
+        "stride_w": opts.strideW,
+        "pad_h": _pad(ih, kernel[0], opts.strideH, dil[0], oh, opts.padding),
+        "pad_w": _pad(iw, kernel[1], opts.strideW, dil[1], ow, opts.padding),
+    }
+
+
 def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
     """(H, W) of an NHWC-style shape (lower ranks right-aligned)."""
     padded = (1,) * (4 - len(shape)) + tuple(shape)
@@ -237,27 +250,15 @@ def _op(
         if x.dtype == "i8":
             op.mult, op.shift = _per_channel(x, f, o, per_tensor_float_product=fc)
         if not fc:
-            kh, kw = f.shape[1], f.shape[2]
-            (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
-            op.params = {
-                "stride_h": opts.strideH,
-                "stride_w": opts.strideW,
-                "dil_h": opts.dilationHFactor,
-                "dil_w": opts.dilationWFactor,
-                "pad_h": _pad(ih, kh, opts.strideH, opts.dilationHFactor, oh, opts.padding),
-                "pad_w": _pad(iw, kw, opts.strideW, opts.dilationWFactor, ow, opts.padding),
-                "depth_mult": o.shape[-1] // x.shape[-1] if name == "DEPTHWISE_CONV_2D" else 1,
-            }
+            dil = (opts.dilationHFactor, opts.dilationWFactor)
+            op.params = _window(x, o, (f.shape[1], f.shape[2]), dil, opts)
+            op.params["dil_h"], op.params["dil_w"] = dil
+            op.params["depth_mult"] = (
+                o.shape[-1] // x.shape[-1] if name == "DEPTHWISE_CONV_2D" else 1
+            )
     elif name == "MAX_POOL_2D":
-        (ih, iw), (oh, ow) = _hw(x.shape), _hw(o.shape)
-        op.params = {
-            "stride_h": opts.strideH,
-            "stride_w": opts.strideW,
-            "filter_h": opts.filterHeight,
-            "filter_w": opts.filterWidth,
-            "pad_h": _pad(ih, opts.filterHeight, opts.strideH, 1, oh, opts.padding),
-            "pad_w": _pad(iw, opts.filterWidth, opts.strideW, 1, ow, opts.padding),
-        }
+        op.params = _window(x, o, (opts.filterHeight, opts.filterWidth), (1, 1), opts)
+        op.params["filter_h"], op.params["filter_w"] = opts.filterHeight, opts.filterWidth
         op.act, op.fact = _act_range(opts.fusedActivationFunction, o)
     elif name == "MEAN":
         axes = ts[ins[1]].data
