@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tarfile
-import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +18,10 @@ import numpy as np
 from edgekit.data.cache import ArrayCache, cache_key
 from edgekit.data.dataset import Dataset, Split
 from edgekit.errors import DataError
+from edgekit.features.sensor_text import parse_segment
 from edgekit.progress import track
 
 LOADER_VERSION = 1
-STEPS, CHANNELS = 125, 45
 SPLIT_USERS = {"train": (1, 2, 3, 4), "val": (5, 6), "test": (7, 8)}
 ACTIVITIES = (
     "sitting",
@@ -51,37 +50,6 @@ EXPECTED_LAYOUT = (
     "expected the UCI layout data/aXX/pY/sZZ.txt (a01-a19 activities, p1-p8 users, s01-s60 "
     "segments of 125 lines x 45 comma-separated numbers), as the UCI zip, a tar or a folder"
 )
-
-
-def parse_segment(text: str, where: str) -> np.ndarray:
-    """One segment file as float32 [125, 45]; a wrong shape or a non-number names the line."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # older numpy warns where it stops early
-            values = np.fromstring(",".join(lines), dtype=np.float64, sep=",")
-    except ValueError:  # numpy >= 2.3 raises on a non-number; the slow path below names it
-        values = np.empty(0)
-    shape_ok = len(lines) == STEPS and all(ln.count(",") == CHANNELS - 1 for ln in lines)
-    if shape_ok and values.size == STEPS * CHANNELS and np.all(np.isfinite(values)):
-        return values.reshape(STEPS, CHANNELS).astype(np.float32)
-    for i, line in enumerate(lines, start=1):
-        tokens = line.split(",")
-        for token in tokens:
-            try:
-                float(token)
-            except ValueError:
-                raise DataError(f"{where}: line {i}: {token.strip()!r} is not a number") from None
-        if not all(np.isfinite(float(t)) for t in tokens):
-            raise DataError(f"{where}: line {i}: NaN or infinite value")
-        if len(tokens) != CHANNELS:
-            raise DataError(
-                f"{where}: line {i} has {len(tokens)} values, expected {CHANNELS} "
-                f"(a segment is {STEPS} lines x {CHANNELS} values)"
-            )
-    raise DataError(
-        f"{where}: {len(lines)} lines, expected {STEPS} (a segment is {STEPS} x {CHANNELS})"
-    )
 
 
 def _members(source: Path) -> Iterator[tuple[str, bytes]]:

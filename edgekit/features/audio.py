@@ -7,8 +7,10 @@ fixed and reported in the returned notes, so a loader can log and summarise them
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -53,11 +55,49 @@ def fit_clip(audio: np.ndarray, length: int) -> np.ndarray:
     )
 
 
-def read_audio(path: str | Path, sample_rate: int = 16000, max_samples: int | None = 16000) -> Clip:
+LongClip = Literal["loudest", "refuse"]
+
+
+def wav_truncation(path: Path) -> str | None:
+    """Why a RIFF/WAVE file is cut short (its data chunk declares more bytes than it holds), or None.
+
+    libsndfile reads such a file without complaint and returns what is left, so a clip cut off
+    mid-word would be classified silently; this reads the chunk headers only.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        offset = 12
+        while offset + 8 <= size:
+            f.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+            if chunk_id == b"data":
+                available = size - offset - 8
+                if chunk_size not in (0, 0xFFFFFFFF) and chunk_size > available:
+                    return (
+                        f"the WAV header declares {chunk_size} bytes of audio but the file holds "
+                        f"{available}: the file is truncated (re-record or re-copy it)"
+                    )
+                return None
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return None
+
+
+def read_audio(
+    path: str | Path,
+    sample_rate: int = 16000,
+    max_samples: int | None = 16000,
+    long_clip: LongClip = "loudest",
+) -> Clip:
     """Read a WAV/FLAC clip as mono float32 at ``sample_rate``, at most ``max_samples`` long.
 
     Fix-ups (reported in ``Clip.fixups``): several channels are averaged; another sample rate is
-    resampled; a clip longer than ``max_samples`` keeps its loudest ``max_samples`` window.
+    resampled; a clip longer than ``max_samples`` keeps its loudest ``max_samples`` window when
+    ``long_clip="loudest"`` (training data: the word is in there), and is refused with the fix
+    when ``long_clip="refuse"`` (a user's input: cropping a recording silently hides the choice).
+    A truncated WAV is always refused.
     """
     import soundfile as sf
 
@@ -70,6 +110,9 @@ def read_audio(path: str | Path, sample_rate: int = 16000, max_samples: int | No
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises several types for corrupt input
         raise DataError(f"{path}: not a readable WAV/FLAC file ({exc})") from exc
+    truncated = wav_truncation(path)
+    if truncated is not None:
+        raise DataError(f"{path}: {truncated}")
     fixups: list[str] = []
     if data.shape[0] == 0:
         raise DataError(f"{path}: the clip has no samples")
@@ -82,6 +125,13 @@ def read_audio(path: str | Path, sample_rate: int = 16000, max_samples: int | No
         fixups.append(f"resampled from {rate} Hz to {sample_rate} Hz")
         audio = resample(audio, rate, sample_rate)
     if max_samples is not None and len(audio) > max_samples:
+        if long_clip == "refuse":
+            raise DataError(
+                f"{path}: {len(audio) / sample_rate:.2f} s of audio, but the model classifies one "
+                f"{max_samples / sample_rate:g} s clip; cut the clip you want (e.g. `sox in.wav "
+                "out.wav trim START 1`), pass --long-audio loudest to keep its loudest "
+                f"{max_samples / sample_rate:g} s, or use `edgekit listen` for a long recording"
+            )
         fixups.append(
             f"kept the loudest {max_samples / sample_rate:g} s of a "
             f"{len(audio) / sample_rate:.2f} s clip"

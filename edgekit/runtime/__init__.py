@@ -6,7 +6,7 @@ interpreter and in a separate venv with tflite-runtime and numpy<2 alone.
 
 from edgekit.runtime.bundle import Bundle, load_bundle
 from edgekit.runtime.ensemble import Prediction, ProgressiveEnsemble
-from edgekit.runtime.inputs import audio_features, normalize, read_input
+from edgekit.runtime.inputs import LoadedInput, audio_features, load_input, normalize, read_input
 from edgekit.runtime.manifest import FORMAT_VERSION, Manifest, MemberEntry, parse_manifest
 from edgekit.runtime.members import MemberRunner, prefix_accuracies
 from edgekit.runtime.policy import Policy
@@ -14,6 +14,7 @@ from edgekit.runtime.policy import Policy
 __all__ = [
     "FORMAT_VERSION",
     "Bundle",
+    "LoadedInput",
     "Manifest",
     "MemberEntry",
     "MemberRunner",
@@ -22,6 +23,7 @@ __all__ = [
     "ProgressiveEnsemble",
     "audio_features",
     "load_bundle",
+    "load_input",
     "normalize",
     "parse_manifest",
     "prefix_accuracies",

@@ -3,12 +3,17 @@ into the normalised features a bundle's members take, exactly as training comput
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from edgekit.errors import DataError
 from edgekit.runtime.manifest import Manifest
+
+log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 
@@ -72,8 +77,33 @@ def audio_features(audio: np.ndarray, sample_rate: int, manifest: Manifest) -> n
     return normalize(feats, manifest)
 
 
-def read_input(path: str | Path, manifest: Manifest) -> np.ndarray:
-    """Normalised features [T, C] from a WAV/FLAC clip, a .npy of raw features, or a DSA text file."""
+@dataclass(frozen=True)
+class LoadedInput:
+    """Normalised features [T, C] and every fix-up applied on the way (empty when none)."""
+
+    features: np.ndarray
+    fixups: list[str] = field(default_factory=list)
+
+
+def read_input(
+    path: str | Path, manifest: Manifest, long_audio: Literal["refuse", "loudest"] = "refuse"
+) -> np.ndarray:
+    """Normalised features [T, C] from a WAV/FLAC clip, a .npy of raw features, or a DSA text file.
+
+    Fix-ups (stereo mixed down, another sample rate resampled) are logged as warnings; use
+    :func:`load_input` to get them as data. Audio longer than one clip is refused unless
+    ``long_audio="loudest"`` (its loudest clip-long window is kept, and said).
+    """
+    loaded = load_input(path, manifest, long_audio)
+    for note in loaded.fixups:
+        log.warning("%s: %s", path, note)
+    return loaded.features
+
+
+def load_input(
+    path: str | Path, manifest: Manifest, long_audio: Literal["refuse", "loudest"] = "refuse"
+) -> LoadedInput:
+    """:func:`read_input` with its fix-ups returned rather than logged (what the CLI prints)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -84,18 +114,35 @@ def read_input(path: str | Path, manifest: Manifest) -> np.ndarray:
         from edgekit.features import read_audio
 
         params = _frontend(manifest)
-        clip = read_audio(path, params.sample_rate, params.clip_samples)
-        return audio_features(clip.audio, params.sample_rate, manifest)
+        clip = read_audio(path, params.sample_rate, params.clip_samples, long_audio)
+        return LoadedInput(audio_features(clip.audio, params.sample_rate, manifest), clip.fixups)
     if suffix == ".npy":
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise DataError(f"{path}: not a plain numeric .npy array ({e})") from None
-        return normalize(np.asarray(raw, np.float32), manifest)
+        return LoadedInput(normalize(_read_npy(path), manifest))
     if suffix == ".txt":
-        from edgekit.data.dsa19 import parse_segment
+        from edgekit.features.sensor_text import parse_segment
 
-        return normalize(parse_segment(path.read_text(), str(path)), manifest)
+        return LoadedInput(normalize(parse_segment(path.read_text(), str(path)), manifest))
     raise DataError(
         f"{path}: unsupported input {suffix!r}; expected .wav, .flac, .npy or .txt (DSA-19 segment)"
     )
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """A real-valued numeric array from ``path``; complex, object or text arrays are refused."""
+    try:
+        raw = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        raise DataError(f"{path}: not a plain numeric .npy array ({e})") from None
+    if not isinstance(raw, np.ndarray) or raw.dtype.kind not in "biuf":
+        kind = raw.dtype if isinstance(raw, np.ndarray) else type(raw).__name__
+        raise DataError(
+            f"{path}: expected a real-valued numeric array (float or int), got dtype {kind}"
+            + (
+                "; complex values cannot be cast without losing their imaginary part"
+                if isinstance(raw, np.ndarray) and raw.dtype.kind == "c"
+                else ""
+            )
+        )
+    if not np.all(np.isfinite(raw)):
+        raise DataError(f"{path}: the array contains NaN or infinite values")
+    return np.asarray(raw, np.float32)

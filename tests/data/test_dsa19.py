@@ -9,7 +9,7 @@ import pytest
 
 from edgekit.data import load_dataset
 from edgekit.data.cache import ArrayCache
-from edgekit.data.dsa19 import load_dsa19, parse_segment
+from edgekit.data.dsa19 import load_dsa19
 from edgekit.errors import DataError
 from tests.conftest import DSA_TAR, dsa_files, make_dsa, need_shared
 
@@ -74,24 +74,6 @@ def test_non_number_is_named(tmp_path: Path) -> None:
     files[3] = (name, "\n".join(lines))
     with pytest.raises(DataError, match=rf"{name}: line 42: 'abc' is not a number"):
         load_dataset("dsa19", make_dsa(tmp_path / "dsa", "tar", files))
-
-
-def test_trailing_blank_lines_are_fine_and_shifted_columns_are_not() -> None:
-    row = ",".join(["1.0"] * 45)
-    good = "\n".join([row] * 125) + "\n\n\n"
-    assert parse_segment(good, "seg").shape == (125, 45)
-    lines = [row] * 125
-    lines[3] = ",".join(["1.0"] * 46)
-    lines[4] = ",".join(["1.0"] * 44)
-    with pytest.raises(DataError, match="seg: line 4 has 46 values, expected 45"):
-        parse_segment("\n".join(lines), "seg")
-
-
-def test_nan_is_named() -> None:
-    text = "\n".join(",".join(["1.0"] * 45) for _ in range(125))
-    text = text.replace("1.0", "nan", 1)
-    with pytest.raises(DataError, match="seg: line 1: NaN"):
-        parse_segment(text, "seg")
 
 
 def test_missing_training_users_is_an_error(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import soundfile as sf
 
 from edgekit.errors import DataError
 from edgekit.features import read_audio, resample
-from edgekit.features.audio import fit_clip, loudest_window
+from edgekit.features.audio import fit_clip, loudest_window, wav_truncation
 from tests.conftest import tone
 
 
@@ -87,3 +87,30 @@ def test_fit_clip_pads_front_and_refuses_long() -> None:
     with pytest.raises(ValueError, match="crop it first"):
         fit_clip(np.ones(20, np.float32), 16)
     assert loudest_window(np.array([0, 0, 5, 5, 0], np.float32), 2).tolist() == [5, 5]
+
+
+def test_long_clip_is_refused_with_the_fix_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros(40000, np.float32), 16000)
+    with pytest.raises(DataError, match=r"long\.wav: 2\.50 s of audio.*one 1 s clip.*--long-audio"):
+        read_audio(path, long_clip="refuse")
+
+
+def test_truncated_wav_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cut.wav"
+    audio = tone(440.0)
+    sf.write(path, audio, 16000, subtype="PCM_16")
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # a copy that stopped half way
+    assert len(sf.read(path)[0]) > 0  # libsndfile alone would classify the half that is left
+    with pytest.raises(
+        DataError, match=rf"cut\.wav: the WAV header declares {2 * len(audio)} bytes.*truncated"
+    ):
+        read_audio(path)
+
+
+def test_whole_wav_with_extra_chunks_is_not_truncated(tmp_path: Path) -> None:
+    path = tmp_path / "ok.wav"
+    sf.write(path, tone(440.0), 16000, subtype="PCM_16")
+    assert wav_truncation(path) is None
+    assert wav_truncation(Path(__file__)) is None  # not a WAV: nothing to say

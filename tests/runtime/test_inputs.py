@@ -11,7 +11,7 @@ import soundfile as sf
 
 from edgekit.errors import DataError
 from edgekit.features import FrontEndParams, fit_clip, logmel, read_audio
-from edgekit.runtime import audio_features, load_bundle, read_input
+from edgekit.runtime import audio_features, load_bundle, load_input, read_input
 from edgekit.runtime.manifest import Manifest
 from tests.conftest import dsa_segment_text, tone
 
@@ -85,3 +85,33 @@ def test_npy_and_dsa_text_are_normalised(speech_manifest: Manifest, tmp_path: Pa
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object))
     with pytest.raises(DataError, match=r"not a plain numeric \.npy"):
         read_input(tmp_path / "obj.npy", dsa)
+
+
+def test_complex_and_nan_arrays_are_refused_not_cast(
+    speech_manifest: Manifest, tmp_path: Path
+) -> None:
+    z = np.zeros((99, 32), np.complex64)
+    np.save(tmp_path / "z.npy", z)
+    with pytest.raises(DataError, match=r"z\.npy: expected a real-valued.*complex64.*imaginary"):
+        read_input(tmp_path / "z.npy", speech_manifest)
+    bad = np.zeros((99, 32), np.float32)
+    bad[3, 4] = np.inf
+    np.save(tmp_path / "inf.npy", bad)
+    with pytest.raises(DataError, match=r"inf\.npy: the array contains NaN or infinite"):
+        read_input(tmp_path / "inf.npy", speech_manifest)
+
+
+def test_fixups_are_reported_and_long_audio_refused_like_the_api(
+    speech_manifest: Manifest, tmp_path: Path
+) -> None:
+    stereo = tmp_path / "stereo8k.wav"
+    sf.write(stereo, np.stack([tone(440, 0.5, rate=8000)] * 2, axis=1), 8000)
+    loaded = load_input(stereo, speech_manifest)
+    assert loaded.fixups == ["mixed 2 channels down to mono", "resampled from 8000 Hz to 16000 Hz"]
+    assert loaded.features.shape == (99, 32)
+    long = tmp_path / "long.wav"
+    sf.write(long, tone(440, 3.0), 16000)
+    with pytest.raises(DataError, match=r"long\.wav: 3\.00 s of audio"):
+        read_input(long, speech_manifest)  # the file path refuses what the array API refuses
+    kept = load_input(long, speech_manifest, long_audio="loudest")
+    assert kept.fixups == ["kept the loudest 1 s of a 3.00 s clip"]
