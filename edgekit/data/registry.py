@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.data.cache import ArrayCache, default_cache_dir
+from edgekit.data.checks import check_dataset
 from edgekit.data.dataset import Dataset
 from edgekit.errors import DataError
 
@@ -105,17 +106,19 @@ def load_dataset(
 
         labels = GOOGLE13_LABELS if task == "google13" else KWS8_LABELS
         assert path is not None
-        return load_speech_commands(path, labels, task, cache, with_audio=with_audio).normalized()
+        return check_dataset(
+            load_speech_commands(path, labels, task, cache, with_audio=with_audio).normalized()
+        )
     if task == "dsa19":
         from edgekit.data.dsa19 import load_dsa19
 
         assert path is not None
-        return load_dsa19(path, cache)
+        return check_dataset(load_dsa19(path, cache))
     if task == "arrays":
         from edgekit.data.arrays import load_arrays
 
         assert path is not None
-        return load_arrays(path)
+        return check_dataset(load_arrays(path))
     from edgekit.data.synthetic import SyntheticParams, load_synthetic
 
-    return load_synthetic(SyntheticParams(seed=seed))
+    return check_dataset(load_synthetic(SyntheticParams(seed=seed)))

@@ -12,6 +12,12 @@ from torch import nn
 CALIB_BATCH = 32
 
 
+def calib_batch_size(n: int) -> int:
+    """The largest batch <= CALIB_BATCH that divides ``n``: onnxruntime's calibrator stacks the
+    batches' outputs into one array and fails on a short last batch, and no sample is dropped."""
+    return next(b for b in range(min(CALIB_BATCH, max(n, 1)), 0, -1) if n % b == 0)
+
+
 @dataclass(frozen=True)
 class BuiltMember:
     data: bytes
@@ -35,9 +41,10 @@ def build_member(
         data = export_onnx(module, samples, inputs, outputs)
         if calibration is not None:
             n = len(calibration[0])
+            size = calib_batch_size(n)
             batches = [
-                {name: a[i : i + CALIB_BATCH] for name, a in zip(inputs, calibration, strict=True)}
-                for i in range(0, n, CALIB_BATCH)
+                {name: a[i : i + size] for name, a in zip(inputs, calibration, strict=True)}
+                for i in range(0, n, size)
             ]
             data = quantize_onnx(data, batches)
         return BuiltMember(data, None)

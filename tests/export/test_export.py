@@ -15,6 +15,7 @@ from edgekit.errors import EdgekitError
 from edgekit.export.exporter import ExportOptions, export_bundle
 from edgekit.export.reference import torch_outputs
 from edgekit.export.run_loader import load_run
+from edgekit.export.targets import calib_batch_size
 from edgekit.export.tflite_export import export_tflite
 from edgekit.export.wrap import exportable
 from edgekit.models import build_model
@@ -126,3 +127,11 @@ def test_failed_export_leaves_an_existing_bundle_untouched(
         export_bundle(run_copy, dest, ExportOptions("onnx"))
     assert {p.name: p.read_bytes() for p in dest.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_onnx_int8_calibrates_on_a_count_that_is_not_a_multiple_of_the_batch(
+    tiny_run: Path, tmp_path: Path
+) -> None:
+    assert [calib_batch_size(n) for n in (128, 45, 31, 7, 1)] == [32, 15, 31, 7, 1]
+    out = export_bundle(tiny_run, tmp_path / "b", ExportOptions("onnx", int8=True, calib=45))
+    assert len(load_bundle(out).manifest.members) == 3

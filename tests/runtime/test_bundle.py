@@ -6,6 +6,7 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from edgekit.errors import BundleError
 from edgekit.export.exporter import write_zip
 from edgekit.runtime import FORMAT_VERSION, MemberRunner, load_bundle
+from edgekit.runtime import bundle as bundle_module
 
 
 @pytest.fixture
@@ -136,3 +138,46 @@ def test_runner_matches_manifest_prefix_accuracy(onnx_bundle: Path) -> None:
     x = np.zeros((2, *loaded.manifest.input_shape), np.float32)
     logits = runner.member_logits(x)
     assert len(logits) == 3 and all(lg.shape == (2, 8) for lg in logits)
+
+
+def test_zip_member_over_the_cap_is_refused_before_it_is_inflated(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_zip(bundle, tmp_path / "b.zip")
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 100)
+    with pytest.raises(BundleError, match=r"member 1 file 'member01.onnx' is [\d,]+ bytes, over"):
+        load_bundle(path)
+    assert not any(name.endswith(".onnx") for name in opened)
+
+
+def test_zip_entries_the_manifest_does_not_name_are_never_read(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_zip(bundle, tmp_path / "b.zip")
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("padding.bin", bytes(8 << 20))  # 8 MiB of zeros: a few kB compressed
+    monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 1 << 20)
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    assert len(load_bundle(path).files) == 3
+    assert "padding.bin" not in opened
+
+
+def test_member_size_that_disagrees_with_the_manifest(bundle: Path) -> None:
+    edit_manifest(bundle, lambda m: m["members"][0].update(bytes=m["members"][0]["bytes"] + 1))
+    with pytest.raises(BundleError, match=r"member 1 file 'member01.onnx' is [\d,]+ bytes but the"):
+        load_bundle(bundle)
