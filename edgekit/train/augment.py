@@ -1,5 +1,6 @@
 """Speech augmentation on raw audio, then the torch front end: random time shift and background
-noise from the dataset's own noise clips (as in the Speech Commands training recipe)."""
+noise from the dataset's own noise clips (as in the Speech Commands training recipe), then
+SpecAugment masks (Park et al. 2019) on the log-mel features, with torchaudio's own masking."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class SpeechAugmenter(torch.nn.Module):
         time_shift_ms: float,
         noise_prob: float,
         noise_max_volume: float,
+        freq_mask: int = 0,
+        time_mask: int = 0,
+        masks: int = 2,
     ) -> None:
         super().__init__()
         self.logmel = LogMel(frontend, dtype=torch.float32)
@@ -35,6 +39,7 @@ class SpeechAugmenter(torch.nn.Module):
         self.register_buffer("noise", torch.cat(long_enough) if long_enough else torch.zeros(0))
         self.noise_prob = noise_prob if long_enough else 0.0
         self.noise_max_volume = noise_max_volume
+        self.freq_mask, self.time_mask, self.masks = freq_mask, time_mask, masks
         self.register_buffer("mean", torch.as_tensor(normalization.mean))
         self.register_buffer("std", torch.as_tensor(normalization.std))
 
@@ -65,4 +70,31 @@ class SpeechAugmenter(torch.nn.Module):
             wave = (wave + (volume * use).to(wave.device)[:, None] * segments).clamp(-1.0, 1.0)
         feats = self.logmel(wave)
         out: Tensor = (feats - self.mean) / self.std
-        return out
+        return spec_augment(out, generator, self.freq_mask, self.time_mask, self.masks)
+
+
+def spec_augment(
+    feats: Tensor, generator: torch.Generator, freq_mask: int, time_mask: int, masks: int
+) -> Tensor:
+    """Zero (the training mean, after normalisation) ``masks`` random bands of up to
+    ``freq_mask`` mel channels and spans of up to ``time_mask`` frames, per example.
+
+    torchaudio draws from torch's global generator; a seed drawn from ``generator`` seeds a
+    forked one, so the masks are as reproducible as the rest of the batch.
+    """
+    if not (freq_mask or time_mask) or masks <= 0:
+        return feats
+    import torchaudio.functional as F
+
+    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    devices = [feats.device.index or 0] if feats.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        spec = feats.transpose(1, 2).unsqueeze(1)  # [B, 1, mels, frames]: torchaudio's layout
+        for _ in range(masks):
+            if freq_mask:
+                spec = F.mask_along_axis_iid(spec, freq_mask, 0.0, axis=2)
+            if time_mask:
+                spec = F.mask_along_axis_iid(spec, time_mask, 0.0, axis=3)
+    out: Tensor = spec.squeeze(1).transpose(1, 2)
+    return out

@@ -50,3 +50,21 @@ def test_short_noise_clips_disable_noise() -> None:
     norm = Normalization(np.zeros(32, np.float32), np.ones(32, np.float32))
     aug = SpeechAugmenter(params, norm, [torch.zeros(100)], 0.0, 1.0, 0.1)
     assert aug.noise_prob == 0.0
+
+
+def test_spec_augment_masks_bands_and_frames_reproducibly() -> None:
+    from edgekit.train.augment import spec_augment
+
+    feats = torch.randn(8, 99, 32) + 5.0  # no natural zeros: every zero is a mask
+    a = spec_augment(feats, torch.Generator().manual_seed(3), 6, 10, 2)
+    b = spec_augment(feats, torch.Generator().manual_seed(3), 6, 10, 2)
+    assert torch.equal(a, b)
+    zero = a == 0
+    assert zero.any()
+    for i in range(8):  # a zero is a whole mel band or a whole frame of that example
+        bands = zero[i].all(dim=0)
+        frames = zero[i].all(dim=1)
+        assert torch.equal(zero[i], bands[None, :] | frames[:, None])
+        assert bands.sum() <= 2 * 6 and frames.sum() <= 2 * 10
+    unchanged = spec_augment(feats, torch.Generator().manual_seed(3), 0, 0, 2)
+    assert unchanged is feats
