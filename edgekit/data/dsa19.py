@@ -107,8 +107,52 @@ def read_segments(source: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.stack(xs)[order], np.array(acts, dtype=np.int64)[order], np.array(users)[order]
 
 
-def load_dsa19(source: Path, cache: ArrayCache) -> Dataset:
-    """DSA-19 split by user; a split whose users are absent is reported (test) or refused."""
+def _user_list(ids: tuple[int, ...]) -> str:
+    """``p7-p8`` for a contiguous run of users, ``p1,p3`` otherwise, ``(none)`` when empty."""
+    if not ids:
+        return "(none)"
+    if list(ids) == list(range(ids[0], ids[0] + len(ids))) and len(ids) > 1:
+        return f"p{ids[0]}-p{ids[-1]}"
+    return ",".join(f"p{u}" for u in ids)
+
+
+def check_users(users: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """A user split (``{"train": (3, 4, 5, 6), "val": (1, 2), "test": (7, 8)}``), validated.
+
+    Rotating the users (train p3-p6, report p1-p2) is how a choice that only fits the default
+    validation users shows up (docs/distill.md); users are 1..8 and no user is in two splits.
+    """
+    unknown = set(users) - set(SPLIT_USERS)
+    if unknown:
+        raise DataError(
+            f"dsa19 users: unknown split(s) {sorted(unknown)}; expected train, val, test"
+        )
+    out = {name: tuple(users.get(name, ())) for name in SPLIT_USERS}
+    for name, ids in out.items():
+        bad = [u for u in ids if not 1 <= u <= 8]
+        if bad:
+            raise DataError(f"dsa19 users: {name} has users {bad}; DSA-19 has users 1..8")
+    for name in ("train", "val"):
+        if not out[name]:
+            raise DataError(f"dsa19 users: the {name} split needs at least one user")
+    seen: dict[int, str] = {}
+    for name, ids in out.items():
+        for u in ids:
+            if u in seen:
+                raise DataError(f"dsa19 users: user p{u} is in both {seen[u]} and {name}")
+            seen[u] = name
+    return out
+
+
+def load_dsa19(
+    source: Path, cache: ArrayCache, users: dict[str, tuple[int, ...]] | None = None
+) -> Dataset:
+    """DSA-19 split by user; a split whose users are absent is reported (test) or refused.
+
+    ``users`` replaces the EdgeML split (train p1-p4, val p5-p6, test p7-p8), e.g. for a
+    user-rotation check; see :func:`check_users`.
+    """
+    split_users = SPLIT_USERS if users is None else check_users(users)
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source}: no such file or folder; {EXPECTED_LAYOUT}")
@@ -131,7 +175,7 @@ def load_dsa19(source: Path, cache: ArrayCache) -> Dataset:
             cache.save("dsa19-segments", key, {"x": x, "activity": act, "user": user})
     present = sorted(set(user.tolist()))
     splits: dict[str, Split | None] = {}
-    for name, wanted in SPLIT_USERS.items():
+    for name, wanted in split_users.items():
         have = [u for u in wanted if u in present]
         lacking = [u for u in wanted if u not in present]
         if lacking and have:
@@ -143,10 +187,17 @@ def load_dsa19(source: Path, cache: ArrayCache) -> Dataset:
         )
     for name in ("train", "val"):
         if splits[name] is None:
-            users_needed = ", ".join(f"p{u}" for u in SPLIT_USERS[name])
+            users_needed = ", ".join(f"p{u}" for u in split_users[name])
             raise DataError(f"{source}: no segments of users {users_needed} for the {name} split")
     if splits["test"] is None:
-        notes.append(f"test split absent: users p7-p8 not in {source.name}; report on validation")
+        test_users = _user_list(split_users["test"])
+        notes.append(
+            f"test split absent: users {test_users} not in {source.name}; report on validation"
+        )
+    if users is not None:
+        notes.append(
+            "users: " + "; ".join(f"{n} {_user_list(ids)}" for n, ids in split_users.items())
+        )
     missing_acts = sorted(set(range(len(ACTIVITIES))) - set(act.tolist()))
     if missing_acts:
         notes.append(

@@ -9,7 +9,7 @@ import pytest
 
 from edgekit.data import load_dataset
 from edgekit.data.cache import ArrayCache
-from edgekit.data.dsa19 import load_dsa19
+from edgekit.data.dsa19 import check_users, load_dsa19
 from edgekit.errors import DataError
 from tests.conftest import DSA_TAR, dsa_files, make_dsa, need_shared
 
@@ -110,3 +110,27 @@ def test_real_dsa19(shared_cache: Path) -> None:
     assert data.test is None
     assert all(c == 240 for c in data.train.class_counts(19))
     assert all(c == 120 for c in data.val.class_counts(19))
+
+
+def test_users_rotate_between_splits(tmp_path: Path) -> None:
+    source = make_dsa(tmp_path / "dsa", "dir")
+    data = load_dsa19(source, ArrayCache(None), users={"train": (3, 4, 5, 6), "val": (1, 2)})
+    assert set(np.unique(data.train.groups)) == {3, 4, 5, 6}
+    assert set(np.unique(data.val.groups)) == {1, 2}
+    assert "users: train p3-p6; val p1-p2; test (none)" in data.notes
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        ({"train": (1, 2), "val": (2, 3)}, "user p2 is in both train and val"),
+        ({"train": (1, 9), "val": (2,)}, r"train has users \[9\]; DSA-19 has users 1..8"),
+        ({"train": (1,), "val": ()}, "the val split needs at least one user"),
+        ({"train": (1,), "val": (2,), "dev": (3,)}, r"unknown split\(s\) \['dev'\]"),
+    ],
+)
+def test_bad_user_splits_are_refused(
+    tmp_path: Path, users: dict[str, tuple[int, ...]], message: str
+) -> None:
+    with pytest.raises(DataError, match=message):
+        check_users(users)
