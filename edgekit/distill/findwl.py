@@ -102,25 +102,42 @@ Score = dict[str, Any]
 
 
 def find_weak_learner(
-    cands: list[Candidate], score: Callable[[Candidate], Score], gamma_min: float
+    cands: list[Candidate],
+    score: Callable[[Candidate], Score],
+    gamma_min: float,
+    lookahead: int = 0,
 ) -> tuple[tuple[Candidate, Score] | None, list[Score]]:
     """FIND-WL's rule over candidates in order: (chosen or None, every score computed).
 
     Candidates differing only by objective cost the same and form a tier: all of a tier are
     scored and its best edge counts. The first tier whose best edge reaches ``gamma_min`` gives
-    the member (later tiers are never trained); else the best positive edge per MAC; else None.
+    the member, unless ``lookahead`` > 0: then that many further (larger) tiers are scored too
+    and the passing candidate with the most edge per MAC wins, so that when the small students
+    stall (a positive but small edge) a larger one gets its turn - the greedy choice for the
+    accuracy-vs-cumulative-MACs curve. No tier passes: the best positive edge per MAC; else None.
     """
     tried: list[Score] = []
     scored: list[tuple[Candidate, Score]] = []
+    passing: list[tuple[Candidate, Score]] = []
+    extra = -1  # tiers still to score after the first passing one (-1: none passed yet)
     for tier in tiers(cands):
+        if extra == 0:
+            break
         results = [(cand, score(cand)) for cand in tier]
         tried += [s for _, s in results]
         scored += results
         best = max(results, key=lambda cs: float(cs[1]["edge"]))
         if float(best[1]["edge"]) >= gamma_min:
-            return best, tried
-    helpful = [(float(s["edge"]) / max(c.macs, 1), c, s) for c, s in scored if float(s["edge"]) > 0]
-    if helpful:
-        _, cand, best_score = max(helpful, key=lambda t: t[0])
+            passing.append(best)
+            if extra < 0:
+                extra = lookahead
+                if extra == 0:
+                    break
+                continue
+        if extra > 0:
+            extra -= 1
+    pool = passing or [(c, s) for c, s in scored if float(s["edge"]) > 0]
+    if pool:
+        cand, best_score = max(pool, key=lambda cs: float(cs[1]["edge"]) / max(cs[0].macs, 1))
         return (cand, best_score), tried
     return None, tried

@@ -96,3 +96,37 @@ def test_find_weak_learner_rule() -> None:
     )  # 0.5/51k MACs
     chosen, _ = find_weak_learner(cands, lambda c: {"edge": -0.1}, gamma_min=0.05)
     assert chosen is None
+
+
+def test_lookahead_lets_a_larger_student_in_when_the_small_one_stalls() -> None:
+    """The cheap tier passes gamma_min with a small edge; the next tier offers more edge per
+    MAC: without lookahead FIND-WL keeps taking the stalled small student, with it the larger."""
+    cands, _ = candidates(
+        ("cnn1d-4", "cnn1d-8", "cnn1d-16"),
+        DistillConfig(objectives=("hybrid",)),
+        SHAPE,
+        L,
+        None,
+        1e12,
+        False,
+    )
+    macs = {c.spec: c.macs for c in cands}
+    assert macs["cnn1d-4"] < macs["cnn1d-8"] < macs["cnn1d-16"]
+    small_edge = 0.06  # passes gamma_min = 0.05, but per MAC it is poor next to cnn1d-8
+    big_edge = small_edge * macs["cnn1d-8"] / macs["cnn1d-4"] * 1.5
+    edges = {"cnn1d-4-hybrid": small_edge, "cnn1d-8-hybrid": big_edge, "cnn1d-16-hybrid": 0.99}
+    seen: list[str] = []
+
+    def score(c: Candidate) -> dict[str, object]:
+        seen.append(c.name)
+        return {"edge": edges[c.name]}
+
+    chosen, _ = find_weak_learner(cands, score, gamma_min=0.05)
+    assert chosen is not None and chosen[0].spec == "cnn1d-4" and seen == ["cnn1d-4-hybrid"]
+    seen.clear()
+    chosen, tried = find_weak_learner(cands, score, gamma_min=0.05, lookahead=1)
+    assert chosen is not None and chosen[0].spec == "cnn1d-8"
+    assert seen == ["cnn1d-4-hybrid", "cnn1d-8-hybrid"] and len(tried) == 2  # 16 never trained
+    edges["cnn1d-8-hybrid"] = small_edge * 1.2  # more edge, less per MAC: the small one stays
+    chosen, _ = find_weak_learner(cands, score, gamma_min=0.05, lookahead=1)
+    assert chosen is not None and chosen[0].spec == "cnn1d-4"
