@@ -1,4 +1,4 @@
-"""KWS-8: 8 real Speech Commands words shipped in ../shared/data/speech_commands_mini."""
+"""KWS-8: 8 real Speech Commands v0.02 words (down go left no right stop up yes)."""
 
 from edgekit.recipe import Recipe
 from edgekit.train.config import TrainConfig

@@ -30,12 +30,12 @@ TASKS: dict[str, TaskInfo] = {
         TaskInfo(
             "kws8",
             "8 Speech Commands words (down go left no right stop up yes), 99x32 log-mel",
-            "a Speech Commands tree with those word folders, e.g. ../shared/data/speech_commands_mini",
+            "a Speech Commands v0.02 tree with those word folders (https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_v0.02.tar.gz)",
         ),
         TaskInfo(
             "dsa19",
             "UCI Daily and Sports Activities, 19 classes, 125 steps x 45 sensors, split by user",
-            "the UCI zip, a tar of it (e.g. ../shared/data/dsa19_p1-p6.tar.xz) or the unpacked folder",
+            "the UCI zip (https://archive.ics.uci.edu/dataset/256/daily+and+sports+activities), a tar of it or the unpacked folder",
         ),
         TaskInfo(
             "arrays",
