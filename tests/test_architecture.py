@@ -180,6 +180,38 @@ def test_train_knows_no_recipe() -> None:
     assert not bad, sorted(bad)
 
 
+# Top to bottom: a module may import its own layer's siblings (without cycles) and anything below.
+LAYERS = [
+    {"__main__", "cli"},
+    {"pipelines"},
+    {"distill", "bench"},
+    {"train", "export"},
+    {"rundir", "checkpoint", "config", "cost", "data", "runtime"},
+    {"models", "features", "progress", "atomic", "tasks"},
+    {"errors"},
+]
+
+
+def upward_imports(graph: dict[str, set[str]], skip: set[tuple[str, str]]) -> list[str]:
+    rank = {name: i for i, names in enumerate(LAYERS) for name in names}
+    return sorted(
+        f"{m} -> {t}"
+        for m, targets in graph.items()
+        for t in targets
+        if t.startswith("edgekit.")
+        and (m, t) not in skip
+        and layer(m) in rank
+        and layer(t) in rank
+        and rank[layer(t)] < rank[layer(m)]
+    )
+
+
+def test_layers_import_only_downwards() -> None:
+    known = {layer(m) for m in GRAPH} - {"edgekit"}
+    assert known <= set().union(*LAYERS), f"place {known - set().union(*LAYERS)} in LAYERS"
+    assert upward_imports(GRAPH, KNOWN_RUNTIME_EDGES) == []
+
+
 def test_no_cycles_between_subpackages() -> None:
     assert cycles(layer_edges(GRAPH)) == []
 
@@ -285,6 +317,13 @@ def test_checker_sees_imports_cycles_and_literals(tmp_path: Path) -> None:
     assert "edgekit.a.x" not in graph["edgekit.b.y"]  # TYPE_CHECKING only
     assert "edgekit.b.z" in graph["edgekit.b.y"]  # relative import
     assert cycles(layer_edges(graph)) == [["a", "b"]]
+    assert upward_imports(graph, set()) == []  # a and b are not in LAYERS: unranked
+    LAYERS.append({"a"})
+    LAYERS.append({"b"})
+    try:
+        assert upward_imports(graph, set()) == ["edgekit.b.z -> edgekit.a.x"]
+    finally:
+        del LAYERS[-2:]
     assert "torch" in reachable("edgekit.b.z", graph, set())
     (pkg / "rundir").mkdir()
     (pkg / "rundir" / "__init__.py").write_text("'''Files: config.json.'''\nNAME = 'config.json'\n")
