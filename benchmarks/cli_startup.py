@@ -13,9 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import HERE
 from benchmarks.machine import machine_info, machine_line
-
-HERE = Path(__file__).resolve().parent
 
 
 def timed(args: list[str], repeats: int = 10) -> list[float]:

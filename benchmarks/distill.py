@@ -21,14 +21,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import teachers
+from benchmarks.common import DATA, HERE
 from benchmarks.machine import machine_line, save_results
-from edgekit.distill.baselines import train_baselines
-from edgekit.distill.pipeline import Distiller
 from edgekit.distill.report import style_cost_axes
+from edgekit.pipelines.distill import distill
+from edgekit.rundir import RunDir
 
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "data"
-DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 VARIANTS: dict[str, list[str]] = {
     # edgekit's default: the recipe as shipped (docs/distill.md says how it was chosen)
     "default": [],
@@ -36,7 +34,7 @@ VARIANTS: dict[str, list[str]] = {
     "logit": ["distill.objectives=logit"],
     # the paper's game as written: exp(+-R) with no temperature (logit_eta = 1)
     "logit-paper": ["distill.objectives=logit", "distill.logit_eta=1"],
-    # DESIGN 3's best reading on its own runs: hybrid KD members with connections
+    # the best reading of the measurements before the product: hybrid KD members with connections
     "hybrid": ["distill.objectives=hybrid"],
     # members distilled on their own (RESCHED-style), with FIND-WL's step size and connections
     "independent": ["distill.objectives=independent"],
@@ -57,24 +55,20 @@ LABELS = {
 def run_one(task: str, seed: int, variant: str, runs: Path) -> dict[str, Any]:
     out = runs / f"distill-{task}-{variant}-seed{seed}"
     teacher = runs / f"{task}-seed{seed}"
-    if not (teacher / "teacher" / "summary.json").exists():
+    if RunDir(teacher).read_teacher() is None:
         teachers.run(task, seed, runs)  # one teacher per task and seed, shared by every variant
     overrides = [f"teacher_train.seed={seed}", f"student_train.seed={seed}", *VARIANTS[variant]]
     start = time.perf_counter()
-    d = Distiller(
+    distill(
         task,
         out,
-        DATA[task],
-        overrides,
+        overrides=overrides,
+        baselines=variant in BASELINE_VARIANTS,
+        data_dir=DATA[task],
         teacher=teacher,
     )
-    d.prepare()
-    d.run()
-    if variant in BASELINE_VARIANTS:
-        train_baselines(d)
-    d.finish()
     seconds = time.perf_counter() - start
-    summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    summary: dict[str, Any] = json.loads(RunDir(out).summary_json.read_text())
     summary["seconds_this_call"] = seconds
     return summary
 

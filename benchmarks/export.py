@@ -16,13 +16,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import DATA, HERE, RUNS
 from benchmarks.machine import machine_line, save_results
 from edgekit.export.exporter import ExportOptions, export_bundle
 
-HERE = Path(__file__).resolve().parent
-RUNS = HERE / ".runs"
-SHARED = HERE.parents[1] / "shared" / "data"
-DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 COMBOS = (("onnx", False), ("onnx", True), ("tflite", False), ("tflite", True))
 
 

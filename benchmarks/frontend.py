@@ -17,12 +17,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import DATA, HERE
 from benchmarks.machine import machine_line, save_results
 from edgekit.data import load_dataset
 from edgekit.features import fit_clip, logmel, read_audio
 from edgekit.features.torch_frontend import LogMel
-
-HERE = Path(__file__).resolve().parent
 
 
 def best_of(fn, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
@@ -36,9 +35,7 @@ def best_of(fn, repeats: int = 5) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument(
-        "--data-dir", default=str(HERE.parents[1] / "shared/data/speech_commands_mini")
-    )
+    parser.add_argument("--data-dir", default=str(DATA["kws8"]))
     args = parser.parse_args()
     root = Path(args.data_dir)
     files = sorted(root.glob("*/*.flac"))

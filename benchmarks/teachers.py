@@ -14,24 +14,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import DATA, HERE
 from benchmarks.machine import machine_line, save_results
-from edgekit.train.teacher import train_teacher
-
-HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "data"
-DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
+from edgekit.pipelines.teacher import train_teacher
+from edgekit.rundir import RunDir
 
 
 def run(task: str, seed: int, runs: Path) -> dict[str, object]:
     out = runs / f"{task}-seed{seed}"
-    summary_path = out / "teacher" / "summary.json"
-    if summary_path.exists():
-        summary: dict[str, object] = json.loads(summary_path.read_text())
+    run = RunDir(out)
+    saved = run.read_teacher()
+    if saved is not None:
+        summary: dict[str, object] = saved.to_dict()
     else:
         summary = train_teacher(
             task, out, DATA[task], [f"teacher_train.seed={seed}"], resume=out.exists()
         ).to_dict()
-    rows = [json.loads(x) for x in (out / "teacher" / "metrics.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in run.teacher.metrics.read_text().splitlines()]
     summary["final_val_accuracy"] = rows[-1]["val_accuracy"]
     summary["seed"] = seed
     summary["epochs"] = len(rows)

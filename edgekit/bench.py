@@ -89,6 +89,36 @@ def bench_bundle(
     macs = [m.cumulative_macs for m in manifest.members]
     latency = _latency(ens, x[: min(samples, len(x))])
     profiles = load_profiles()
+    members = _member_rows(manifest, accs, latency)
+    table = early_exit_table(member_logits, y, macs, margins)
+    full = accs[-1]
+    ok = [r for r in table if r["accuracy"] >= full - 0.005]
+    best = min(ok, key=lambda r: r["mean_members"]) if ok else None
+    result = {
+        "bundle": str(bundle),
+        "task": manifest.task,
+        "precision": manifest.precision,
+        "target": manifest.target,
+        "backend": ens.runner.backend,
+        "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
+        "samples_accuracy": len(x),
+        "samples_latency": int(min(samples, len(x))),
+        "teacher": manifest.teacher,
+        "members": members,
+        "early_exit": table,
+        "early_exit_best_within_0_5_points": best,
+        "profiles": {n: p.description + " (estimate)" for n, p in profiles.items()},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out_dir / "bench.json", result)
+    atomic_write_text(out_dir / "bench.md", bench_markdown(result))
+    _plot(result, out_dir / "bench.png")
+    return result
+
+
+def _member_rows(manifest: Any, accs: list[float], latency: list[Any]) -> list[dict[str, Any]]:
+    """Per member: size, cost, prefix accuracy, host latency and per-device estimates."""
+    profiles = load_profiles()
     teacher_macs = int(manifest.teacher.get("macs") or 0)
     teacher_bytes = 4 * int(manifest.teacher.get("params") or 0)
     members = []
@@ -116,30 +146,7 @@ def bench_bundle(
                 teacher_est = prof.estimate_us(teacher_macs, teacher_bytes, "float32")
                 row["tau_estimated"][name] = cumulative_est[name] / teacher_est
         members.append(row)
-    table = early_exit_table(member_logits, y, macs, margins)
-    full = accs[-1]
-    ok = [r for r in table if r["accuracy"] >= full - 0.005]
-    best = min(ok, key=lambda r: r["mean_members"]) if ok else None
-    result = {
-        "bundle": str(bundle),
-        "task": manifest.task,
-        "precision": manifest.precision,
-        "target": manifest.target,
-        "backend": ens.runner.backend,
-        "machine": f"{platform.processor() or platform.machine()}, {platform.system()}",
-        "samples_accuracy": len(x),
-        "samples_latency": int(min(samples, len(x))),
-        "teacher": manifest.teacher,
-        "members": members,
-        "early_exit": table,
-        "early_exit_best_within_0_5_points": best,
-        "profiles": {n: p.description + " (estimate)" for n, p in profiles.items()},
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out_dir / "bench.json", result)
-    atomic_write_text(out_dir / "bench.md", bench_markdown(result))
-    _plot(result, out_dir / "bench.png")
-    return result
+    return members
 
 
 def bench_markdown(r: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from edgekit.errors import EdgekitError
+from edgekit.rundir import RunDir
 
 OutputKind = Literal["run", "bundle", "bundle-zip", "bench", "c-export", "demo"]
 
@@ -60,7 +61,7 @@ def identify(path: Path) -> OutputKind | Literal["empty"] | None:
         return marker["kind"]  # type: ignore[no-any-return]
     if _is_bundle_manifest(_json(path / "manifest.json")):
         return "bundle"
-    config = _json(path / "config.json")
+    config = _json(RunDir(path).config_path)
     if isinstance(config, dict) and "recipe" in config and "data" in config:
         return "run"
     if not any(path.iterdir()):

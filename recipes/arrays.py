@@ -4,8 +4,7 @@ A starting point for any multichannel time series: override with --set, or copy 
 recipes/<yourtask>.py and register the task (docs/recipes.md).
 """
 
-from edgekit.recipe import Recipe
-from edgekit.train.config import TrainConfig
+from edgekit.config import Recipe, TrainConfig
 
 RECIPE = Recipe(
     task="arrays",

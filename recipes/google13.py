@@ -1,7 +1,6 @@
 """Google-13 (Speech Commands v0.01, EdgeML protocol): 12 keywords + unknown, 51k training clips."""
 
-from edgekit.recipe import Recipe
-from edgekit.train.config import TrainConfig
+from edgekit.config import Recipe, TrainConfig
 
 RECIPE = Recipe(
     task="google13",

@@ -1,7 +1,6 @@
 """The synthetic demo task: fast enough for tests and the 5-minute demo on 2 CPU cores."""
 
-from edgekit.recipe import Recipe
-from edgekit.train.config import TrainConfig
+from edgekit.config import Recipe, TrainConfig
 
 RECIPE = Recipe(
     task="synthetic",

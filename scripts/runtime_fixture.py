@@ -19,8 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edgekit.data import load_dataset
-from edgekit.distill.pipeline import distill
 from edgekit.export.exporter import ExportOptions, export_bundle
+from edgekit.pipelines.distill import distill
 from edgekit.runtime import MemberRunner, load_bundle
 
 QUICK = [

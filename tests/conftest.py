@@ -55,7 +55,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 3-member synthetic B-DISTIL run (with connections), trained once per test session."""
     import os
 
-    from edgekit.distill.pipeline import distill
+    from edgekit.pipelines.distill import distill
 
     out = tmp_path_factory.mktemp("tiny") / "run"
     os.environ["EDGEKIT_PROGRESS"] = "0"

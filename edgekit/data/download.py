@@ -181,3 +181,16 @@ def download_google13(
     if not keep_archive:
         archive.unlink()
     return tree
+
+
+def fetch(task: str, dest: Path | None = None, keep_archive: bool = False) -> str:
+    """``edgekit data download TASK``: fetch what can be fetched; says where it is."""
+    from edgekit.data.registry import default_data_root
+    from edgekit.tasks import TASKS, task_names
+
+    info = TASKS.get(task)
+    if info is None or info.download:
+        hint = info.download if info else f"known tasks: {task_names()}"
+        raise DataError(f"no download for {task!r}: {hint}")
+    tree = download_google13(dest or default_data_root(), keep_archive=keep_archive)
+    return f"{task} data ready at {tree}"

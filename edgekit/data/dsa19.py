@@ -144,6 +144,43 @@ def check_users(users: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]
     return out
 
 
+def _split_by_users(
+    x: np.ndarray,
+    act: np.ndarray,
+    user: np.ndarray,
+    split_users: dict[str, tuple[int, ...]],
+    source: Path,
+    notes: list[str],
+) -> dict[str, Split | None]:
+    """The segments of each split's users; absent users noted, an empty train/val refused."""
+    present = sorted(set(user.tolist()))
+    splits: dict[str, Split | None] = {}
+    for name, wanted in split_users.items():
+        have = [u for u in wanted if u in present]
+        lacking = [u for u in wanted if u not in present]
+        if lacking and have:
+            absent = ", ".join(f"p{u}" for u in lacking)
+            notes.append(f"{name} split: users {absent} absent from {source.name}")
+        idx = np.flatnonzero(np.isin(user, have))
+        splits[name] = (
+            Split(x[idx], act[idx], groups=user[idx].astype(np.int64)) if len(idx) else None
+        )
+    for name in ("train", "val"):
+        if splits[name] is None:
+            users_needed = ", ".join(f"p{u}" for u in split_users[name])
+            raise DataError(f"{source}: no segments of users {users_needed} for the {name} split")
+    if splits["test"] is None:
+        test_users = _user_list(split_users["test"])
+        notes.append(
+            f"test split absent: users {test_users} not in {source.name}; report on validation"
+        )
+    if split_users != SPLIT_USERS:
+        notes.append(
+            "users: " + "; ".join(f"{n} {_user_list(ids)}" for n, ids in split_users.items())
+        )
+    return splits
+
+
 def load_dsa19(
     source: Path, cache: ArrayCache, users: dict[str, tuple[int, ...]] | None = None
 ) -> Dataset:
@@ -173,31 +210,7 @@ def load_dsa19(
         x, act, user = read_segments(source)
         if not source.is_dir():
             cache.save("dsa19-segments", key, {"x": x, "activity": act, "user": user})
-    present = sorted(set(user.tolist()))
-    splits: dict[str, Split | None] = {}
-    for name, wanted in split_users.items():
-        have = [u for u in wanted if u in present]
-        lacking = [u for u in wanted if u not in present]
-        if lacking and have:
-            absent = ", ".join(f"p{u}" for u in lacking)
-            notes.append(f"{name} split: users {absent} absent from {source.name}")
-        idx = np.flatnonzero(np.isin(user, have))
-        splits[name] = (
-            Split(x[idx], act[idx], groups=user[idx].astype(np.int64)) if len(idx) else None
-        )
-    for name in ("train", "val"):
-        if splits[name] is None:
-            users_needed = ", ".join(f"p{u}" for u in split_users[name])
-            raise DataError(f"{source}: no segments of users {users_needed} for the {name} split")
-    if splits["test"] is None:
-        test_users = _user_list(split_users["test"])
-        notes.append(
-            f"test split absent: users {test_users} not in {source.name}; report on validation"
-        )
-    if users is not None:
-        notes.append(
-            "users: " + "; ".join(f"{n} {_user_list(ids)}" for n, ids in split_users.items())
-        )
+    splits = _split_by_users(x, act, user, split_users, source, notes)
     missing_acts = sorted(set(range(len(ACTIVITIES))) - set(act.tolist()))
     if missing_acts:
         notes.append(

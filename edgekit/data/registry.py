@@ -1,52 +1,15 @@
-"""The named tasks and one entry point, :func:`load_dataset`, that the CLI and recipes use."""
+"""One entry point, :func:`load_dataset`, for the named tasks (listed in ``edgekit.tasks``)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from edgekit.data.cache import ArrayCache, default_cache_dir
 from edgekit.data.checks import check_dataset
 from edgekit.data.dataset import Dataset
 from edgekit.errors import DataError
-
-
-@dataclass(frozen=True)
-class TaskInfo:
-    name: str
-    description: str
-    data_hint: str  # what --data-dir points at ("" where the task needs no data)
-
-
-TASKS: dict[str, TaskInfo] = {
-    t.name: t
-    for t in (
-        TaskInfo(
-            "google13",
-            "Speech Commands v0.01, 12 keywords + unknown (EdgeML protocol), 99x32 log-mel",
-            "the extracted Speech Commands v0.01 tree (get it with `edgekit data download google13`)",
-        ),
-        TaskInfo(
-            "kws8",
-            "8 Speech Commands words (down go left no right stop up yes), 99x32 log-mel",
-            "a Speech Commands v0.02 tree with those word folders (https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_v0.02.tar.gz)",
-        ),
-        TaskInfo(
-            "dsa19",
-            "UCI Daily and Sports Activities, 19 classes, 125 steps x 45 sensors, split by user",
-            "the UCI zip (https://archive.ics.uci.edu/dataset/256/daily+and+sports+activities), a tar of it or the unpacked folder",
-        ),
-        TaskInfo(
-            "arrays",
-            "your own data: an .npz with X_train [N,T,C], y_train, X_val, y_val (+ test, class_names)",
-            "the .npz file",
-        ),
-        TaskInfo(
-            "synthetic", "seeded 8-class multichannel series (no download; the demo task)", ""
-        ),
-    )
-}
+from edgekit.tasks import TASKS, TaskInfo, task_info, task_names
 
 
 def default_data_root() -> Path:
@@ -77,12 +40,6 @@ def resolve_data_dir(task: str, data_dir: Path | str | None) -> Path | None:
     raise DataError(f"{task} needs --data-dir: {info.data_hint}")
 
 
-def task_info(task: str) -> TaskInfo:
-    if task not in TASKS:
-        raise DataError(f"unknown task {task!r}; known tasks: {', '.join(TASKS)}")
-    return TASKS[task]
-
-
 def load_dataset(
     task: str,
     data_dir: Path | str | None = None,
@@ -101,7 +58,7 @@ def load_dataset(
     cache = ArrayCache(
         (Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
     )
-    if task in ("google13", "kws8"):
+    if task_info(task).speech:
         from edgekit.data.speech_commands import GOOGLE13_LABELS, KWS8_LABELS, load_speech_commands
 
         labels = GOOGLE13_LABELS if task == "google13" else KWS8_LABELS
@@ -122,3 +79,14 @@ def load_dataset(
     from edgekit.data.synthetic import SyntheticParams, load_synthetic
 
     return check_dataset(load_synthetic(SyntheticParams(seed=seed)))
+
+
+__all__ = [
+    "TASKS",
+    "TaskInfo",
+    "default_data_root",
+    "load_dataset",
+    "resolve_data_dir",
+    "task_info",
+    "task_names",
+]

@@ -192,28 +192,7 @@ def load_speech_commands(
     frontend = frontend or FrontEndParams()
     root = Path(root)
     entries, notes = scan_tree(root, labels)
-    stats = [(e.relpath, *_stat(root / e.relpath)) for e in entries]
-    key = cache_key(
-        loader=f"speech_commands/{LOADER_VERSION}",
-        labels=labels.class_names,
-        frontend=frontend.to_dict(),
-        files=stats,
-        splits=[e.split for e in entries],
-        with_audio=with_audio,
-    )
-    cached = cache.load(f"{task}-features", key)
-    if cached is not None:
-        feats, audio = cached["x"], cached.get("audio")
-        fixup_notes = [str(s) for s in cached["fixup_notes"]]
-        notes.append("features loaded from cache")
-    else:
-        feats, audio, fixups = _extract(root, entries, frontend, with_audio, task)
-        fixup_notes = _summarise_fixups(fixups)
-        arrays = {"x": feats, "fixup_notes": np.array(fixup_notes, dtype=str)}
-        if audio is not None:
-            arrays["audio"] = audio
-        cache.save(f"{task}-features", key, arrays)
-    notes.extend(fixup_notes)
+    feats, audio = _features(root, entries, labels, task, cache, frontend, with_audio, notes)
     y = np.array([e.label for e in entries], dtype=np.int64)
     split_of = np.array([e.split for e in entries])
     speakers = [Path(e.relpath).name.split("_nohash_")[0] for e in entries]
@@ -246,6 +225,43 @@ def load_speech_commands(
         frontend=frontend,
         notes=tuple(notes),
     )
+
+
+def _features(
+    root: Path,
+    entries: list[ClipEntry],
+    labels: LabelMap,
+    task: str,
+    cache: ArrayCache,
+    frontend: FrontEndParams,
+    with_audio: bool,
+    notes: list[str],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(features, waveforms or None) of every entry, from the cache when it is current; the
+    fix-ups applied to clips are appended to ``notes``."""
+    stats = [(e.relpath, *_stat(root / e.relpath)) for e in entries]
+    key = cache_key(
+        loader=f"speech_commands/{LOADER_VERSION}",
+        labels=labels.class_names,
+        frontend=frontend.to_dict(),
+        files=stats,
+        splits=[e.split for e in entries],
+        with_audio=with_audio,
+    )
+    cached = cache.load(f"{task}-features", key)
+    if cached is not None:
+        feats, audio = cached["x"], cached.get("audio")
+        fixup_notes = [str(s) for s in cached["fixup_notes"]]
+        notes.append("features loaded from cache")
+    else:
+        feats, audio, fixups = _extract(root, entries, frontend, with_audio, task)
+        fixup_notes = _summarise_fixups(fixups)
+        arrays = {"x": feats, "fixup_notes": np.array(fixup_notes, dtype=str)}
+        if audio is not None:
+            arrays["audio"] = audio
+        cache.save(f"{task}-features", key, arrays)
+    notes.extend(fixup_notes)
+    return feats, audio
 
 
 def _stat(path: Path) -> tuple[int, int]:

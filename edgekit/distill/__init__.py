@@ -1,8 +1,4 @@
-"""B-DISTIL: progressive ensemble distillation (DESIGN section 3).
+"""B-DISTIL: progressive ensemble distillation (docs/distill.md).
 
-Importing this package is light; the pipeline (torch) loads from ``edgekit.distill.pipeline``.
+Importing this package is light; the rounds (torch) load from ``edgekit.distill.rounds``.
 """
-
-from edgekit.distill.config import DistillConfig
-
-__all__ = ["DistillConfig"]

@@ -12,116 +12,127 @@ the two curves are trained once between them.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from edgekit.atomic import atomic_write_json
+from edgekit.checkpoint import load_checkpoint
 from edgekit.cost import model_cost
+from edgekit.distill.context import DistillContext
 from edgekit.distill.ensemble import Stage
+from edgekit.distill.objectives import StageOutput, objective
 from edgekit.distill.scoring import heldout_loss
 from edgekit.models import build_model
-from edgekit.train.checkpoint import load_checkpoint
-from edgekit.train.loop import BEST, Trainer, distillation_loss, predict_logits
-
-if TYPE_CHECKING:
-    from edgekit.distill.pipeline import Distiller
-
-BASELINES = "baselines.json"
+from edgekit.rundir import MemberRecord, RunDir, TrainerFiles
+from edgekit.train.losses import cross_entropy
+from edgekit.train.predict import predict_logits
+from edgekit.train.trainer import Trainer
 
 
-def _student(distiller: Distiller, spec: str, out_dir: Path, seed_offset: int) -> dict[str, Tensor]:
-    """Train (or reload) one KD student; its logits on selection and val (and test)."""
-    d = distiller
-    cfg = d.recipe.student_train
+def _student(
+    ctx: DistillContext, spec: str, files: TrainerFiles, seed_offset: int
+) -> dict[str, Tensor]:
+    """Train (or reload) one independent student; its logits on val (and test).
+
+    Its loss is the ``independent`` objective (KD(f, G)) plus the recipe's optional label term.
+    """
+    cfg = ctx.recipe.student_train
     torch.manual_seed(cfg.seed * 1000 + 7777 + seed_offset)
-    stage = Stage(None, build_model(spec, d.data.feature_shape, d.data.num_classes), False)
-    sel_x = torch.as_tensor(d.parts.selection.x)
+    stage = Stage(None, build_model(spec, ctx.feature_shape, ctx.num_classes), False)
+    sel_x = torch.as_tensor(ctx.parts.selection.x)
+    independent = objective("independent")
+
+    def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
+        target = ctx.logits["fit"][idx].to(out.logits.device)
+        value = independent.loss(out, target, cfg.kd_temperature, 0.0, 0.0)
+        if cfg.kd_label_weight:
+            value = value + cfg.kd_label_weight * cross_entropy(out.logits, labels)
+        return value
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
-        f = predict_logits(model, sel_x, d.device, output="member")
+        f = predict_logits(model, sel_x, ctx.device, output="member")
         value = heldout_loss(
-            f, d.logits["selection"], cfg.kd_temperature, d.recipe.distill.calibrated
+            f, ctx.logits["selection"], cfg.kd_temperature, ctx.recipe.distill.calibrated
         )
         return {"val_loss": value, "score": -value}
 
-    if not (out_dir / "done.json").exists():
+    done = RunDir.done_path(files)
+    if not done.exists():
         trainer = Trainer(
             stage,
-            d.parts.fit,
-            d.parts.selection,
+            ctx.parts.fit,
+            ctx.parts.selection,
             cfg,
-            out_dir,
-            device=d.device_name,
-            loss=distillation_loss(d.logits["fit"], cfg),
+            files.root,
+            device=ctx.device_name,
+            loss=loss,
             label=f"baseline {spec}",
             validate=validate,
             score_key="score",
         )
-        trainer.fit(resume=(out_dir / "checkpoint.pt").exists())
-        atomic_write_json(out_dir / "done.json", {"spec": spec})
-    stage.load_state_dict(load_checkpoint(out_dir / BEST)["model"])
-    stage.to(d.device)
-    parts = ["val"] + (["test"] if d.parts.test is not None else [])
+        trainer.fit(resume=files.checkpoint.exists())
+        atomic_write_json(done, {"spec": spec})
+    stage.load_state_dict(load_checkpoint(files.best)["model"])
+    stage.to(ctx.device)
     return {
-        p: predict_logits(stage, getattr(d.parts, p).x, d.device, output="member") for p in parts
+        p: predict_logits(stage, ctx.parts.get(p).x, ctx.device, output="member")
+        for p in ctx.parts.names()
+        if p in ("val", "test")
     }
-
-
-def _pool_dir(base: Path, spec: str, occurrence: int) -> Path:
-    return base / "students" / f"{spec}-{occurrence}"
 
 
 def _accuracy(logits: Tensor, labels: Any) -> float:
     return float((logits.argmax(1) == torch.as_tensor(labels)).double().mean())
 
 
-def train_baselines(distiller: Distiller) -> dict[str, Any]:
-    """Train both baselines for the run's chosen members; writes RUN_DIR/baselines.json."""
-    d = distiller
-    base = d.out_dir / "baselines"
+def train_baselines(
+    ctx: DistillContext, records: list[MemberRecord], rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Train both baselines for the run's chosen members; writes them to the run."""
     resched: list[dict[str, Any]] = []
     total: Tensor | None = None
     cumulative = 0
     seen: dict[str, int] = {}
-    for record in d.records:
+    for record in records:
         occurrence = seen.get(record.spec, 0)
         seen[record.spec] = occurrence + 1
-        logits = _student(d, record.spec, _pool_dir(base, record.spec, occurrence), occurrence)
+        logits = _student(
+            ctx, record.spec, ctx.run.baseline_student(record.spec, occurrence), occurrence
+        )
         total = logits["val"] if total is None else total + logits["val"]
-        cumulative += model_cost(record.spec, d.data.feature_shape, d.data.num_classes).macs
+        cumulative += model_cost(record.spec, ctx.feature_shape, ctx.num_classes).macs
         resched.append(
             {
                 "k": record.index,
                 "spec": record.spec,
                 "macs": cumulative,
-                "val_accuracy": _accuracy(total, d.parts.val.y),
+                "val_accuracy": _accuracy(total, ctx.parts.val.y),
             }
         )
     pool = sorted(
         {
-            s: model_cost(s, d.data.feature_shape, d.data.num_classes).macs
-            for s in (*d.recipe.students, *(r.spec for r in d.records))
+            s: model_cost(s, ctx.feature_shape, ctx.num_classes).macs
+            for s in (*ctx.recipe.students, *(r.spec for r in records))
         }.items(),
         key=lambda kv: kv[1],
     )
     no_resched: list[dict[str, Any]] = []
-    for row in d.rounds:
+    for row in rounds:
         fits = [(s, m) for s, m in pool if m <= row["cumulative_macs"]]
         if not fits:
             continue
         spec, macs = fits[-1]
-        logits = _student(d, spec, _pool_dir(base, spec, 0), 0)
+        logits = _student(ctx, spec, ctx.run.baseline_student(spec, 0), 0)
         no_resched.append(
             {
                 "k": row["round"],
                 "spec": spec,
                 "macs": macs,
-                "val_accuracy": _accuracy(logits["val"], d.parts.val.y),
+                "val_accuracy": _accuracy(logits["val"], ctx.parts.val.y),
             }
         )
     result = {"resched": resched, "no_resched": no_resched}
-    atomic_write_json(d.out_dir / BASELINES, result)
+    ctx.run.write_baselines(result)
     return result

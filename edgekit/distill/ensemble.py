@@ -3,30 +3,11 @@ member fed its predecessor's activation (exactly what the runtime will do)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor, nn
 
 from edgekit.distill.objectives import StageOutput
 from edgekit.models import EdgeModel
-
-
-@dataclass(frozen=True)
-class MemberRecord:
-    """What a run stores about a member next to its weights (members/NN/member.json)."""
-
-    index: int
-    spec: str
-    connected: bool
-    objective: str
-    alpha: float
-    edge: float
-    macs: int
-    params: int
-
-    def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
 
 
 class Ensemble(nn.Module):

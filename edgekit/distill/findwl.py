@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edgekit.config import DistillConfig
 from edgekit.cost import model_cost
-from edgekit.distill.config import DistillConfig
+from edgekit.distill.objectives import OBJECTIVES
 from edgekit.models import ModelSpecError, check_connection_shape, parse_spec
 
 
@@ -49,9 +50,9 @@ def candidates(
     """
     out: list[Candidate] = []
     skipped: list[Skipped] = []
-    objectives = [o for o in config.objectives if not (first_round and o == "independent")] or list(
-        config.objectives
-    )
+    objectives = [
+        o for o in config.objectives if not first_round or OBJECTIVES[o].first_round
+    ] or list(config.objectives)
     for text in students:
         spec = parse_spec(text)
         modes: list[bool] = []
@@ -82,7 +83,7 @@ def candidates(
                     )
                 else:
                     out.append(cand)
-    order = {o: i for i, o in enumerate(config.objectives)}
+    order: dict[str, int] = {o: i for i, o in enumerate(config.objectives)}
     out.sort(key=lambda c: (c.macs, c.connected, order[c.objective], c.spec))
     return out, skipped
 

@@ -1,4 +1,8 @@
-"""What a member is trained to do, given the frozen running sum F_{t-1} (DESIGN section 3.1).
+"""What a member is trained to do, given the frozen running sum F_{t-1} (docs/distill.md).
+
+Each objective is one :class:`Objective` in :data:`OBJECTIVES`: its loss, the temperature it
+reads from the settings, and whether it may be member 1. FIND-WL, the rounds and the baselines
+look objectives up here; ``edgekit.config.distill.ObjectiveName`` lists the same names.
 
 - ``logit``: the paper's game on the logit residual R = G - F. Per (sample, class) weights
   K+ = exp(eta R)/Z and K- = exp(-eta R)/Z; the member takes a Newton step on that two-sided
@@ -12,11 +16,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from edgekit.config import DistillConfig
+from edgekit.errors import ConfigError
 from edgekit.train.losses import kd_loss
 
 
@@ -45,28 +53,71 @@ def logit_weights(previous: Tensor, teacher: Tensor, eta: float) -> tuple[Tensor
     return k_plus / z, k_minus / z
 
 
+# loss(stage output, teacher logits, KD temperature, eta, beta) -> per-sample loss [B]
+LossOf = Callable[[StageOutput, Tensor, float, float, float], Tensor]
+
+
+def _independent(out: StageOutput, teacher: Tensor, t: float, eta: float, beta: float) -> Tensor:
+    return kd_loss(out.member, teacher, t)
+
+
+def _logit(out: StageOutput, teacher: Tensor, t: float, eta: float, beta: float) -> Tensor:
+    eta_fit = max(eta, 1e-3)
+    k_plus, k_minus = logit_weights(out.previous, teacher, eta_fit)
+    weight = (k_plus + k_minus) * k_plus.numel()  # mean 1
+    target = torch.tanh(eta_fit * (teacher - out.previous)) / eta_fit
+    return (weight * (out.member.float() - target) ** 2).mean(dim=1)
+
+
+def _kd(out: StageOutput, teacher: Tensor, t: float, eta: float, beta: float) -> Tensor:
+    return adversary_weights(out.previous, teacher, t, eta) * kd_loss(out.logits, teacher, t)
+
+
+def _hybrid(out: StageOutput, teacher: Tensor, t: float, eta: float, beta: float) -> Tensor:
+    return _kd(out, teacher, t, eta, beta) + beta * kd_loss(out.member, teacher, t)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One way to train a member: its loss and the settings it reads."""
+
+    name: str
+    loss: LossOf
+    logit_game: bool  # temperature: the logit game's own (logit_eta), else the kd adversary's
+    first_round: bool  # offered for member 1 (an "independent" member 1 is a plain KD student,
+    # the same as kd with nothing to correct yet: skipped unless it is the only objective)
+
+    def eta(self, config: DistillConfig) -> float:
+        return config.logit_eta if self.logit_game else config.eta
+
+
+OBJECTIVES: dict[str, Objective] = {
+    o.name: o
+    for o in (
+        Objective("logit", _logit, logit_game=True, first_round=True),
+        Objective("kd", _kd, logit_game=False, first_round=True),
+        Objective("hybrid", _hybrid, logit_game=False, first_round=True),
+        Objective("independent", _independent, logit_game=False, first_round=False),
+    )
+}
+
+
+def objective(name: str) -> Objective:
+    if name not in OBJECTIVES:
+        raise ConfigError(f"unknown objective {name!r}; known: {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[name]
+
+
 def member_loss(
-    objective: str,
+    name: str,
     out: StageOutput,
     teacher: Tensor,
     temperature: float,
     eta: float,
     beta: float,
 ) -> Tensor:
-    """Per-sample training loss [B] of the member inside ``out`` under ``objective``."""
-    if objective == "independent":
-        return kd_loss(out.member, teacher, temperature)
-    if objective == "logit":
-        eta_fit = max(eta, 1e-3)
-        k_plus, k_minus = logit_weights(out.previous, teacher, eta_fit)
-        weight = (k_plus + k_minus) * k_plus.numel()  # mean 1
-        target = torch.tanh(eta_fit * (teacher - out.previous)) / eta_fit
-        return (weight * (out.member.float() - target) ** 2).mean(dim=1)
-    weights = adversary_weights(out.previous, teacher, temperature, eta)
-    loss = weights * kd_loss(out.logits, teacher, temperature)
-    if objective == "hybrid":
-        loss = loss + beta * kd_loss(out.member, teacher, temperature)
-    return loss
+    """Per-sample training loss [B] of the member inside ``out`` under objective ``name``."""
+    return objective(name).loss(out, teacher, temperature, eta, beta)
 
 
 def logit_edge(previous: Tensor, member: Tensor, teacher: Tensor, eta: float) -> float:

@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-
-PLOT = "accuracy_cost.png"
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+from edgekit.rundir import RunDir
 
 
-def load_results(run_dir: Path) -> dict[str, Any]:
-    run_dir = Path(run_dir)
-    teacher = json.loads((run_dir / "teacher" / "summary.json").read_text())
-    rounds = _read_jsonl(run_dir / "metrics.jsonl")
-    baselines_path = run_dir / "baselines.json"
-    baselines = json.loads(baselines_path.read_text()) if baselines_path.exists() else {}
-    stopped_path = run_dir / "stopped.json"
-    stopped = json.loads(stopped_path.read_text()) if stopped_path.exists() else None
-    return {"teacher": teacher, "rounds": rounds, "baselines": baselines, "stopped": stopped}
+def _run(run: RunDir | Path) -> RunDir:
+    return run if isinstance(run, RunDir) else RunDir(run)
 
 
 def _pct(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
-def write_report(run_dir: Path) -> Path:
+def write_report(run_dir: RunDir | Path) -> Path:
     """Write summary.md, summary.json and the accuracy-vs-cost plot; returns the plot's path."""
-    run_dir = Path(run_dir)
-    res = load_results(run_dir)
+    run = _run(run_dir)
+    res = run.results()
     teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
     resched = {r["k"]: r for r in baselines.get("resched", [])}
     no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
@@ -59,10 +46,10 @@ def write_report(run_dir: Path) -> Path:
             "",
             f"Stopped before round {res['stopped']['round']}: {res['stopped']['reason']}.",
         ]
-    lines += ["", f"Plot: `{PLOT}` (validation accuracy against cumulative MACs).", ""]
-    atomic_write_text(run_dir / "summary.md", "\n".join(lines))
-    atomic_write_json(run_dir / "summary.json", res)
-    plot = run_dir / PLOT
+    lines += ["", f"Plot: `{run.plot.name}` (validation accuracy against cumulative MACs).", ""]
+    atomic_write_text(run.summary_md, "\n".join(lines))
+    atomic_write_json(run.summary_json, res)
+    plot = run.plot
     _plot(plot, teacher, rounds, baselines)
     return plot
 
@@ -134,12 +121,13 @@ def _plot(
     atomic_write_bytes(path, buf.getvalue())
 
 
-def print_run(run_dir: Path) -> None:
+def print_run(run_dir: RunDir | Path) -> None:
     """The run's per-round table on the terminal (compact: the Markdown has every column)."""
     from rich.console import Console
     from rich.table import Table
 
-    res = load_results(Path(run_dir))
+    run = _run(run_dir)
+    res = run.results()
     teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
     resched = {r["k"]: r for r in baselines.get("resched", [])}
     no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
@@ -182,6 +170,4 @@ def print_run(run_dir: Path) -> None:
             f"stopped before round {res['stopped']['round']}: {res['stopped']['reason']}",
             highlight=False,
         )
-    console.print(
-        f"report: {Path(run_dir) / 'summary.md'}  plot: {Path(run_dir) / PLOT}", highlight=False
-    )
+    console.print(f"report: {run.summary_md}  plot: {run.plot}", highlight=False)

@@ -20,10 +20,11 @@ import torch
 import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
+from edgekit.export.built import BuiltMember
 from edgekit.export.parity import check_parity
 from edgekit.export.reference import torch_outputs
 from edgekit.export.run_loader import ExportRun, load_run
-from edgekit.export.targets import BuiltMember, build_member
+from edgekit.export.targets import build_member
 from edgekit.export.wrap import exportable, io_names
 from edgekit.progress import track
 from edgekit.runtime.bundle import MANIFEST, load_bundle, sha256_hex
@@ -103,64 +104,7 @@ def export_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        entries: list[MemberEntry] = []
-        cumulative = 0
-        precision = "int8" if options.int8 else "float32"
-        suffix = {"onnx": "onnx", "tflite": "tflite"}[options.target]
-        for k in track(range(len(run.members)), f"export {options.target} {precision}"):
-            record, member = run.records[k], run.members[k]
-            index = k + 1
-            with_act = run.exports_activation(index)
-            inputs, outputs = io_names(record.connected, with_act)
-            calib = [calib_x] + ([calib_ref[k - 1][1]] if record.connected else [])
-            built = build_member(
-                options.target,
-                exportable(member, record.connected, with_act),
-                tuple(torch.as_tensor(a[:2]) for a in calib),
-                inputs,
-                outputs,
-                calib if options.int8 else None,
-            )
-            name = f"member{index:02d}.{suffix}"
-            (tmp / name).write_bytes(built.data)
-            shapes = {
-                "features": run.feature_shape,
-                "connection": tuple(member.connection_shape or ()),
-                "logits": (run.num_classes,),
-                "activation": tuple(member.activation_shape),
-            }
-            cumulative += record.macs
-            entries.append(
-                MemberEntry(
-                    index=index,
-                    file=name,
-                    format=options.target,
-                    dtype=precision,
-                    spec=record.spec,
-                    sha256=sha256_hex(built.data),
-                    bytes=len(built.data),
-                    batch=built.batch,
-                    inputs=tuple(_tensor(n, shapes[n], built) for n in inputs),
-                    outputs=tuple(_tensor(n, shapes[n], built) for n in outputs),
-                    connected_from=index - 1 if record.connected else None,
-                    macs=record.macs,
-                    params=record.params,
-                    cumulative_macs=cumulative,
-                )
-            )
-        manifest = Manifest(
-            task=run.data["task"],
-            class_names=tuple(run.data["class_names"]),
-            input_shape=run.feature_shape,
-            target=options.target,
-            precision=precision,
-            members=tuple(entries),
-            teacher={k: run.teacher.get(k) for k in ("spec", "macs", "params", "val_accuracy")},
-            frontend=run.data.get("frontend"),
-            normalization=run.data.get("normalization"),
-            generated_by=f"edgekit {edgekit.__version__} export --target {options.target}"
-            + (" --int8" if options.int8 else ""),
-        )
+        manifest = _write_members(run, options, tmp, calib_x, calib_ref)
         atomic_write_text(tmp / MANIFEST, manifest.to_json())
         bundle = load_bundle(tmp)  # exactly what users will load: digests, shapes, backends
         report = check_parity(bundle, val_x, val_y, val_ref)
@@ -174,19 +118,100 @@ def export_bundle(
         atomic_write_text(tmp / MANIFEST, manifest.to_json())
         if not report.passed:
             raise EdgekitError(f"export parity failed, bundle not written: {report.failure}")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        _replace_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if make_zip:
         write_zip(out, out.with_suffix(".zip"))
     return out
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Move ``new`` to ``out``, replacing what was there only once ``new`` is in place."""
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        new.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(out)
+
+
+def _write_members(
+    run: ExportRun,
+    options: ExportOptions,
+    tmp: Path,
+    calib_x: np.ndarray,
+    calib_ref: list[tuple[np.ndarray, np.ndarray]],
+) -> Manifest:
+    """Write one file per member into ``tmp``; the manifest describing them (no parity yet)."""
+    entries: list[MemberEntry] = []
+    precision = "int8" if options.int8 else "float32"
+    for k in track(range(len(run.members)), f"export {options.target} {precision}"):
+        entries.append(_export_member(run, options, tmp, k, calib_x, calib_ref, entries))
+    return Manifest(
+        task=run.data["task"],
+        class_names=tuple(run.data["class_names"]),
+        input_shape=run.feature_shape,
+        target=options.target,
+        precision=precision,
+        members=tuple(entries),
+        teacher={k: run.teacher.get(k) for k in ("spec", "macs", "params", "val_accuracy")},
+        frontend=run.data.get("frontend"),
+        normalization=run.data.get("normalization"),
+        generated_by=f"edgekit {edgekit.__version__} export --target {options.target}"
+        + (" --int8" if options.int8 else ""),
+    )
+
+
+def _export_member(
+    run: ExportRun,
+    options: ExportOptions,
+    tmp: Path,
+    k: int,
+    calib_x: np.ndarray,
+    calib_ref: list[tuple[np.ndarray, np.ndarray]],
+    before: list[MemberEntry],
+) -> MemberEntry:
+    """Member ``k`` (0-based) as a file in ``tmp`` and its manifest entry."""
+    record, member = run.records[k], run.members[k]
+    index = k + 1
+    with_act = run.exports_activation(index)
+    inputs, outputs = io_names(record.connected, with_act)
+    calib = [calib_x] + ([calib_ref[k - 1][1]] if record.connected else [])
+    built = build_member(
+        options.target,
+        exportable(member, record.connected, with_act),
+        tuple(torch.as_tensor(a[:2]) for a in calib),
+        inputs,
+        outputs,
+        calib if options.int8 else None,
+    )
+    name = f"member{index:02d}.{options.target}"
+    (tmp / name).write_bytes(built.data)
+    shapes = {
+        "features": run.feature_shape,
+        "connection": tuple(member.connection_shape or ()),
+        "logits": (run.num_classes,),
+        "activation": tuple(member.activation_shape),
+    }
+    return MemberEntry(
+        index=index,
+        file=name,
+        format=options.target,
+        dtype="int8" if options.int8 else "float32",
+        spec=record.spec,
+        sha256=sha256_hex(built.data),
+        bytes=len(built.data),
+        batch=built.batch,
+        inputs=tuple(_tensor(n, shapes[n], built) for n in inputs),
+        outputs=tuple(_tensor(n, shapes[n], built) for n in outputs),
+        connected_from=index - 1 if record.connected else None,
+        macs=record.macs,
+        params=record.params,
+        cumulative_macs=sum(e.macs for e in before) + record.macs,
+    )
 
 
 def write_zip(bundle_dir: Path, path: Path) -> Path:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
+
+from edgekit.export.built import BuiltMember
 
 CALIB_BATCH = 32
 
@@ -16,14 +15,6 @@ def calib_batch_size(n: int) -> int:
     """The largest batch <= CALIB_BATCH that divides ``n``: onnxruntime's calibrator stacks the
     batches' outputs into one array and fails on a short last batch, and no sample is dropped."""
     return next(b for b in range(min(CALIB_BATCH, max(n, 1)), 0, -1) if n % b == 0)
-
-
-@dataclass(frozen=True)
-class BuiltMember:
-    data: bytes
-    batch: int | None  # fixed batch the file runs at (None: any)
-    io: dict[str, dict[str, Any]] = field(default_factory=dict)  # role -> dtype, quantization
-    names: dict[str, str] = field(default_factory=dict)  # role -> tensor name in the file
 
 
 def build_member(
@@ -36,7 +27,7 @@ def build_member(
 ) -> BuiltMember:
     """Export ``module``; with ``calibration`` (arrays in input order), quantise it to int8."""
     if target == "onnx":
-        from edgekit.export.onnx_export import export_onnx, quantize_onnx
+        from edgekit.export.onnx import export_onnx, quantize_onnx
 
         data = export_onnx(module, samples, inputs, outputs)
         if calibration is not None:
@@ -48,6 +39,6 @@ def build_member(
             ]
             data = quantize_onnx(data, batches)
         return BuiltMember(data, None)
-    from edgekit.export.tflite_export import export_tflite
+    from edgekit.export.tflite import export_tflite
 
     return export_tflite(module, samples, inputs, outputs, calibration)

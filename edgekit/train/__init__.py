@@ -1,5 +1,4 @@
-"""Training: one loop for teachers and students on CPU, GPU or torchrun (DDP)."""
+"""Training: one loop for teachers and students on CPU, GPU or torchrun (DDP).
 
-from edgekit.train.config import TrainConfig
-
-__all__ = ["TrainConfig"]
+Knows training settings (``edgekit.config.TrainConfig``), never a Recipe.
+"""

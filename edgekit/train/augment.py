@@ -4,10 +4,18 @@ SpecAugment masks (Park et al. 2019) on the log-mel features, with torchaudio's 
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import torch
 from torch import Tensor
 
-from edgekit.data.dataset import Normalization
+from edgekit.config import TrainConfig
+from edgekit.data.dataset import Dataset, Normalization
+from edgekit.errors import EdgekitError
+
+if TYPE_CHECKING:
+    from edgekit.train.trainer import FeatureFn
 from edgekit.features.params import FrontEndParams
 from edgekit.features.torch_frontend import LogMel
 
@@ -98,3 +106,30 @@ def spec_augment(
                 spec = F.mask_along_axis_iid(spec, time_mask, 0.0, axis=3)
     out: Tensor = spec.squeeze(1).transpose(1, 2)
     return out
+
+
+def speech_augmenter(data: Dataset, config: TrainConfig, device: torch.device) -> FeatureFn | None:
+    """On-the-fly time shift + background noise for speech tasks whose settings ask for it."""
+    if not config.augment:
+        return None
+    if data.train.audio is None or data.frontend is None or data.normalization is None:
+        raise EdgekitError(f"{data.task}: augment=true needs speech data with waveforms")
+    from edgekit.data.speech_commands import load_background_noise
+
+    noise = [torch.from_numpy(v) for v in load_background_noise(Path(data.source)).values()]
+    augmenter = SpeechAugmenter(
+        data.frontend,
+        data.normalization,
+        noise,
+        config.time_shift_ms,
+        config.noise_prob,
+        config.noise_max_volume,
+    ).to(device)
+    audio = torch.from_numpy(data.train.audio)
+
+    def features(idx: Tensor, gen: torch.Generator) -> Tensor:
+        with torch.no_grad():
+            out: Tensor = augmenter(audio[idx].to(device), gen)
+        return out
+
+    return features

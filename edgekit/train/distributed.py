@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+from torch import Tensor
+from torch.utils.data import DistributedSampler
+
+from edgekit.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,18 @@ def setup(requested_device: str = "auto") -> Context:
     return Context(dist.get_rank(), dist.get_world_size(), device)
 
 
-def barrier(ctx: Context) -> None:
-    if ctx.distributed:
-        dist.barrier()
+def shard_batches(n: int, config: TrainConfig, ctx: Context, epoch: int) -> list[Tensor]:
+    """This rank's batches of sample indices for ``epoch`` (a shuffle seeded by seed and epoch)."""
+    sampler: DistributedSampler[int] = DistributedSampler(
+        range(n),  # type: ignore[arg-type]
+        num_replicas=ctx.world_size,
+        rank=ctx.rank,
+        shuffle=True,
+        seed=config.seed,
+    )
+    sampler.set_epoch(epoch)
+    idx = torch.tensor(list(sampler), dtype=torch.long)
+    return list(torch.split(idx, config.batch_size // ctx.world_size))
 
 
 def teardown(ctx: Context) -> None:

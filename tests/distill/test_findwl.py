@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from edgekit.config import DistillConfig
 from edgekit.cost import model_cost
-from edgekit.distill.config import DistillConfig
 from edgekit.distill.findwl import Candidate, candidates, find_weak_learner, tiers
 from edgekit.models import activation_shape, parse_spec
 

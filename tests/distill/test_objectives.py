@@ -80,3 +80,16 @@ def test_logit_edge_sign() -> None:
     assert logit_edge(F.float(), residual, G.float(), 1.0) > 0
     assert logit_edge(F.float(), -residual, G.float(), 1.0) < 0
     assert abs(logit_edge(F.float(), residual, G.float(), 1.0)) <= 1.0
+
+
+def test_registry_holds_every_configurable_objective() -> None:
+    from typing import get_args
+
+    from edgekit.config import DistillConfig
+    from edgekit.config.distill import ObjectiveName
+    from edgekit.distill.objectives import OBJECTIVES, objective
+
+    assert set(OBJECTIVES) == set(get_args(ObjectiveName))
+    cfg = DistillConfig(eta=0.3, logit_eta=0.05)
+    assert objective("logit").eta(cfg) == 0.05 and objective("hybrid").eta(cfg) == 0.3
+    assert [o for o in OBJECTIVES if not OBJECTIVES[o].first_round] == ["independent"]

@@ -8,7 +8,7 @@ import torch
 
 from edgekit.errors import EdgekitError
 from edgekit.export.c_graph import quantize_multiplier, translate
-from edgekit.export.tflite_export import export_tflite
+from edgekit.export.tflite import export_tflite
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from edgekit.export.exporter import ExportOptions, export_bundle
 from edgekit.export.reference import torch_outputs
 from edgekit.export.run_loader import load_run
 from edgekit.export.targets import calib_batch_size
-from edgekit.export.tflite_export import export_tflite
+from edgekit.export.tflite import export_tflite
 from edgekit.export.wrap import exportable
 from edgekit.models import build_model
 from edgekit.runtime import MemberRunner, load_bundle, prefix_accuracies

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from edgekit.export.tflite_export import export_tflite
+from edgekit.export.tflite import export_tflite
 from edgekit.export.wrap import exportable
 from edgekit.models import build_model
 from edgekit.runtime.backends import open_session

@@ -128,7 +128,7 @@ def recurrent_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[
     """Two-member runs of each recurrent family (the second member connected) on a small .npz
     of 8-step windows (whole-window graphs convert in seconds at this length), one epoch each:
     parity, not accuracy, is under test. Returns spec -> (run, data)."""
-    from edgekit.distill.pipeline import distill
+    from edgekit.pipelines.distill import distill
 
     root = tmp_path_factory.mktemp("rnn")
     rng = np.random.default_rng(0)

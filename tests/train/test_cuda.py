@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from edgekit.config import TrainConfig
 from edgekit.data import load_dataset
 from edgekit.models import build_model
-from edgekit.train.config import TrainConfig
-from edgekit.train.loop import CHECKPOINT, Trainer, load_best, predict_logits
+from edgekit.rundir import TrainerFiles
+from edgekit.train.predict import load_best, predict_logits
+from edgekit.train.trainer import Trainer
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA GPU (run scripts/gpu_check.sh on one)"
@@ -21,6 +23,8 @@ pytestmark = pytest.mark.skipif(
 
 CONFIG = TrainConfig(epochs=3, batch_size=64, optimizer="adamw", lr=3e-3, seed=7)
 ZOO = ("cnn1d-8", "dscnn-8x2", "gru-8", "lstm-8", "fastgrnn-8")
+
+CHECKPOINT = TrainerFiles(Path()).checkpoint.name
 
 
 class Crash(Exception):

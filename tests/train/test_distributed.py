@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from edgekit.checkpoint import load_checkpoint
 from edgekit.models import build_model
-from edgekit.train.checkpoint import load_checkpoint
 
 TOLERANCE = 1e-4
 SETTINGS = [

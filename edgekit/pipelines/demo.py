@@ -12,19 +12,19 @@ import numpy as np
 from rich.console import Console
 
 
-def run_demo(out: Path, device: str = "auto") -> dict[str, float]:
+def run_demo(
+    out: Path, device: str = "auto", overrides: list[str] | None = None
+) -> dict[str, float]:
+    """Run (or resume) the demo in ``out``; ``overrides`` (``--set`` items) shorten it in tests."""
     from edgekit.data import load_dataset
-    from edgekit.distill.pipeline import Distiller
     from edgekit.distill.report import print_run
     from edgekit.export.exporter import ExportOptions, export_bundle
+    from edgekit.pipelines.distill import distill
     from edgekit.runtime import Policy, ProgressiveEnsemble
 
     console = Console()
     console.rule("1/3  B-DISTIL on the synthetic task (edgekit distill synthetic)")
-    distiller = Distiller("synthetic", out, device=device)
-    distiller.prepare()
-    distiller.run()
-    distiller.finish()
+    distill("synthetic", out, overrides=overrides, device=device)
     console.rule("2/3  int8 TFLite bundle (edgekit export --target tflite --int8)")
     bundle = export_bundle(
         out, out / "bundle-tflite-int8", ExportOptions("tflite", int8=True), make_zip=True

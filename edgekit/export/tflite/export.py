@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgekit.export.onnx_export import quiet_exporter
-from edgekit.export.targets import BuiltMember
+from edgekit.export.built import BuiltMember
+from edgekit.export.quiet import quiet_exporter
 from edgekit.export.wrap import fold_batchnorm
 
 

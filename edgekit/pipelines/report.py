@@ -6,39 +6,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from edgekit.atomic import atomic_write_text
-from edgekit.distill.report import PLOT, write_report
+from edgekit.distill.report import write_report
 from edgekit.errors import EdgekitError
-
-REPORT = "report.md"
-
-
-def _bundles(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    found = []
-    for manifest in sorted(run_dir.glob("*/manifest.json")):
-        try:
-            found.append((manifest.parent, json.loads(manifest.read_text())))
-        except json.JSONDecodeError:
-            continue
-    return found
+from edgekit.rundir import RunDir
 
 
 def write_run_report(run_dir: Path) -> Path:
-    run_dir = Path(run_dir)
-    if not (run_dir / "metrics.jsonl").exists():
+    """Write RUN_DIR/report.md; returns its path."""
+    run = RunDir(run_dir)
+    if not run.metrics_path.exists():
         raise EdgekitError(
-            f"{run_dir}: no metrics.jsonl; is this an `edgekit distill` run directory?"
+            f"{run_dir}: no {run.metrics_path.name}; is this an `edgekit distill` run directory?"
         )
-    write_report(run_dir)  # refresh summary.md and the plot from the run's files
+    write_report(run)  # refresh summary.md and the plot from the run's files
     lines = [
-        (run_dir / "summary.md").read_text().rstrip(),
+        run.summary_md.read_text().rstrip(),
         "",
-        f"![accuracy against cost]({PLOT})",
+        f"![accuracy against cost]({run.plot.name})",
         "",
     ]
-    bundles = _bundles(run_dir)
+    bundles = run.bundles()
     if bundles:
         lines += [
             "## Exported bundles",
@@ -56,7 +45,7 @@ def write_run_report(run_dir: Path) -> Path:
                 f"{100 * parity.get('max_prefix_drop', 0.0):.2f} | {'yes' if tflm else 'no'} |"
             )
         lines.append("")
-    benches = sorted(run_dir.glob("*-bench/bench.json"))
+    benches = run.bench_results()
     for bench_path in benches:
         b = json.loads(bench_path.read_text())
         lines += [
@@ -73,6 +62,5 @@ def write_run_report(run_dir: Path) -> Path:
         lines.append("")
     if not bundles and not benches:
         lines += ["No bundles yet: `edgekit export RUN_DIR --target tflite --int8` adds one.", ""]
-    path = run_dir / REPORT
-    atomic_write_text(path, "\n".join(lines))
-    return path
+    atomic_write_text(run.report, "\n".join(lines))
+    return run.report

@@ -9,6 +9,7 @@ seeded by (seed, epoch), not from state carried across epochs.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -20,25 +21,21 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DistributedSampler
 
 from edgekit.atomic import atomic_write_text
+from edgekit.checkpoint import load_checkpoint, save_checkpoint
+from edgekit.config import TrainConfig
 from edgekit.data.dataset import Split
 from edgekit.errors import EdgekitError
-from edgekit.progress import progress_enabled
-from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
-from edgekit.train.config import TrainConfig
-from edgekit.train.distributed import Context, setup
-from edgekit.train.losses import accuracy, cross_entropy, kd_loss
+from edgekit.progress import make_progress, progress_enabled
+from edgekit.rundir import TrainerFiles, differing_keys
+from edgekit.train.distributed import Context, setup, shard_batches
+from edgekit.train.losses import LossFn, cross_entropy_loss
+from edgekit.train.optim import lr_at, make_optimizer
+from edgekit.train.predict import evaluate
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT = "checkpoint.pt"
-BEST = "best.pt"
-METRICS = "metrics.jsonl"
-
-# loss(model output (has .logits [B, L]), batch indices [B], labels [B]) -> per-sample loss [B]
-LossFn = Callable[[Any, Tensor, Tensor], Tensor]
 # validate(model) -> metrics of this epoch; must hold the trainer's score_key (higher is better)
 ValidateFn = Callable[[nn.Module], dict[str, float]]
 # features(batch indices [B], epoch generator) -> inputs [B, T, C]; for on-the-fly augmentation
@@ -57,66 +54,6 @@ class TrainResult:
     samples_per_second: float
     history: list[dict[str, Any]]
     best: dict[str, Any]
-
-
-def cross_entropy_loss(config: TrainConfig) -> LossFn:
-    def loss(out: Any, idx: Tensor, labels: Tensor) -> Tensor:
-        return cross_entropy(out.logits, labels, config.label_smoothing)
-
-    return loss
-
-
-def distillation_loss(teacher_logits: Tensor, config: TrainConfig) -> LossFn:
-    """KD from cached teacher logits [N_train, L], plus an optional label term."""
-
-    def loss(out: Any, idx: Tensor, labels: Tensor) -> Tensor:
-        logits: Tensor = out.logits
-        target = teacher_logits[idx.to(teacher_logits.device)].to(logits.device)
-        value = kd_loss(logits, target, config.kd_temperature)
-        if config.kd_label_weight:
-            value = value + config.kd_label_weight * cross_entropy(logits, labels)
-        return value
-
-    return loss
-
-
-def _lr_at(config: TrainConfig, epoch: int) -> float:
-    if config.schedule == "cosine":
-        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
-    return config.lr
-
-
-def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    return torch.optim.SGD(
-        params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
-    )
-
-
-@torch.no_grad()
-def predict_logits(
-    model: nn.Module,
-    x: np.ndarray | Tensor,
-    device: torch.device,
-    batch_size: int = 512,
-    output: str = "logits",
-) -> Tensor:
-    """Logits [N, L] of ``model`` on ``x`` (eval mode), on the CPU.
-
-    ``output`` names the field of the model's output to collect (a distillation stage's
-    ``member`` gives the member's own logits instead of the running sum's).
-    """
-    was_training = model.training
-    model.eval()
-    xs = torch.as_tensor(x)
-    outs = [
-        getattr(model(xs[i : i + batch_size].to(device)), output).float().cpu()
-        for i in range(0, len(xs), batch_size)
-    ]
-    model.train(was_training)
-    return torch.cat(outs) if outs else torch.zeros(0)
 
 
 class Trainer:
@@ -147,6 +84,7 @@ class Trainer:
         self.val = val
         self.config = config
         self.out_dir = Path(out_dir)
+        self.files = TrainerFiles(self.out_dir)
         self.loss = loss or cross_entropy_loss(config)
         self.features = features
         self.on_step = on_step
@@ -166,7 +104,7 @@ class Trainer:
                 self.model,
                 device_ids=[self.ctx.device.index] if self.ctx.device.type == "cuda" else None,
             )
-        self.optimizer = _optimizer(self.model, config)
+        self.optimizer = make_optimizer(self.model, config)
         self.use_amp = self.ctx.device.type == "cuda"
         self.amp_dtype = (
             torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported() else torch.float16
@@ -193,10 +131,8 @@ class Trainer:
         }
 
     def _restore(self) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
-        payload = load_checkpoint(self.out_dir / CHECKPOINT, map_location=self.ctx.device)
-        saved = {k: v for k, v in payload.get("config", {}).items() if k != "epochs"}
-        current = {k: v for k, v in self.config.to_dict().items() if k != "epochs"}
-        changed = sorted(k for k in current if saved.get(k) != current[k])
+        payload = load_checkpoint(self.files.checkpoint, map_location=self.ctx.device)
+        changed = differing_keys(payload.get("config", {}), self.config.to_dict(), ["epochs"])
         changed += [
             f"model {k}"
             for k in ("spec", "task")
@@ -211,16 +147,14 @@ class Trainer:
             self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
         except (RuntimeError, ValueError, KeyError) as exc:
-            raise EdgekitError(
-                f"{self.out_dir / CHECKPOINT}: does not fit this model ({exc})"
-            ) from exc
+            raise EdgekitError(f"{self.files.checkpoint}: does not fit this model ({exc})") from exc
         if self.scaler.is_enabled() and payload.get("scaler"):
             self.scaler.load_state_dict(payload["scaler"])
         best = dict(payload["best"])
         self._best_weights = payload.get("best_model") or {}
         if self.ctx.is_main and self._best_weights:
             # best.pt is written after the checkpoint: a kill in between left it behind; redo it
-            best_file = self.out_dir / BEST
+            best_file = self.files.best
             on_disk = load_checkpoint(best_file).get("epoch") if best_file.exists() else None
             if on_disk != best["epoch"]:
                 save_checkpoint(
@@ -230,27 +164,14 @@ class Trainer:
         return int(payload["epoch"]) + 1, list(payload["history"]), best
 
     # ----------------------------------------------------------------------------- loop
-    def _batches(self, epoch: int) -> list[Tensor]:
-        sampler: DistributedSampler[int] = DistributedSampler(
-            range(len(self.train_y)),  # type: ignore[arg-type]
-            num_replicas=self.ctx.world_size,
-            rank=self.ctx.rank,
-            shuffle=True,
-            seed=self.config.seed,
-        )
-        sampler.set_epoch(epoch)
-        idx = torch.tensor(list(sampler), dtype=torch.long)
-        per_rank = self.config.batch_size // self.ctx.world_size
-        return list(torch.split(idx, per_rank))
-
     def _epoch(self, epoch: int, progress: Any) -> dict[str, float]:
         self.ddp.train()
         for group in self.optimizer.param_groups:
-            group["lr"] = _lr_at(self.config, epoch)
+            group["lr"] = lr_at(self.config, epoch)
         gen = torch.Generator().manual_seed(
             self.config.seed * 100_003 + epoch * 101 + self.ctx.rank
         )
-        batches = self._batches(epoch)
+        batches = shard_batches(len(self.train_y), self.config, self.ctx, epoch)
         task = (
             progress.add_task(
                 f"{self.label} epoch {epoch + 1}/{self.config.epochs}", total=len(batches), info=""
@@ -262,25 +183,9 @@ class Trainer:
         start = time.perf_counter()
         for step, idx in enumerate(batches):
             x = self.features(idx, gen) if self.features else self.train_x[idx]
-            x, y = x.to(self.ctx.device, non_blocking=True), self.train_y[idx].to(self.ctx.device)
-            with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-                out = self.ddp(x)
-                logits = out.logits
-                loss = self.loss(out, idx, y).mean()
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
-            if self.config.grad_clip:
-                self.scaler.unscale_(self.optimizer)
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            if not torch.isfinite(loss):
-                raise EdgekitError(
-                    f"{self.label}: loss became {loss.item()} at epoch {epoch + 1} step {step}; "
-                    "lower lr (e.g. --set teacher_train.lr=0.01) or enable grad_clip"
-                )
-            total_loss += float(loss.item()) * len(idx)
-            correct += int((logits.argmax(-1) == y).sum().item())
+            loss, hits = self._step(x, idx, epoch, step)
+            total_loss += loss * len(idx)
+            correct += hits
             seen += len(idx)
             if progress is not None:
                 rate = seen * self.ctx.world_size / max(time.perf_counter() - start, 1e-9)
@@ -307,139 +212,135 @@ class Trainer:
             "samples_per_second": seen / max(seconds, 1e-9),
         }
 
+    def _step(self, x: Tensor, idx: Tensor, epoch: int, step: int) -> tuple[float, int]:
+        """One optimiser step on a batch: (mean loss, correct predictions)."""
+        x, y = x.to(self.ctx.device, non_blocking=True), self.train_y[idx].to(self.ctx.device)
+        with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
+            out = self.ddp(x)
+            logits = out.logits
+            loss = self.loss(out, idx, y).mean()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+        if self.config.grad_clip:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if not torch.isfinite(loss):
+            raise EdgekitError(
+                f"{self.label}: loss became {loss.item()} at epoch {epoch + 1} step {step}; "
+                "lower lr (e.g. --set teacher_train.lr=0.01) or enable grad_clip"
+            )
+        return float(loss.item()), int((logits.argmax(-1) == y).sum().item())
+
     def _validate(self) -> dict[str, float]:
         if self.validate is not None:
             return self.validate(self.model)
-        logits = predict_logits(
-            self.model, self.val.x, self.ctx.device, self.config.eval_batch_size
-        )
-        labels = torch.as_tensor(self.val.y)
-        return {
-            "val_loss": float(cross_entropy(logits, labels).mean().item())
-            if len(labels)
-            else float("nan"),
-            "val_accuracy": accuracy(logits, labels),
-        }
+        return evaluate(self.model, self.val, self.ctx.device, self.config.eval_batch_size)
 
     def fit(self, resume: bool = False) -> TrainResult:
-        """Train for ``config.epochs``; keep the best epoch by validation accuracy (then loss)."""
-        ckpt = self.out_dir / CHECKPOINT
-        start_epoch = 0
-        history: list[dict[str, Any]] = []
-        best: dict[str, Any] = {"epoch": -1, self.score_key: -math.inf, "val_loss": math.inf}
-        if ckpt.exists():
-            if not resume:
-                raise EdgekitError(
-                    f"{self.out_dir} already holds a training run; pass --resume to continue it "
-                    "or choose another --out (nothing was overwritten)"
-                )
-            start_epoch, history, best = self._restore()
-            if self.ctx.is_main:
-                log.info("%s: resuming after epoch %d", self.label, start_epoch)
+        """Train for ``config.epochs``; keep the best epoch by validation score (then loss)."""
+        start_epoch, history, best = self._start(resume)
         begin = time.perf_counter()
         progress = self._progress()
         try:
             if progress is not None:
                 progress.start()
             for epoch in range(start_epoch, self.config.epochs):
-                row: dict[str, Any] = {"epoch": epoch + 1, "lr": _lr_at(self.config, epoch)}
-                epoch_start = time.perf_counter()
-                row.update(self._epoch(epoch, progress))
-                row.update(self._validate())
-                row["wall_seconds"] = time.perf_counter() - epoch_start
-                improved = (row[self.score_key], -row.get("val_loss", 0.0)) > (
-                    best[self.score_key],
-                    -best.get("val_loss", 0.0),
-                )
-                if improved:
-                    best = {
-                        k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key
-                    }
-                    best["epoch"] = epoch + 1
-                history.append(row)
-                if self.ctx.is_main:
-                    self._write(epoch, history, best, improved)
-                    line = (
-                        f"{self.label} epoch {epoch + 1}/{self.config.epochs}: loss {row['train_loss']:.4f} "
-                        f"train acc {row['train_accuracy']:.4f} {self.score_key} {row[self.score_key]:.4f} "
-                        f"({row['samples_per_second']:,.0f} samples/s){' *' if improved else ''}"
-                    )
-                    if progress is not None:
-                        progress.console.print(line, highlight=False)
-                    else:
-                        log.debug(line)  # quiet mode: one line per run, not per epoch
-                if self.patience is not None and epoch + 1 - best["epoch"] >= self.patience:
-                    if self.ctx.is_main:
-                        log.info(
-                            "%s: no better %s for %d epochs; stopping",
-                            self.label,
-                            self.score_key,
-                            self.patience,
-                        )
+                best = self._one_epoch(epoch, progress, history, best)
+                if self._patience_ran_out(epoch, best):
                     break
         finally:
             if progress is not None:
                 progress.stop()
         if self.ctx.distributed:
             torch.distributed.barrier()
-        seconds = time.perf_counter() - begin
         rates = [h["samples_per_second"] for h in history]
         return TrainResult(
             best_epoch=int(best["epoch"]),
             best_val_accuracy=float(best.get("val_accuracy", math.nan)),
             best_val_loss=float(best.get("val_loss", math.nan)),
             epochs_run=len(history) - start_epoch,
-            seconds=seconds,
+            seconds=time.perf_counter() - begin,
             total_seconds=sum(float(h.get("wall_seconds", h["epoch_seconds"])) for h in history),
             samples_per_second=float(np.median(rates)) if rates else 0.0,
             history=history,
             best=best,
         )
 
+    def _start(self, resume: bool) -> tuple[int, list[dict[str, Any]], dict[str, Any]]:
+        """(first epoch, history, best) of a fresh run, or of the checkpoint when resuming."""
+        best: dict[str, Any] = {"epoch": -1, self.score_key: -math.inf, "val_loss": math.inf}
+        if not self.files.checkpoint.exists():
+            return 0, [], best
+        if not resume:
+            raise EdgekitError(
+                f"{self.out_dir} already holds a training run; pass --resume to continue it "
+                "or choose another --out (nothing was overwritten)"
+            )
+        start_epoch, history, best = self._restore()
+        if self.ctx.is_main:
+            log.info("%s: resuming after epoch %d", self.label, start_epoch)
+        return start_epoch, history, best
+
+    def _one_epoch(
+        self, epoch: int, progress: Any, history: list[dict[str, Any]], best: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Train and validate one epoch, append its row to ``history``; returns the new best."""
+        row: dict[str, Any] = {"epoch": epoch + 1, "lr": lr_at(self.config, epoch)}
+        epoch_start = time.perf_counter()
+        row.update(self._epoch(epoch, progress))
+        row.update(self._validate())
+        row["wall_seconds"] = time.perf_counter() - epoch_start
+        improved = (row[self.score_key], -row.get("val_loss", 0.0)) > (
+            best[self.score_key],
+            -best.get("val_loss", 0.0),
+        )
+        if improved:
+            best = {k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key}
+            best["epoch"] = epoch + 1
+        history.append(row)
+        if self.ctx.is_main:
+            self._write(epoch, history, best, improved)
+            line = (
+                f"{self.label} epoch {epoch + 1}/{self.config.epochs}: loss {row['train_loss']:.4f} "
+                f"train acc {row['train_accuracy']:.4f} {self.score_key} {row[self.score_key]:.4f} "
+                f"({row['samples_per_second']:,.0f} samples/s){' *' if improved else ''}"
+            )
+            if progress is not None:
+                progress.console.print(line, highlight=False)
+            else:
+                log.debug(line)  # quiet mode: one line per run, not per epoch
+        return best
+
+    def _patience_ran_out(self, epoch: int, best: dict[str, Any]) -> bool:
+        if self.patience is None or epoch + 1 - best["epoch"] < self.patience:
+            return False
+        if self.ctx.is_main:
+            log.info(
+                "%s: no better %s for %d epochs; stopping",
+                self.label,
+                self.score_key,
+                self.patience,
+            )
+        return True
+
     def _write(
         self, epoch: int, history: list[dict[str, Any]], best: dict[str, Any], improved: bool
     ) -> None:
-        import json
-
         # The checkpoint first: it alone decides where a resumed run continues, and it carries
         # the best weights, so best.pt and metrics.jsonl can always be rebuilt from it.
         if improved:
             self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        save_checkpoint(self.out_dir / CHECKPOINT, self._state(epoch, history, best))
+        save_checkpoint(self.files.checkpoint, self._state(epoch, history, best))
         if improved:
             save_checkpoint(
-                self.out_dir / BEST,
+                self.files.best,
                 {"model": self._best_weights, "epoch": epoch + 1, "meta": self.meta},
             )
-        atomic_write_text(self.out_dir / METRICS, "".join(json.dumps(h) + "\n" for h in history))
+        atomic_write_text(self.files.metrics, "".join(json.dumps(h) + "\n" for h in history))
 
     def _progress(self) -> Any:
         if not (self.ctx.is_main and progress_enabled()):
             return None
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        return Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
-            console=Console(stderr=True),
-            transient=True,
-        )
-
-
-def load_best(model: nn.Module, out_dir: Path) -> nn.Module:
-    """Load the best epoch's weights (weights only) into ``model``."""
-    payload = load_checkpoint(Path(out_dir) / BEST)
-    model.load_state_dict(payload["model"])
-    return model
+        return make_progress(info=True, transient=True)

@@ -1,12 +1,18 @@
-"""B-DISTIL settings: the part of a recipe that shapes the rounds (DESIGN section 3)."""
+"""B-DISTIL settings: the part of a recipe that shapes the rounds (docs/distill.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
-OBJECTIVES = ("logit", "kd", "hybrid", "independent")
-CONNECTIONS = ("off", "on", "both")
-SCORES = ("calibrated", "kd")
+# The objectives' behaviour lives in edgekit.distill.objectives (a registry keyed by these names;
+# a test checks that the two agree).
+ObjectiveName = Literal["logit", "kd", "hybrid", "independent"]
+Connections = Literal["off", "on", "both"]
+Score = Literal["calibrated", "kd"]
+OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
+CONNECTIONS: tuple[str, ...] = get_args(Connections)
+SCORES: tuple[str, ...] = get_args(Score)
 
 
 @dataclass(frozen=True)
@@ -20,8 +26,8 @@ class DistillConfig:
 
     max_members: int = 4
     budget: float = 1.0
-    objectives: tuple[str, ...] = ("logit", "hybrid", "independent")
-    connections: str = (
+    objectives: tuple[ObjectiveName, ...] = ("logit", "hybrid", "independent")
+    connections: Connections = (
         "on"  # on: connect from round 2 where the port fits; off: never; both: try each
     )
     gamma_min: float = 0.05
@@ -29,7 +35,7 @@ class DistillConfig:
     logit_eta: float = 0.1  # logit game's temperature: 1/eta ~ the logit scale (~10); see docs
     beta: float = 1.0  # weight of the member's own KD term in the hybrid objective
     alpha_max: float = 2.0
-    score: str = (
+    score: Score = (
         "calibrated"  # held-out loss at the running sum's best scale ("kd": raw); see scoring.py
     )
     selection_fraction: float = 0.15
@@ -40,10 +46,6 @@ class DistillConfig:
     @property
     def calibrated(self) -> bool:
         return self.score == "calibrated"
-
-    def eta_for(self, objective: str) -> float:
-        """The temperature ``objective`` uses: the logit game's own, or the kd adversary's."""
-        return self.logit_eta if objective == "logit" else self.eta
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError

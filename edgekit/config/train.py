@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+Optimizer = Literal["sgd", "adamw"]
+Schedule = Literal["constant", "cosine"]
 
 
 @dataclass(frozen=True)
@@ -13,11 +16,11 @@ class TrainConfig:
 
     epochs: int = 40
     batch_size: int = 64
-    optimizer: str = "sgd"  # sgd | adamw
+    optimizer: Optimizer = "sgd"
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 0.0
-    schedule: str = "constant"  # constant | cosine
+    schedule: Schedule = "constant"
     seed: int = 0
     label_smoothing: float = 0.0
     kd_temperature: float = 4.0  # distillation temperature T of KL(p_t^T || p_s^T) T^2

@@ -13,17 +13,23 @@ from pathlib import Path
 import pytest
 import torch
 
+from edgekit.checkpoint import load_checkpoint, save_checkpoint
+from edgekit.config import TrainConfig
 from edgekit.data import load_dataset
 from edgekit.errors import EdgekitError
 from edgekit.models import build_model
-from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
-from edgekit.train.config import TrainConfig
-from edgekit.train.loop import BEST, CHECKPOINT, METRICS, Trainer, distillation_loss, predict_logits
-from edgekit.train.losses import accuracy, kd_loss
-from edgekit.train.teacher import train_teacher
+from edgekit.pipelines.teacher import train_teacher
+from edgekit.rundir import TrainerFiles
+from edgekit.train.losses import accuracy, distillation_loss, kd_loss
+from edgekit.train.predict import predict_logits
+from edgekit.train.trainer import Trainer
 from tests.conftest import make_speech_tree
 
 CONFIG = TrainConfig(epochs=3, batch_size=64, optimizer="adamw", lr=3e-3, seed=7)
+
+CHECKPOINT = TrainerFiles(Path()).checkpoint.name
+BEST = TrainerFiles(Path()).best.name
+METRICS = TrainerFiles(Path()).metrics.name
 
 
 class Crash(Exception):

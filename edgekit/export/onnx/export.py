@@ -7,36 +7,16 @@ DequantizeLinear around int8 Conv / MatMul), which onnxruntime fuses into intege
 
 from __future__ import annotations
 
-import contextlib
-import io
-import logging
 import tempfile
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from edgekit.export.quiet import quiet_exporter
+
 OPSET = 18
-
-
-@contextlib.contextmanager
-def quiet_exporter() -> Iterator[None]:
-    """Exporter chatter (progress prints, optional-op registration logs, internal deprecation
-    warnings) is not the user's business; parity checks catch anything that matters."""
-    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch._export", "torch.export")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
 
 
 def export_onnx(

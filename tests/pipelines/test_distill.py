@@ -1,4 +1,5 @@
-"""B-DISTIL end to end on the synthetic task: rounds improve, files are complete, kills resume."""
+"""`edgekit distill` end to end on the synthetic task: rounds improve, files are complete, kills
+resume, settings are checked, teachers are reused."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from edgekit.data import load_dataset
-from edgekit.distill.pipeline import Distiller, distill, split_selection
+from edgekit.distill.context import split_selection
 from edgekit.errors import EdgekitError
+from edgekit.pipelines.distill import DistillOptions, distill, prepare, resolve_recipe
 from tests.conftest import TINY_RUN as QUICK
 
 
@@ -61,8 +63,14 @@ def test_rerun_is_a_no_op_and_other_settings_are_refused(run: Path) -> None:
     again = distill("synthetic", run, overrides=QUICK, device="cpu")
     assert len(again.members) == 3
     assert (run / "members" / "01" / "model.pt").read_bytes() == before
-    with pytest.raises(EdgekitError, match=r"other settings \(student_train"):
-        Distiller("synthetic", run, overrides=[*QUICK, "student_train.epochs=9"]).prepare()
+    with pytest.raises(
+        EdgekitError, match=r"other settings or data \(recipe\.student_train\.epochs\)"
+    ):
+        prepare(
+            resolve_recipe("synthetic", None, [*QUICK, "student_train.epochs=9"]),
+            run,
+            DistillOptions(),
+        )
 
 
 def test_selection_is_carved_from_training_by_group() -> None:
@@ -117,25 +125,17 @@ def test_killed_run_resumes_with_finished_members_intact(tmp_path: Path) -> None
 
 
 def test_existing_teacher_is_used(run: Path, tmp_path: Path) -> None:
-    d = Distiller(
-        "synthetic",
-        tmp_path / "reuse",
-        overrides=[*QUICK[1:], "distill.max_members=1"],
-        device="cpu",
-        teacher=run,
-    )
-    d.prepare()
+    recipe = resolve_recipe("synthetic", None, [*QUICK[1:], "distill.max_members=1"])
+    prepare(recipe, tmp_path / "reuse", DistillOptions(device="cpu", teacher=run))
     summary = json.loads((tmp_path / "reuse" / "teacher" / "summary.json").read_text())
     assert summary["imported_from"].endswith("best.pt")
     assert not (tmp_path / "reuse" / "teacher" / "checkpoint.pt").exists()  # not retrained
     with pytest.raises(EdgekitError, match="add --set teacher=cnn1d-64"):
-        Distiller(
-            "synthetic",
+        prepare(
+            resolve_recipe("synthetic", None, ["teacher=cnn1d-32"]),
             tmp_path / "wrong",
-            overrides=["teacher=cnn1d-32"],
-            device="cpu",
-            teacher=run,
-        ).prepare()
+            DistillOptions(device="cpu", teacher=run),
+        )
 
 
 def test_baselines_command_adds_both_curves(run: Path) -> None:

@@ -1,79 +1,34 @@
-"""Recipes: what to train for a task, as small typed dataclasses, overridable by ``--set``.
+"""``--set key=value`` overrides, and rebuilding a typed record from its saved dict.
 
-A recipe names the teacher, the student candidates and the training settings. Overrides are
-``key=value`` with dotted keys into nested records (``teacher_train.epochs=5``); unknown keys
-and values of the wrong type are refused with the valid keys listed.
+Dotted keys reach nested records (``teacher_train.epochs=5``); unknown keys and values of the
+wrong type or outside a ``Literal``'s choices are refused with the valid ones listed. Both
+directions (strings from the command line, JSON values from a run's config.json) go through the
+dataclasses' own type hints, so a new field needs no code here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import types
 import typing
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from edgekit.distill.config import DistillConfig
 from edgekit.errors import ConfigError
-from edgekit.train.config import TrainConfig
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Everything ``edgekit train-teacher`` (and later ``distill``) needs for one task."""
-
-    task: str
-    teacher: str = "cnn1d-128"
-    students: tuple[str, ...] = ("cnn1d-8", "cnn1d-16", "cnn1d-32")
-    teacher_train: TrainConfig = field(default_factory=TrainConfig)
-    student_train: TrainConfig = field(default_factory=TrainConfig)
-    distill: DistillConfig = field(default_factory=DistillConfig)
-    data_dir: str | None = None
-
-    def __post_init__(self) -> None:
-        from edgekit.models import parse_spec
-
-        for spec in (self.teacher, *self.students):
-            parse_spec(spec)  # a typo in a model name fails here, with the grammar in the message
-        if not self.students:
-            raise ConfigError("recipe: students must list at least one candidate")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def load_recipe(task: str) -> Recipe:
-    """The shipped recipe for ``task`` (``recipes/<task>.py``, attribute ``RECIPE``)."""
-    from edgekit.data.registry import task_info
-
-    task_info(task)  # unknown task -> clear error
-    try:
-        module = importlib.import_module(f"recipes.{task}")
-    except ModuleNotFoundError as exc:
-        raise ConfigError(f"no recipe for task {task!r} (expected recipes/{task}.py)") from exc
-    recipe = getattr(module, "RECIPE", None)
-    if not isinstance(recipe, Recipe):
-        raise ConfigError(f"recipes/{task}.py must define RECIPE = Recipe(...)")
-    return recipe
 
 
 def valid_keys(cls: type[Any], prefix: str = "") -> list[str]:
     """Every settable dotted key of a dataclass type."""
     keys = []
+    hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
-        ftype = _resolved_types(cls)[f.name]
+        ftype = hints[f.name]
         if dataclasses.is_dataclass(ftype):
             keys.extend(valid_keys(typing.cast(type[Any], ftype), f"{prefix}{f.name}."))
         else:
             keys.append(f"{prefix}{f.name}")
     return keys
-
-
-def _resolved_types(cls: type[Any]) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
 
 
 def _parse_value(key: str, raw: str, ftype: Any) -> Any:
@@ -84,6 +39,10 @@ def _parse_value(key: str, raw: str, ftype: Any) -> Any:
             return None
         inner = [a for a in args if a is not type(None)]
         return _parse_value(key, raw, inner[0])
+    if origin is typing.Literal:
+        if raw not in args:
+            raise ConfigError(f"--set {key}={raw}: expected one of {', '.join(map(str, args))}")
+        return raw
     if origin is tuple:
         item = args[0] if args else str
         return tuple(
@@ -121,7 +80,7 @@ def apply_overrides(obj: T, overrides: list[str]) -> T:
 def _set(obj: T, key: str, raw: str, full_key: str, prefix: str = "") -> T:
     cls = type(obj)
     head, _, rest = key.partition(".")
-    hints = _resolved_types(cls)
+    hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     if head not in names:
         root_keys = ", ".join(valid_keys(cls, prefix))
@@ -141,3 +100,38 @@ def _set(obj: T, key: str, raw: str, full_key: str, prefix: str = "") -> T:
         return dataclasses.replace(obj, **{head: value})  # type: ignore[type-var]
     except ConfigError as exc:
         raise ConfigError(f"--set {full_key}={raw}: {exc}") from None
+
+
+def from_dict(cls: type[T], raw: dict[str, Any], where: str = "") -> T:
+    """Rebuild dataclass ``cls`` from its ``asdict`` form (nested records, tuples from lists).
+
+    Unknown keys are refused; missing ones take the dataclass default, so a run saved before a
+    field was added still loads.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or cls.__name__}: expected an object, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - fields)
+    if unknown:
+        raise ConfigError(
+            f"{where or cls.__name__}: unknown keys {', '.join(unknown)}; valid keys: "
+            f"{', '.join(sorted(fields))}"
+        )
+    values = {k: _value(hints[k], v, f"{where}{k}") for k, v in raw.items()}
+    return cls(**values)
+
+
+def _value(ftype: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(ftype) and isinstance(ftype, type):
+        return from_dict(ftype, value, where + ".")
+    origin = typing.get_origin(ftype)
+    if origin in (typing.Union, types.UnionType) and value is not None:
+        inner = [a for a in typing.get_args(ftype) if a is not type(None)]
+        return _value(inner[0], value, where)
+    if origin is tuple and isinstance(value, list | tuple):
+        return tuple(value)
+    if origin is typing.Literal and value not in typing.get_args(ftype):
+        choices = ", ".join(map(str, typing.get_args(ftype)))
+        raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
+    return value

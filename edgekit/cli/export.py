@@ -1,0 +1,66 @@
+"""``edgekit export``: a run's members as a bundle (ONNX, TFLite) or C tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edgekit.cli import app
+from edgekit.cli.options import CacheDirOpt, DataDirOpt
+
+
+@app.command("export")
+def export_cmd(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="A finished `edgekit distill` run directory (for --target c also a TFLite bundle)."
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            help="onnx (onnxruntime), tflite (LiteRT, TFLite Micro) or c (firmware_stubs/ tables, "
+            "generated from a TFLite bundle written beside them)."
+        ),
+    ] = "onnx",
+    int8: Annotated[
+        bool,
+        typer.Option("--int8", help="Static full-integer int8, calibrated on training samples."),
+    ] = False,
+    calib: Annotated[int, typer.Option(help="Calibration samples from the training split.")] = 256,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Bundle directory [default: RUN_DIR/bundle-TARGET-PRECISION]."),
+    ] = None,
+    make_zip: Annotated[
+        bool, typer.Option("--zip", help="Also write the bundle as one .zip beside it.")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Export every member to one model file plus manifest.json, checked against PyTorch.
+
+    The bundle is loaded back through the torch-free runtime and compared with PyTorch on the
+    validation split before it is moved into place (float: logits within 1e-4 x their scale;
+    int8: accuracy of every prefix, reported against float).
+
+    Example: edgekit export runs/dsa19 --target tflite --int8 --zip
+
+    For microcontrollers: edgekit export runs/dsa19 --target c --int8 --out fw/dsa19
+    """
+    precision = "int8" if int8 else "float"
+    dest = out or run_dir / f"bundle-{target}-{precision}"
+    if target == "c":
+        from edgekit.export.c_export import export_c
+        from edgekit.export.report import c_export_text
+
+        typer.echo(c_export_text(export_c(run_dir, dest, int8, calib, data_dir, cache_dir)))
+        return
+    from edgekit.export.exporter import ExportOptions, export_bundle
+    from edgekit.export.report import print_bundle
+
+    options = ExportOptions(target=target, int8=int8, calib=calib)
+    print_bundle(export_bundle(run_dir, dest, options, data_dir, make_zip, cache_dir))

@@ -1,0 +1,104 @@
+"""``edgekit run | bench | report``: using a bundle, and reporting a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from edgekit.cli import app
+from edgekit.cli.options import BackendOpt, CacheDirOpt
+
+
+@app.command("run")
+def run_cmd(
+    bundle: Annotated[
+        Path, typer.Argument(help="A bundle directory or .zip from `edgekit export`.")
+    ],
+    input_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="A WAV/FLAC clip, a .npy of raw features, or a DSA-19 segment .txt.",
+        ),
+    ],
+    max_members: Annotated[int | None, typer.Option(help="Run at most K members.")] = None,
+    budget_macs: Annotated[
+        int | None, typer.Option(help="Never go past M cumulative MACs.")
+    ] = None,
+    deadline_ms: Annotated[
+        float | None,
+        typer.Option(help="Start no member after D ms (anytime: the answer so far is returned)."),
+    ] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="Stop once the top-2 logit margin reaches T.")
+    ] = None,
+    backend: BackendOpt = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Classify one input with a bundle, running members until the budget is spent.
+
+    Example: edgekit run runs/kws8/bundle-tflite-int8 yes.wav --deadline-ms 5
+    """
+    import json
+
+    from edgekit.runtime import Policy, ProgressiveEnsemble, read_input
+
+    ensemble = ProgressiveEnsemble.load(bundle, backend)
+    policy = Policy(max_members, budget_macs, deadline_ms, margin)
+    pred = ensemble.predict(read_input(input_path, ensemble.manifest), policy)
+    result = pred.to_dict()
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(
+        f"{result['class_name']} (class {result['label']}): {pred.members_run} of "
+        f"{len(ensemble)} members, {pred.macs:,} MACs, {pred.elapsed_ms:.2f} ms, "
+        f"stopped by {pred.stopped_by}"
+    )
+    typer.echo("logits: " + " ".join(f"{v:.3f}" for v in pred.logits[0]))
+
+
+@app.command("bench")
+def bench_cmd(
+    bundle: Annotated[
+        Path, typer.Argument(help="A bundle directory or .zip from `edgekit export`.")
+    ],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="The task's data (as for --data-dir); its validation split is used."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write bench.md/.json/.png [default: BUNDLE-bench]."),
+    ] = None,
+    samples: Annotated[int, typer.Option(help="Inputs timed at batch 1.")] = 200,
+    backend: BackendOpt = "auto",
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Measure a bundle: per-member latency (median, p99), per-prefix accuracy, the early-exit
+    trade-off, and per-device latency estimates; writes Markdown, JSON and a PNG plot.
+
+    Example: edgekit bench runs/dsa19/bundle-tflite-int8 --data dsa19.zip
+    """
+    from edgekit.bench import bench_bundle
+
+    dest = out or bundle.with_name(bundle.name.removesuffix(".zip") + "-bench")
+    bench_bundle(bundle, data, dest, samples, backend, cache_dir=cache_dir)
+    typer.echo((dest / "bench.md").read_text())
+    typer.echo(f"wrote {dest / 'bench.md'}, bench.json and bench.png")
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="An `edgekit distill` run directory.")],
+) -> None:
+    """Write RUN_DIR/report.md: rounds, costs, the accuracy/cost plot against the baselines,
+    every exported bundle's size and parity, and per-member latency from `edgekit bench`.
+
+    Example: edgekit report runs/demo
+    """
+    from edgekit.pipelines.report import write_run_report
+
+    typer.echo(f"wrote {write_run_report(run_dir)}")

@@ -1,0 +1,106 @@
+"""``edgekit distill`` and ``edgekit baselines``: the B-DISTIL sequence, written once.
+
+prepare (settings checked against the run, data, teacher trained or imported, teacher logits)
+-> rounds -> baselines (optional) -> report. The CLI, the demo and the benchmarks call these.
+Killed at any moment, the same call resumes with every finished member intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgekit.config import Recipe, apply_overrides, load_recipe
+from edgekit.data import load_dataset
+from edgekit.distill.baselines import train_baselines
+from edgekit.distill.context import prepare_context
+from edgekit.distill.report import write_report
+from edgekit.distill.rounds import Distiller
+from edgekit.errors import EdgekitError
+from edgekit.pipelines.teacher import ensure_teacher
+from edgekit.rundir import RunConfig, RunDir
+
+DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
+
+
+@dataclass(frozen=True)
+class DistillOptions:
+    """Where the data, the teacher and the device come from (everything but the recipe)."""
+
+    data_dir: Path | None = None
+    device: str = "auto"
+    teacher: Path | None = None  # a train-teacher run directory or its best.pt
+    cache_dir: Path | None = None
+
+
+def resolve_recipe(
+    task: str | Path | None, recipe_file: Path | None = None, overrides: list[str] | None = None
+) -> Recipe:
+    """The recipe for a task name or a recipe file (``--recipe``, or a path given as the task),
+    with ``--set`` items applied."""
+    if recipe_file is not None:
+        recipe = load_recipe(recipe_file)
+        if task is not None and str(task) != recipe.task:
+            raise EdgekitError(
+                f"{recipe_file} is a recipe for {recipe.task!r}, not {str(task)!r}; "
+                "drop the task or pass a recipe for it"
+            )
+    elif task is not None:
+        recipe = load_recipe(task)
+    else:
+        raise EdgekitError("name a task (e.g. synthetic) or pass --recipe path/to/recipe.py")
+    return apply_overrides(recipe, overrides or [])
+
+
+def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller:
+    """Everything before the first round; returns the Distiller at the run's last member."""
+    run = RunDir(out_dir)
+    if run.has_config():
+        saved = run.read_config()
+        run.check_resumable(RunConfig(recipe.to_dict(), saved.data), DISTILL_MAY_CHANGE)
+    data = load_dataset(recipe.task, options.data_dir or recipe.data_dir, options.cache_dir)
+    teacher = ensure_teacher(
+        recipe,
+        run,
+        data,
+        options.device,
+        source=options.teacher,
+        data_dir=options.data_dir,
+        cache_dir=options.cache_dir,
+    )
+    return Distiller(prepare_context(recipe, run, data, teacher, options.device))
+
+
+def distill(
+    task: str | Path | Recipe,
+    out_dir: Path,
+    *,
+    overrides: list[str] | None = None,
+    baselines: bool = False,
+    data_dir: Path | None = None,
+    device: str = "auto",
+    teacher: Path | None = None,
+    cache_dir: Path | None = None,
+) -> Distiller:
+    """Run (or resume) every phase for a task name, a recipe file or a Recipe; returns the
+    finished Distiller (members, records, rounds)."""
+    recipe = task if isinstance(task, Recipe) else resolve_recipe(task)
+    recipe = apply_overrides(recipe, overrides or [])
+    distiller = prepare(recipe, out_dir, DistillOptions(data_dir, device, teacher, cache_dir))
+    distiller.run()
+    if baselines:
+        train_baselines(distiller.ctx, distiller.records, distiller.rounds)
+    write_report(distiller.ctx.run)
+    return distiller
+
+
+def add_baselines(run_dir: Path, options: DistillOptions | None = None) -> Distiller:
+    """Train RESCHED and NO-RESCHED for a finished run, with the recipe it saved."""
+    run = RunDir(run_dir)
+    recipe = Recipe.from_dict(run.read_config().recipe)
+    distiller = prepare(recipe, run_dir, options or DistillOptions())
+    if not distiller.records:
+        raise EdgekitError(f"{run_dir}: no finished members yet; run `edgekit distill` first")
+    train_baselines(distiller.ctx, distiller.records, distiller.rounds)
+    write_report(run)
+    return distiller

@@ -1,0 +1,206 @@
+"""``edgekit train-teacher``: recipe + data -> a trained teacher in ``RUN_DIR/teacher``.
+
+The run directory holds ``config.json`` (the resolved recipe and the data record: class names,
+front end and normalisation, everything export will need) and the teacher's trainer files with
+its summary (see :mod:`edgekit.rundir`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from edgekit.checkpoint import load_checkpoint, save_checkpoint
+from edgekit.config import Recipe, apply_overrides, load_recipe
+from edgekit.cost import model_cost
+from edgekit.data import Dataset, load_dataset
+from edgekit.data.registry import task_info
+from edgekit.errors import EdgekitError
+from edgekit.models import EdgeModel, build_model
+from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
+from edgekit.train.augment import speech_augmenter
+from edgekit.train.distributed import pick_device, teardown
+from edgekit.train.losses import accuracy
+from edgekit.train.predict import load_best, predict_logits
+from edgekit.train.trainer import StepHook, Trainer, TrainResult
+
+log = logging.getLogger(__name__)
+
+# what a resumed teacher run may change, and the data facts it must share with the saved run
+TEACHER_MAY_CHANGE = ("teacher_train.epochs",)
+TEACHER_DATA_KEYS = ("task", "source", "class_names", "feature_shape", "sizes")
+
+
+def train_teacher(
+    task: str | Path,
+    out_dir: Path,
+    data_dir: Path | None = None,
+    overrides: list[str] | None = None,
+    device: str = "auto",
+    resume: bool = False,
+    cache_dir: Path | None = None,
+    on_step: StepHook | None = None,
+    recipe: Recipe | None = None,
+) -> TeacherSummary:
+    """Train the recipe's teacher (``task``: a task name or a recipe file); rerun with
+    ``resume=True`` to continue a killed run."""
+    recipe = apply_overrides(recipe or load_recipe(task), overrides or [])
+    cfg = recipe.teacher_train
+    data = load_dataset(
+        recipe.task,
+        data_dir or recipe.data_dir,
+        cache_dir,
+        with_audio=task_info(recipe.task).speech and cfg.augment,
+    )
+    run = RunDir(out_dir)
+    config = RunConfig(recipe.to_dict(), data_record(data))
+    if run.has_config():
+        if not resume:
+            raise EdgekitError(
+                f"{out_dir} already holds a run; pass --resume to continue it or choose another --out"
+            )
+        run.check_resumable(config, TEACHER_MAY_CHANGE, TEACHER_DATA_KEYS)
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    model: EdgeModel = build_model(recipe.teacher, data.feature_shape, data.num_classes)
+    trainer = Trainer(
+        model,
+        data.train,
+        data.val,
+        cfg,
+        run.teacher_dir,
+        device=device,
+        label=f"teacher {recipe.teacher}",
+        on_step=on_step,
+        meta={"spec": recipe.teacher, "task": recipe.task},
+    )
+    trainer.features = speech_augmenter(data, cfg, trainer.ctx.device)
+    result = trainer.fit(resume=resume)
+    if trainer.ctx.is_main and not run.has_config():
+        run.write_config(config)
+    load_best(model, run.teacher_dir)
+    summary = _summary(recipe, data, model, trainer.ctx.device, result, out_dir)
+    if trainer.ctx.is_main:
+        run.write_teacher(summary)
+    teardown(trainer.ctx)
+    return summary
+
+
+def _summary(
+    recipe: Recipe,
+    data: Dataset,
+    model: EdgeModel,
+    device: torch.device,
+    result: TrainResult,
+    out_dir: Path,
+) -> TeacherSummary:
+    """The trained teacher's record: accuracy of its best epoch, cost, training time."""
+
+    def acc(split: str) -> float | None:
+        part = getattr(data, split)
+        if part is None:
+            return None
+        return accuracy(predict_logits(model, part.x, device), torch.as_tensor(part.y))
+
+    cost = model_cost(recipe.teacher, data.feature_shape, data.num_classes)
+    return TeacherSummary(
+        task=recipe.task,
+        spec=recipe.teacher,
+        val_accuracy=float(acc("val") or 0.0),
+        test_accuracy=acc("test"),
+        best_epoch=result.best_epoch,
+        params=cost.params,
+        macs=cost.macs,
+        train_seconds=result.total_seconds,
+        samples_per_second=result.samples_per_second,
+        device=str(device),
+        out_dir=str(out_dir),
+    )
+
+
+def ensure_teacher(
+    recipe: Recipe,
+    run: RunDir,
+    data: Dataset,
+    device: str,
+    *,
+    source: Path | None = None,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+) -> EdgeModel:
+    """The run's teacher, frozen, on ``device``: trained here unless the run has one, or copied
+    from ``source`` (a train-teacher run directory or its best.pt)."""
+    model = build_model(recipe.teacher, data.feature_shape, data.num_classes)
+    if run.read_teacher() is None:
+        if source is not None:
+            import_teacher(recipe, run, data, model, source, device)
+        else:
+            train_teacher(
+                recipe.task,
+                run.root,
+                data_dir,
+                device=device,
+                resume=run.has_config() or run.teacher.checkpoint.exists(),
+                cache_dir=cache_dir,
+                recipe=recipe,
+            )
+    load_best(model, run.teacher_dir)
+    model.to(pick_device(device)).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def import_teacher(
+    recipe: Recipe, run: RunDir, data: Dataset, model: EdgeModel, source: Path, device: str
+) -> None:
+    """Copy an existing teacher (a run directory or its best.pt) into ``run``."""
+    source = Path(source)
+    ckpt = RunDir(source).teacher.best if source.is_dir() else source
+    payload = load_checkpoint(ckpt)
+    spec = payload.get("meta", {}).get("spec")
+    if spec is not None and spec != recipe.teacher:
+        raise EdgekitError(
+            f"{ckpt}: holds a {spec} teacher but the recipe names {recipe.teacher}; "
+            f"add --set teacher={spec}"
+        )
+    try:
+        model.load_state_dict(payload["model"])
+    except (RuntimeError, KeyError) as exc:
+        raise EdgekitError(
+            f"{ckpt}: weights do not fit {recipe.teacher} on {recipe.task} ({exc})"
+        ) from exc
+    meta = {"spec": recipe.teacher, "task": recipe.task, "imported_from": str(ckpt)}
+    save_checkpoint(
+        run.teacher.best,
+        {"model": model.state_dict(), "epoch": payload.get("epoch", 0), "meta": meta},
+    )
+    run.write_config(RunConfig(recipe.to_dict(), data_record(data)))
+    on = pick_device(device)
+    model.to(on).eval()
+    val_acc = accuracy(predict_logits(model, data.val.x, on), torch.as_tensor(data.val.y))
+    cost = model_cost(recipe.teacher, data.feature_shape, data.num_classes)
+    run.write_teacher(
+        TeacherSummary(
+            task=recipe.task,
+            spec=recipe.teacher,
+            val_accuracy=val_acc,
+            params=cost.params,
+            macs=cost.macs,
+            imported_from=str(ckpt),
+        )
+    )
+
+
+def summary_text(summary: TeacherSummary) -> str:
+    """One line for the terminal: accuracy, size, cost and time of a trained teacher."""
+    test = "absent" if summary.test_accuracy is None else f"{summary.test_accuracy:.2%}"
+    return (
+        f"teacher {summary.spec} on {summary.task}: val accuracy {summary.val_accuracy:.2%} "
+        f"(best epoch {summary.best_epoch}), test {test}; {summary.params:,} params, "
+        f"{summary.macs:,} MACs; trained in {summary.train_seconds or 0:.0f} s on {summary.device} "
+        f"({summary.samples_per_second or 0:,.0f} samples/s) -> {summary.out_dir}/teacher"
+    )
