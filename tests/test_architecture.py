@@ -185,7 +185,7 @@ LAYERS = [
     {"distill", "bench"},
     {"train", "export"},
     {"rundir", "checkpoint", "config", "cost", "data", "runtime", "outputs"},
-    {"models", "features", "progress", "atomic", "tasks", "threads", "native_logs"},
+    {"models", "features", "progress", "atomic", "tasks", "threads", "native_logs", "console"},
     {"errors"},
 ]
 

@@ -47,6 +47,9 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Log every fix-up and step.")
     ] = False,
 ) -> None:
+    from edgekit import native_logs
+
+    native_logs.set_verbose(verbose)
     _setup_logging(logging.DEBUG if verbose else logging.INFO)
 
 
@@ -67,8 +70,10 @@ def main() -> None:
         app()
     except EdgekitError as exc:
         from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        # escaped: a message quoting `[64, 8]` or a path like `rec[left]1.npy` prints whole
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

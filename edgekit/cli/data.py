@@ -10,7 +10,10 @@ import typer
 from edgekit.cli import app
 from edgekit.cli.options import TASKS, CacheDirOpt, DataDirOpt, TaskArg
 
-data_app = typer.Typer(help=f"Inspect and fetch datasets ({TASKS}).", no_args_is_help=True)
+data_app = typer.Typer(
+    help=f"Inspect and fetch datasets ({TASKS}).\n\nExample: edgekit data info synthetic",
+    no_args_is_help=True,
+)
 app.add_typer(data_app, name="data")
 
 

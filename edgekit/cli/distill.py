@@ -16,6 +16,7 @@ from edgekit.cli.options import (
     DeviceOpt,
     RecipeOpt,
     SetOpt,
+    ThreadsOpt,
     default_out,
 )
 
@@ -37,6 +38,7 @@ def train_teacher_cmd(
         bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
     ] = False,
     cache_dir: CacheDirOpt = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Train the recipe's teacher for TASK and save it in RUN_DIR/teacher.
 
@@ -46,7 +48,9 @@ def train_teacher_cmd(
     """
     from edgekit.pipelines.distill import resolve_recipe
     from edgekit.pipelines.teacher import summary_text, train_teacher
+    from edgekit.threads import apply_threads
 
+    apply_threads(threads)
     chosen = resolve_recipe(task, recipe, overrides)
     summary = train_teacher(
         chosen.task,
@@ -81,6 +85,7 @@ def distill_cmd(
         bool, typer.Option("--baselines", help="Also train RESCHED and NO-RESCHED to compare.")
     ] = False,
     cache_dir: CacheDirOpt = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Distill TASK's teacher into a progressive ensemble (B-DISTIL) and report it.
 
@@ -94,7 +99,9 @@ def distill_cmd(
     """
     from edgekit.distill.report import print_run
     from edgekit.pipelines.distill import distill, resolve_recipe
+    from edgekit.threads import apply_threads
 
+    apply_threads(threads)
     distiller = distill(
         resolve_recipe(task, recipe, overrides),
         out or default_out(task, recipe),
@@ -111,6 +118,7 @@ def distill_cmd(
 def demo_cmd(
     out: Annotated[Path, typer.Option(help="Run directory for the demo.")] = Path("runs/demo"),
     device: DeviceOpt = "auto",
+    threads: ThreadsOpt = None,
 ) -> None:
     """The whole pipeline on the synthetic task, no download: teacher, B-DISTIL rounds, an int8
     TFLite bundle, then the torch-free runtime under a deadline. Prints the accuracy/cost table
@@ -119,7 +127,9 @@ def demo_cmd(
     Example: edgekit demo --out runs/demo
     """
     from edgekit.pipelines.demo import run_demo
+    from edgekit.threads import apply_threads
 
+    apply_threads(threads)
     run_demo(out, device)
 
 
@@ -129,6 +139,7 @@ def baselines_cmd(
     data_dir: DataDirOpt = None,
     device: DeviceOpt = "auto",
     cache_dir: CacheDirOpt = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Train RESCHED and NO-RESCHED for a distill run and add them to its table and plot.
 
@@ -136,6 +147,8 @@ def baselines_cmd(
     """
     from edgekit.distill.report import print_run
     from edgekit.pipelines.distill import DistillOptions, add_baselines
+    from edgekit.threads import apply_threads
 
+    apply_threads(threads)
     distiller = add_baselines(run_dir, DistillOptions(data_dir, device, None, cache_dir))
     print_run(distiller.ctx.run)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from edgekit.cli import app
-from edgekit.cli.options import CacheDirOpt, DataDirOpt
+from edgekit.cli.options import CacheDirOpt, DataDirOpt, ForceOpt
 
 
 @app.command("export")
@@ -40,6 +40,7 @@ def export_cmd(
     ] = False,
     data_dir: DataDirOpt = None,
     cache_dir: CacheDirOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Export every member to one model file plus manifest.json, checked against PyTorch.
 
@@ -51,14 +52,22 @@ def export_cmd(
 
     For microcontrollers: edgekit export runs/dsa19 --target c --int8 --out fw/dsa19
     """
+    from edgekit.outputs import claim_output, mark_output
+
     precision = "int8" if int8 else "float"
     dest = out or run_dir / f"bundle-{target}-{precision}"
     if target == "c":
         from edgekit.export.c_export import export_c
         from edgekit.export.report import c_export_text
 
-        typer.echo(c_export_text(export_c(run_dir, dest, int8, calib, data_dir, cache_dir)))
+        claim_output(dest, "c-export", force=force)
+        written = export_c(run_dir, dest, int8, calib, data_dir, cache_dir)
+        mark_output(written, "c-export")
+        typer.echo(c_export_text(written))
         return
+    claim_output(dest, "bundle", force=force)
+    if make_zip:
+        claim_output(dest.with_suffix(".zip"), "bundle-zip", force=force)
     from edgekit.export.exporter import ExportOptions, export_bundle
     from edgekit.export.report import print_bundle
 

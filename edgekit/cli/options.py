@@ -44,6 +44,23 @@ RecipeOpt = Annotated[
         "shipped one; TASK may then be left out.",
     ),
 ]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="torch threads for training [default: the CPUs this process may use (affinity and "
+        "cgroup quota), or $OMP_NUM_THREADS]. Recorded in the run: results differ slightly with it.",
+    ),
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace an edgekit output of another kind at --out (never a file or folder "
+        "edgekit did not write).",
+    ),
+]
 BackendOpt = Annotated[
     str,
     typer.Option(help="auto, onnxruntime, litert, tflite-runtime or tflm (the TFLM reference)."),

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from edgekit.cli import app
-from edgekit.cli.options import BackendOpt, CacheDirOpt
+from edgekit.cli.options import BackendOpt, CacheDirOpt, ForceOpt
 
 
 @app.command("run")
@@ -36,19 +36,35 @@ def run_cmd(
     ] = None,
     backend: BackendOpt = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    long_audio: Annotated[
+        str,
+        typer.Option(
+            help="Audio longer than the model's clip: refuse (say how to cut it) or loudest "
+            "(keep its loudest clip-long window, and say so)."
+        ),
+    ] = "refuse",
 ) -> None:
     """Classify one input with a bundle, running members until the budget is spent.
+
+    Every fix-up of the input (stereo mixed down, another sample rate resampled, a long clip
+    cropped with --long-audio loudest) is printed as a note and listed in --json as "fixups".
 
     Example: edgekit run runs/kws8/bundle-tflite-int8 yes.wav --deadline-ms 5
     """
     import json
 
-    from edgekit.runtime import Policy, ProgressiveEnsemble, read_input
+    from edgekit.errors import ConfigError
+    from edgekit.runtime import Policy, ProgressiveEnsemble, load_input
 
+    if long_audio not in ("refuse", "loudest"):
+        raise ConfigError(f"--long-audio: expected refuse or loudest, got {long_audio!r}")
     ensemble = ProgressiveEnsemble.load(bundle, backend)
     policy = Policy(max_members, budget_macs, deadline_ms, margin)
-    pred = ensemble.predict(read_input(input_path, ensemble.manifest), policy)
-    result = pred.to_dict()
+    loaded = load_input(input_path, ensemble.manifest, long_audio)  # type: ignore[arg-type]
+    for note in loaded.fixups:
+        typer.echo(f"note: {input_path}: {note}", err=True)
+    pred = ensemble.predict(loaded.features, policy)
+    result = {**pred.to_dict(), "fixups": loaded.fixups}
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -76,6 +92,7 @@ def bench_cmd(
     samples: Annotated[int, typer.Option(help="Inputs timed at batch 1.")] = 200,
     backend: BackendOpt = "auto",
     cache_dir: CacheDirOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Measure a bundle: per-member latency (median, p99), per-prefix accuracy, the early-exit
     trade-off, and per-device latency estimates; writes Markdown, JSON and a PNG plot.
@@ -83,9 +100,17 @@ def bench_cmd(
     Example: edgekit bench runs/dsa19/bundle-tflite-int8 --data dsa19.zip
     """
     from edgekit.bench import bench_bundle
+    from edgekit.errors import ConfigError
+    from edgekit.outputs import claim_output, mark_output
 
+    if samples < 1:
+        raise ConfigError(f"--samples must be >= 1 (inputs timed at batch 1), got {samples}")
+    if data is not None and not data.exists():
+        raise ConfigError(f"--data {data}: no such file or folder")
     dest = out or bundle.with_name(bundle.name.removesuffix(".zip") + "-bench")
+    claim_output(dest, "bench", force=force)
     bench_bundle(bundle, data, dest, samples, backend, cache_dir=cache_dir)
+    mark_output(dest, "bench")
     typer.echo((dest / "bench.md").read_text())
     typer.echo(f"wrote {dest / 'bench.md'}, bench.json and bench.png")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from edgekit.console import console as make_console
 from edgekit.data.dataset import Dataset
 
 
 def print_dataset_info(dataset: Dataset, seconds: float, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or make_console()
     splits = dataset.splits()
     table = Table(title=f"{dataset.task}: {dataset.num_classes} classes", title_justify="left")
     table.add_column("class")
@@ -22,7 +23,7 @@ def print_dataset_info(dataset: Dataset, seconds: float, console: Console | None
     table.add_row("total", *(str(len(s)) for s in splits.values()), style="bold")
     table.add_row("features", *("x".join(str(d) for d in s.x.shape[1:]) for s in splits.values()))
     console.print(table)
-    console.print(f"source: {dataset.source}", highlight=False)
+    console.print(f"source: {dataset.source}", highlight=False, markup=False)
     if dataset.frontend is not None:
         fe = dataset.frontend
         console.print(
@@ -36,5 +37,5 @@ def print_dataset_info(dataset: Dataset, seconds: float, console: Console | None
     if "test" not in splits:
         console.print("[yellow]test split: absent[/]")
     for note in dataset.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {note}", highlight=False, markup=False)
     console.print(f"loaded in {seconds:.2f} s", highlight=False)

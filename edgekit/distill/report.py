@@ -123,8 +123,9 @@ def _plot(
 
 def print_run(run_dir: RunDir | Path) -> None:
     """The run's per-round table on the terminal (compact: the Markdown has every column)."""
-    from rich.console import Console
     from rich.table import Table
+
+    from edgekit.console import console as make_console
 
     run = _run(run_dir)
     res = run.results()
@@ -163,11 +164,12 @@ def print_run(run_dir: RunDir | Path) -> None:
         "100.0",
         _pct(teacher["val_accuracy"]),
     )
-    console = Console()
+    console = make_console()
     console.print(table)
     if res["stopped"]:
         console.print(
             f"stopped before round {res['stopped']['round']}: {res['stopped']['reason']}",
             highlight=False,
+            markup=False,
         )
-    console.print(f"report: {run.summary_md}  plot: {run.plot}", highlight=False)
+    console.print(f"report: {run.summary_md}  plot: {run.plot}", highlight=False, markup=False)

@@ -123,9 +123,11 @@ class Distiller:
         row = round_row(self.ctx, self.records, self.ensemble_logits, tried, skipped)
         self.rounds.append(row)
         self.ctx.run.write_member(record, member.state_dict(), self.rounds)
+        # alpha is the step on the running sum at its calibrated scale; the member's head is
+        # multiplied by alpha / scale (the table's alpha), so F_t = sum of members stays plain
         log.info(
-            "round %d: chose %s (edge %.3f, alpha %.2f); val accuracy of F_%d %.2f%% at %.1f%% of the teacher's MACs",
-            index, cand.name, score["edge"], score["alpha"], index, 100 * row["val_accuracy"], 100 * row["teacher_fraction"],
+            "round %d: chose %s (edge %.3f, step %.2f on the calibrated sum = %.2f folded into the member); val accuracy of F_%d %.2f%% at %.1f%% of the teacher's MACs",
+            index, cand.name, score["edge"], score["alpha"], fold, index, 100 * row["val_accuracy"], 100 * row["teacher_fraction"],
         )  # fmt: skip
 
     def _stop(

@@ -8,6 +8,8 @@ import logging
 import warnings
 from collections.abc import Iterator
 
+from edgekit.native_logs import quiet_stderr
+
 
 @contextlib.contextmanager
 def quiet_exporter() -> Iterator[None]:
@@ -18,7 +20,11 @@ def quiet_exporter() -> Iterator[None]:
     for lg in loggers:
         lg.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(io.StringIO()),
+            quiet_stderr(),  # absl / converter lines written by C++ to fd 2 (shown with -v)
+        ):
             warnings.simplefilter("ignore")
             yield
     finally:

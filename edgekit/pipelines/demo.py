@@ -63,6 +63,8 @@ def run_demo(
         f"{result['deadline_max_elapsed_ms']:.3f} ms); early exit at margin 4: "
         f"{100 * result['early_exit_accuracy']:.1f} % with {result['early_exit_mean_members']:.2f} members."
     )
-    console.print(f"bundle: {bundle} (and {bundle.with_suffix('.zip')})")
-    console.print(f"try: edgekit run {bundle} <features.npy> --deadline-ms {deadline:.3f}")
+    console.print(f"bundle: {bundle} (and {bundle.with_suffix('.zip')})", markup=False)
+    console.print(
+        f"try: edgekit run {bundle} <features.npy> --deadline-ms {deadline:.3f}", markup=False
+    )
     return result

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from edgekit.config import Recipe, apply_overrides, load_recipe
 from edgekit.data import load_dataset
 from edgekit.distill.baselines import train_baselines
@@ -17,6 +19,7 @@ from edgekit.distill.context import prepare_context
 from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
+from edgekit.outputs import claim_output
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunConfig, RunDir
 
@@ -54,10 +57,12 @@ def resolve_recipe(
 
 def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller:
     """Everything before the first round; returns the Distiller at the run's last member."""
+    claim_output(out_dir, "run")  # a folder edgekit did not write is never written into
     run = RunDir(out_dir)
     if run.has_config():
         saved = run.read_config()
-        run.check_resumable(RunConfig(recipe.to_dict(), saved.data), DISTILL_MAY_CHANGE)
+        current = RunConfig(recipe.to_dict(), saved.data, torch.get_num_threads())
+        run.check_resumable(current, DISTILL_MAY_CHANGE)
     data = load_dataset(recipe.task, options.data_dir or recipe.data_dir, options.cache_dir)
     teacher = ensure_teacher(
         recipe,

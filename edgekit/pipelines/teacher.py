@@ -20,6 +20,7 @@ from edgekit.data import Dataset, load_dataset
 from edgekit.data.registry import task_info
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
+from edgekit.outputs import claim_output
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
 from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, teardown
@@ -48,6 +49,7 @@ def train_teacher(
     """Train the recipe's teacher (``task``: a task name or a recipe file); rerun with
     ``resume=True`` to continue a killed run."""
     recipe = apply_overrides(recipe or load_recipe(task), overrides or [])
+    claim_output(Path(out_dir), "run")  # a folder edgekit did not write is never written into
     cfg = recipe.teacher_train
     data = load_dataset(
         recipe.task,
@@ -56,7 +58,7 @@ def train_teacher(
         with_audio=task_info(recipe.task).speech and cfg.augment,
     )
     run = RunDir(out_dir)
-    config = RunConfig(recipe.to_dict(), data_record(data))
+    config = RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads())
     if run.has_config():
         if not resume:
             raise EdgekitError(
@@ -178,7 +180,7 @@ def import_teacher(
         run.teacher.best,
         {"model": model.state_dict(), "epoch": payload.get("epoch", 0), "meta": meta},
     )
-    run.write_config(RunConfig(recipe.to_dict(), data_record(data)))
+    run.write_config(RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads()))
     on = pick_device(device)
     model.to(on).eval()
     val_acc = accuracy(predict_logits(model, data.val.x, on), torch.as_tensor(data.val.y))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     import torch
 
     from edgekit.models import EdgeModel
+
+log = logging.getLogger(__name__)
 
 LOGITS = "teacher-logits"  # ArrayCache entry name (the cache adds its own suffixes)
 
@@ -167,7 +170,8 @@ class RunDir:
             raise EdgekitError(f"{path}: malformed JSON ({exc})") from exc
         if not isinstance(raw, dict) or "recipe" not in raw or "data" not in raw:
             raise EdgekitError(f"{path}: expected an object with 'recipe' and 'data'")
-        return RunConfig(raw["recipe"], raw["data"])
+        threads = raw.get("threads")
+        return RunConfig(raw["recipe"], raw["data"], threads if isinstance(threads, int) else None)
 
     def write_config(self, config: RunConfig) -> None:
         atomic_write_json(self.config_path, config.to_dict())
@@ -194,6 +198,12 @@ class RunDir:
                 {k: saved.data.get(k) for k in keys}, {k: current.data.get(k) for k in keys}
             )
         ]
+        if saved.threads and current.threads and saved.threads != current.threads:
+            log.warning(
+                "%s was trained with %d threads, now %d: results differ slightly with the thread "
+                "count (pass --threads %d to match)",
+                self.root, saved.threads, current.threads, saved.threads,
+            )  # fmt: skip
         if differs:
             free = ", ".join(may_change) or "nothing"
             raise EdgekitError(
@@ -211,10 +221,22 @@ class RunDir:
 
     # ----------------------------------------------------------------------------- rounds
     def read_rounds(self) -> list[dict[str, Any]]:
+        """The accepted rounds; a damaged last line (a writer killed mid-line) is skipped, said."""
         path = self.metrics_path
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                if number < len(lines):
+                    raise EdgekitError(f"{path}: line {number} is not valid JSON ({exc})") from None
+                log.warning(
+                    "%s: skipped its damaged last line %d (an interrupted write)", path, number
+                )
+        return rows
 
     def write_rounds(self, rows: list[dict[str, Any]]) -> None:
         atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in rows))

@@ -73,9 +73,13 @@ class RunConfig:
 
     recipe: dict[str, Any]
     data: dict[str, Any]
+    threads: int | None = None  # torch's intra-op threads: results differ slightly with them
 
     def to_dict(self) -> dict[str, Any]:
-        return {"recipe": self.recipe, "data": self.data}
+        out: dict[str, Any] = {"recipe": self.recipe, "data": self.data}
+        if self.threads is not None:
+            out["threads"] = self.threads
+        return out
 
     @property
     def task(self) -> str:
