@@ -30,6 +30,7 @@ from edgekit.errors import EdgekitError
 from edgekit.progress import make_progress, progress_enabled
 from edgekit.rundir import TrainerFiles, differing_keys
 from edgekit.train.distributed import Context, setup, shard_batches
+from edgekit.train.faults import after_checkpoint
 from edgekit.train.losses import LossFn, cross_entropy_loss
 from edgekit.train.optim import lr_at, make_optimizer
 from edgekit.train.predict import evaluate
@@ -339,6 +340,7 @@ class Trainer:
                 {"model": self._best_weights, "epoch": epoch + 1, "meta": self.meta},
             )
         atomic_write_text(self.files.metrics, "".join(json.dumps(h) + "\n" for h in history))
+        after_checkpoint(self.label, epoch + 1)  # EDGEKIT_FAULT_AFTER: a kill at a known point
 
     def _progress(self) -> Any:
         if not (self.ctx.is_main and progress_enabled()):

@@ -6,10 +6,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from edgekit.data import load_dataset
 from edgekit.distill.context import split_selection
 from edgekit.errors import EdgekitError
 from edgekit.pipelines.distill import DistillOptions, distill, prepare, resolve_recipe
+from edgekit.train.faults import FAULT_ENV, FAULT_EXIT
 from tests.conftest import TINY_RUN as QUICK
 
 
@@ -89,37 +88,32 @@ def test_selection_is_carved_from_training_by_group() -> None:
 
 
 def test_killed_run_resumes_with_finished_members_intact(tmp_path: Path) -> None:
+    """Killed (exit without cleanup) right after epoch 3 of round 2's first candidate: the rerun
+    keeps member 1's bytes, and the candidate continues from its checkpoint, not from scratch."""
     out = tmp_path / "run"
     sets = [
         a
-        for s in [*QUICK[:-1], "distill.max_members=3", "student_train.epochs=12"]
+        for s in [*QUICK[:-1], "distill.max_members=3", "student_train.epochs=6"]
         for a in ("--set", s)
     ]
-    args = [
-        sys.executable,
-        "-m",
-        "edgekit",
-        "distill",
-        "synthetic",
-        "--out",
-        str(out),
-        "--device",
-        "cpu",
-        *sets,
-    ]
-    env = {**os.environ, "EDGEKIT_PROGRESS": "0"}
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    first = out / "members" / "01" / "member.json"
-    deadline = time.time() + 240
-    while time.time() < deadline and not first.exists():
-        time.sleep(0.05)
-    time.sleep(1.0)  # into round 2's training
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert first.exists() and not (out / "members" / "03" / "member.json").exists()
+    args = [sys.executable, "-m", "edgekit", "distill", "synthetic", "--out", str(out),
+            "--device", "cpu", *sets]  # fmt: skip
+    env = {**os.environ, "EDGEKIT_PROGRESS": "0", "OMP_NUM_THREADS": "1", "COLUMNS": "250"}
+    killed = subprocess.run(
+        args, env={**env, FAULT_ENV: "round 2 cand 1/@3"}, capture_output=True, text=True
+    )
+    assert killed.returncode == FAULT_EXIT, killed.stderr[-2000:]
+    assert (out / "members" / "01" / "member.json").exists()
+    assert not (out / "members" / "02").exists()
+    cand = next((out / "rounds" / "02").iterdir())
+    before = (cand / "metrics.jsonl").read_text().splitlines()
+    assert len(before) == 3  # exactly the epochs that finished before the kill
     kept = (out / "members" / "01" / "model.pt").read_bytes()
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "resuming after epoch 3" in done.stderr
+    after = (cand / "metrics.jsonl").read_text().splitlines()
+    assert after[:3] == before and len(after) == 6  # epochs 1-3 kept as they were, 4-6 trained
     assert (out / "members" / "01" / "model.pt").read_bytes() == kept
     assert len(rows(out)) == 3
 
