@@ -68,6 +68,7 @@ def bench_bundle(
     backend: str = "auto",
     margins: tuple[float, ...] = DEFAULT_MARGINS,
     cache_dir: Path | None = None,
+    split: str = "val",
 ) -> dict[str, Any]:
     from edgekit.data.registry import load_dataset
 
@@ -83,7 +84,12 @@ def bench_bundle(
             f"{data.source}: this data's training statistics differ from the bundle's; "
             "pass the data the run was trained on (--data)"
         )
-    x, y = data.val.x, data.val.y
+    if split not in ("val", "test"):
+        raise DataError(f"--split: expected val or test, got {split!r}")
+    chosen = data.val if split == "val" else data.test
+    if chosen is None:
+        raise DataError(f"{data.source}: this data has no test split; use --split val")
+    x, y = chosen.x, chosen.y
     member_logits = ens.runner.member_logits(x)
     accs = prefix_accuracies(member_logits, y)
     macs = [m.cumulative_macs for m in manifest.members]
@@ -96,6 +102,7 @@ def bench_bundle(
     best = min(ok, key=lambda r: r["mean_members"]) if ok else None
     result = {
         "bundle": str(bundle),
+        "split": split,
         "task": manifest.task,
         "precision": manifest.precision,
         "target": manifest.target,
@@ -154,7 +161,7 @@ def bench_markdown(r: dict[str, Any]) -> str:
     lines = [
         f"# edgekit bench: {r['task']} ({r['target']} {r['precision']}, {r['backend']})",
         "",
-        f"Host: {r['machine']}. Accuracy on {r['samples_accuracy']} validation inputs; latency at "
+        f"Host: {r['machine']}. Accuracy on {r['samples_accuracy']} {'test' if r.get('split') == 'test' else 'validation'} inputs; latency at "
         f"batch 1 over {r['samples_latency']} inputs. Device columns are ESTIMATES from MACs and "
         "bytes (edgekit/cost/profiles.json), not measurements.",
         "",
@@ -210,10 +217,18 @@ def _plot(r: dict[str, Any], path: Path) -> None:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
     ms = r["members"]
     a.plot([m["cumulative_macs"] for m in ms], [100 * m["prefix_accuracy"] for m in ms], "o-")
-    for m in ms:
-        a.annotate(f"F_{m['k']}", (m["cumulative_macs"], 100 * m["prefix_accuracy"]), fontsize=8)
+    for m in ms:  # labels just right of and above their points, inside the axes
+        a.annotate(
+            f"F_{m['k']}",
+            (m["cumulative_macs"], 100 * m["prefix_accuracy"]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    a.margins(x=0.12, y=0.12)  # room for the last label (it was clipped at the right edge)
+    split = "test" if r.get("split") == "test" else "validation"
     a.set_xlabel("cumulative MACs")
-    a.set_ylabel("validation accuracy (%)")
+    a.set_ylabel(f"{split} accuracy (%)")
     a.set_title("accuracy of each prefix")
     a.grid(alpha=0.3)
     ee = r["early_exit"]
@@ -222,7 +237,7 @@ def _plot(r: dict[str, Any], path: Path) -> None:
     )
     b.plot([m["k"] for m in ms], [100 * m["prefix_accuracy"] for m in ms], "o--", label="fixed k")
     b.set_xlabel("members run (mean)")
-    b.set_ylabel("validation accuracy (%)")
+    b.set_ylabel(f"{split} accuracy (%)")
     b.set_title("early exit by top-2 margin")
     b.legend()
     b.grid(alpha=0.3)

@@ -93,6 +93,9 @@ def bench_cmd(
     backend: BackendOpt = "auto",
     cache_dir: CacheDirOpt = None,
     force: ForceOpt = False,
+    split: Annotated[
+        str, typer.Option(help="The split accuracy is measured on: val or test (where present).")
+    ] = "val",
 ) -> None:
     """Measure a bundle: per-member latency (median, p99), per-prefix accuracy, the early-exit
     trade-off, and per-device latency estimates; writes Markdown, JSON and a PNG plot.
@@ -109,7 +112,7 @@ def bench_cmd(
         raise ConfigError(f"--data {data}: no such file or folder")
     dest = out or bundle.with_name(bundle.name.removesuffix(".zip") + "-bench")
     claim_output(dest, "bench", force=force)
-    bench_bundle(bundle, data, dest, samples, backend, cache_dir=cache_dir)
+    bench_bundle(bundle, data, dest, samples, backend, cache_dir=cache_dir, split=split)
     mark_output(dest, "bench")
     typer.echo((dest / "bench.md").read_text())
     typer.echo(f"wrote {dest / 'bench.md'}, bench.json and bench.png")

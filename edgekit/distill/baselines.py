@@ -83,8 +83,15 @@ def _student(
     }
 
 
-def _accuracy(logits: Tensor, labels: Any) -> float:
-    return float((logits.argmax(1) == torch.as_tensor(labels)).double().mean())
+def _accuracies(ctx: DistillContext, logits: dict[str, Tensor]) -> dict[str, float]:
+    """``val_accuracy`` (and ``test_accuracy`` where the data has a test split)."""
+    return {
+        f"{p}_accuracy": float(
+            (logits[p].argmax(1) == torch.as_tensor(ctx.parts.get(p).y)).double().mean()
+        )
+        for p in ("val", "test")
+        if p in logits
+    }
 
 
 def train_baselines(
@@ -92,7 +99,7 @@ def train_baselines(
 ) -> dict[str, Any]:
     """Train both baselines for the run's chosen members; writes them to the run."""
     resched: list[dict[str, Any]] = []
-    total: Tensor | None = None
+    total: dict[str, Tensor] = {}
     cumulative = 0
     seen: dict[str, int] = {}
     for record in records:
@@ -101,15 +108,10 @@ def train_baselines(
         logits = _student(
             ctx, record.spec, ctx.run.baseline_student(record.spec, occurrence), occurrence
         )
-        total = logits["val"] if total is None else total + logits["val"]
+        total = {p: logits[p] + total[p] if p in total else logits[p] for p in logits}
         cumulative += model_cost(record.spec, ctx.feature_shape, ctx.num_classes).macs
         resched.append(
-            {
-                "k": record.index,
-                "spec": record.spec,
-                "macs": cumulative,
-                "val_accuracy": _accuracy(total, ctx.parts.val.y),
-            }
+            {"k": record.index, "spec": record.spec, "macs": cumulative, **_accuracies(ctx, total)}
         )
     pool = sorted(
         {
@@ -126,12 +128,7 @@ def train_baselines(
         spec, macs = fits[-1]
         logits = _student(ctx, spec, ctx.run.baseline_student(spec, 0), 0)
         no_resched.append(
-            {
-                "k": row["round"],
-                "spec": spec,
-                "macs": macs,
-                "val_accuracy": _accuracy(logits["val"], ctx.parts.val.y),
-            }
+            {"k": row["round"], "spec": spec, "macs": macs, **_accuracies(ctx, logits)}
         )
     result = {"resched": resched, "no_resched": no_resched}
     ctx.run.write_baselines(result)

@@ -17,6 +17,29 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.2f}"
 
 
+def _has_test(rounds: list[dict[str, Any]]) -> bool:
+    return any(r.get("test_accuracy") is not None for r in rounds)
+
+
+def _baseline_cell(row: dict[str, Any] | None, teacher_macs: int, test: bool) -> str:
+    """A baseline's accuracy with its own cost (its MACs differ from the ensemble's)."""
+    if not row:
+        return ""
+    acc = _pct(row.get("val_accuracy"))
+    if test:
+        acc += f" / {_pct(row.get('test_accuracy'))}"
+    return f"{acc} @ {100 * row['macs'] / teacher_macs:.1f} %"
+
+
+def _teacher_line(teacher: dict[str, Any]) -> str:
+    test = teacher.get("test_accuracy")
+    return (
+        f"Teacher {teacher['spec']}: validation accuracy {_pct(teacher['val_accuracy'])} %"
+        + (f", test accuracy {_pct(test)} %" if test is not None else "")
+        + f", {teacher['macs']:,} MACs, {teacher['params']:,} parameters."
+    )
+
+
 def write_report(run_dir: RunDir | Path) -> Path:
     """Write summary.md, summary.json and the accuracy-vs-cost plot; returns the plot's path."""
     run = _run(run_dir)
@@ -24,23 +47,30 @@ def write_report(run_dir: RunDir | Path) -> Path:
     teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
     resched = {r["k"]: r for r in baselines.get("resched", [])}
     no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
+    test = _has_test(rounds)
+    split = "val / test" if test else "val"
     lines = [
         f"# B-DISTIL run: {teacher['task']}",
         "",
-        f"Teacher {teacher['spec']}: validation accuracy {_pct(teacher['val_accuracy'])} %, "
-        f"{teacher['macs']:,} MACs, {teacher['params']:,} parameters.",
+        _teacher_line(teacher),
         "",
-        "| k | member | objective | conn | alpha | edge | member MACs | cumulative MACs | % teacher | val acc F_k | agree w/ teacher | RESCHED | NO-RESCHED |",
-        "|---:|---|---|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Baselines show accuracy @ their own cost (% of the teacher's MACs).",
+        "",
+        f"| k | member | objective | conn | alpha | edge | member MACs | cumulative MACs | % teacher | val acc F_k |{' test acc F_k |' if test else ''} agree w/ teacher | RESCHED {split} | NO-RESCHED {split} |",
+        f"|---:|---|---|:---:|---:|---:|---:|---:|---:|---:|{'---:|' if test else ''}---:|---:|---:|",
     ]
     for r in rounds:
         k = r["round"]
-        lines.append(
-            f"| {k} | {r['spec']} | {r['objective']} | {'yes' if r['connected'] else 'no'} | {r['alpha']:.2f} "
-            f"| {r['edge']:.3f} | {r['member_macs']:,} | {r['cumulative_macs']:,} | {100 * r['teacher_fraction']:.1f} "
-            f"| {_pct(r['val_accuracy'])} | {_pct(r['val_agreement'])} | {_pct(resched.get(k, {}).get('val_accuracy'))} "
-            f"| {_pct(no_resched.get(k, {}).get('val_accuracy'))} |"
-        )
+        cells = [
+            str(k), r["spec"], r["objective"], "yes" if r["connected"] else "no",
+            f"{r['alpha']:.2f}", f"{r['edge']:.3f}", f"{r['member_macs']:,}",
+            f"{r['cumulative_macs']:,}", f"{100 * r['teacher_fraction']:.1f}",
+            _pct(r["val_accuracy"]), *([_pct(r.get("test_accuracy"))] if test else []),
+            _pct(r["val_agreement"]),
+            _baseline_cell(resched.get(k), teacher["macs"], test),
+            _baseline_cell(no_resched.get(k), teacher["macs"], test),
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
     if res["stopped"]:
         lines += [
             "",
@@ -126,44 +156,37 @@ def print_run(run_dir: RunDir | Path) -> None:
     from rich.table import Table
 
     from edgekit.console import console as make_console
+    from edgekit.console import escape
 
     run = _run(run_dir)
     res = run.results()
     teacher, rounds, baselines = res["teacher"], res["rounds"], res["baselines"]
     resched = {r["k"]: r for r in baselines.get("resched", [])}
     no_resched = {r["k"]: r for r in baselines.get("no_resched", [])}
-    table = Table(title=f"B-DISTIL on {teacher['task']}", title_justify="left")
-    for name in ("k", "member", "alpha", "edge", "MACs (cum.)", "% teacher", "val acc F_k"):
-        table.add_column(name, justify="left" if name == "member" else "right")
-    if baselines:
-        table.add_column("RESCHED", justify="right")
-        table.add_column("NO-RESCHED", justify="right")
+    test = _has_test(rounds)
+    table = Table(title=f"B-DISTIL on {escape(teacher['task'])}", title_justify="left")
+    names = ["k", "member", "alpha", "edge", "MACs (cum.)", "% teacher", "val acc F_k"]
+    names += ["test acc F_k"] if test else []
+    names += ["RESCHED acc @ % teacher", "NO-RESCHED acc @ % teacher"] if baselines else []
+    for name in names:
+        table.add_column(name, justify="left" if name == "member" else "right", overflow="fold")
     for r in rounds:
         cells = [
-            str(r["round"]),
-            r["chosen"],
-            f"{r['alpha']:.2f}",
-            f"{r['edge']:.3f}",
-            f"{r['cumulative_macs']:,}",
-            f"{100 * r['teacher_fraction']:.1f}",
-            _pct(r["val_accuracy"]),
-        ]
+            str(r["round"]), escape(r["chosen"]), f"{r['alpha']:.2f}", f"{r['edge']:.3f}",
+            f"{r['cumulative_macs']:,}", f"{100 * r['teacher_fraction']:.1f}",
+            _pct(r["val_accuracy"]), *([_pct(r.get("test_accuracy"))] if test else []),
+        ]  # fmt: skip
         if baselines:
             cells += [
-                _pct(resched.get(r["round"], {}).get("val_accuracy")),
-                _pct(no_resched.get(r["round"], {}).get("val_accuracy")),
+                _baseline_cell(resched.get(r["round"]), teacher["macs"], test),
+                _baseline_cell(no_resched.get(r["round"]), teacher["macs"], test),
             ]
         table.add_row(*cells)
     table.add_section()
-    table.add_row(
-        "T",
-        f"teacher {teacher['spec']}",
-        "",
-        "",
-        f"{teacher['macs']:,}",
-        "100.0",
-        _pct(teacher["val_accuracy"]),
-    )
+    teacher_cells = ["T", f"teacher {escape(teacher['spec'])}", "", "", f"{teacher['macs']:,}"]
+    teacher_cells += ["100.0", _pct(teacher["val_accuracy"])]
+    teacher_cells += [_pct(teacher.get("test_accuracy"))] if test else []
+    table.add_row(*teacher_cells)
     console = make_console()
     console.print(table)
     if res["stopped"]:
