@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,20 @@ def test_mypy_clean() -> None:
     pytest.importorskip("mypy", reason="mypy not installed (dev extra)")
     proc = _run(sys.executable, "-m", "mypy")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_user_facing_text_never_sends_users_to_the_projects_shared_folder() -> None:
+    """README, docs/, --help and messages say where to get data, never ``../shared`` (ours,
+    not theirs); the README's own test section may name it, as tests read it."""
+    root = Path(__file__).resolve().parents[1]
+    texts = [root / "README.md", root / "firmware_stubs" / "README.md"]
+    texts += sorted((root / "docs").glob("*.md"))
+    texts += sorted((root / "edgekit").rglob("*.py")) + sorted((root / "recipes").glob("*.py"))
+    hits = [
+        f"{path.relative_to(root)}:{n}"
+        for path in texts
+        if path.exists()
+        for n, line in enumerate(path.read_text().splitlines(), start=1)
+        if "../shared" in line and not line.startswith("Tests that need the real data")
+    ]
+    assert hits == []
