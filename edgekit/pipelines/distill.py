@@ -18,7 +18,7 @@ from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.pipelines.teacher import ensure_teacher
-from edgekit.rundir import RunConfig, RunDir
+from edgekit.rundir import RunDir
 
 DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
 
@@ -55,9 +55,7 @@ def resolve_recipe(
 def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller:
     """Everything before the first round; returns the Distiller at the run's last member."""
     run = RunDir(out_dir)
-    if run.has_config():
-        saved = run.read_config()
-        run.check_resumable(RunConfig(recipe.to_dict(), saved.data), DISTILL_MAY_CHANGE)
+    run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE)
     data = load_dataset(recipe.task, options.data_dir or recipe.data_dir, options.cache_dir)
     teacher = ensure_teacher(
         recipe,
