@@ -21,7 +21,7 @@ from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
 from edgekit.pipelines.teacher import ensure_teacher
-from edgekit.rundir import RunConfig, RunDir
+from edgekit.rundir import RunDir
 
 DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
 
@@ -59,10 +59,7 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
     """Everything before the first round; returns the Distiller at the run's last member."""
     claim_output(out_dir, "run")  # a folder edgekit did not write is never written into
     run = RunDir(out_dir)
-    if run.has_config():
-        saved = run.read_config()
-        current = RunConfig(recipe.to_dict(), saved.data, torch.get_num_threads())
-        run.check_resumable(current, DISTILL_MAY_CHANGE)
+    run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
     data = load_dataset(recipe.task, options.data_dir or recipe.data_dir, options.cache_dir)
     teacher = ensure_teacher(
         recipe,

@@ -64,7 +64,9 @@ def train_teacher(
             raise EdgekitError(
                 f"{out_dir} already holds a run; pass --resume to continue it or choose another --out"
             )
-        run.check_resumable(config, TEACHER_MAY_CHANGE, TEACHER_DATA_KEYS)
+        run.check_resumable(
+            config.recipe, TEACHER_MAY_CHANGE, config.data, TEACHER_DATA_KEYS, config.threads
+        )
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     model: EdgeModel = build_model(recipe.teacher, data.feature_shape, data.num_classes)

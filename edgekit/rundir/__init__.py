@@ -178,37 +178,38 @@ class RunDir:
 
     def check_resumable(
         self,
-        current: RunConfig,
+        recipe: dict[str, Any],
         may_change: Iterable[str],
+        data: dict[str, Any] | None = None,
         data_keys: Iterable[str] = (),
+        threads: int | None = None,
     ) -> None:
-        """Refuse to continue a run that was started with other settings (or other data).
+        """Refuse to continue a run that was started with other settings (or other data);
+        warn when it continues with another thread count than it was trained with.
 
-        ``may_change`` are recipe keys free to differ (``distill.max_members``); ``data_keys``
-        are the data record's fields that must match. Nothing is overwritten on refusal.
+        ``recipe`` is the resolved recipe as a dict; ``may_change`` are its keys free to differ
+        (``distill.max_members``); ``data_keys`` are the fields of the data record ``data`` that
+        must match. Nothing is overwritten on refusal.
         """
         if not self.has_config():
             return
+        free, keys = tuple(may_change), list(data_keys)
         saved = self.read_config()
-        differs = [f"recipe.{k}" for k in differing_keys(saved.recipe, current.recipe, may_change)]
-        keys = list(data_keys)
-        differs += [
-            f"data.{k}"
-            for k in differing_keys(
-                {k: saved.data.get(k) for k in keys}, {k: current.data.get(k) for k in keys}
-            )
-        ]
-        if saved.threads and current.threads and saved.threads != current.threads:
+        differs = [f"recipe.{k}" for k in differing_keys(saved.recipe, recipe, free)]
+        if data is not None and keys:
+            old = {k: saved.data.get(k) for k in keys}
+            differs += [f"data.{k}" for k in differing_keys(old, {k: data.get(k) for k in keys})]
+        if saved.threads and threads and saved.threads != threads:
             log.warning(
                 "%s was trained with %d threads, now %d: results differ slightly with the thread "
                 "count (pass --threads %d to match)",
-                self.root, saved.threads, current.threads, saved.threads,
+                self.root, saved.threads, threads, saved.threads,
             )  # fmt: skip
         if differs:
-            free = ", ".join(may_change) or "nothing"
             raise EdgekitError(
                 f"{self.root} holds a run with other settings or data ({', '.join(differs)}); "
-                f"resume with the same ones (only {free} may change) or choose another --out"
+                f"resume with the same ones (only {', '.join(free) or 'nothing'} may change) "
+                "or choose another --out"
             )
 
     # ---------------------------------------------------------------------------- teacher

@@ -21,16 +21,14 @@ def test_differing_keys_flattens_and_respects_what_may_change() -> None:
 
 def test_check_resumable_names_the_settings_that_differ(tmp_path: Path) -> None:
     run = RunDir(tmp_path)
-    config = RunConfig({"task": "t", "distill": {"max_members": 2}}, {"source": "x"})
-    run.check_resumable(config, ["distill.max_members"])  # nothing saved yet: fine
-    run.write_config(config)
-    grown = RunConfig({"task": "t", "distill": {"max_members": 5}}, {"source": "x"})
-    run.check_resumable(grown, ["distill.max_members"])
-    other = RunConfig({"task": "u", "distill": {"max_members": 2}}, {"source": "y"})
-    with pytest.raises(
-        EdgekitError, match=r"other settings or data \(recipe\.task, data\.source\)"
-    ):
-        run.check_resumable(other, ["distill.max_members"], ["source"])
+    free = ["distill.max_members"]
+    run.check_resumable({"task": "t"}, free)  # nothing saved yet: fine
+    run.write_config(RunConfig({"task": "t", "distill": {"max_members": 2}}, {"source": "x"}))
+    run.check_resumable({"task": "t", "distill": {"max_members": 5}}, free)
+    run.check_resumable({"task": "t", "distill": {"max_members": 2}}, free, {"source": "y"})
+    other = {"task": "u", "distill": {"max_members": 2}}
+    with pytest.raises(EdgekitError, match=r"\(recipe\.task, data\.source\); .*only distill"):
+        run.check_resumable(other, free, {"source": "y"}, ["source"])
 
 
 def test_teacher_summary_has_one_schema_for_trained_and_imported(tmp_path: Path) -> None:
