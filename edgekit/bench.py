@@ -60,6 +60,16 @@ def _latency(ens: ProgressiveEnsemble, x: np.ndarray) -> list[np.ndarray]:
     return [np.asarray(t) for t in times]
 
 
+def _split_arrays(data: Any, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of ``split`` (val or test) of a loaded dataset."""
+    if split not in ("val", "test"):
+        raise DataError(f"--split: expected val or test, got {split!r}")
+    chosen = data.val if split == "val" else data.test
+    if chosen is None:
+        raise DataError(f"{data.source}: this data has no test split; use --split val")
+    return chosen.x, chosen.y
+
+
 def bench_bundle(
     bundle: Path,
     data_dir: Path | None,
@@ -84,12 +94,7 @@ def bench_bundle(
             f"{data.source}: this data's training statistics differ from the bundle's; "
             "pass the data the run was trained on (--data)"
         )
-    if split not in ("val", "test"):
-        raise DataError(f"--split: expected val or test, got {split!r}")
-    chosen = data.val if split == "val" else data.test
-    if chosen is None:
-        raise DataError(f"{data.source}: this data has no test split; use --split val")
-    x, y = chosen.x, chosen.y
+    x, y = _split_arrays(data, split)
     member_logits = ens.runner.member_logits(x)
     accs = prefix_accuracies(member_logits, y)
     macs = [m.cumulative_macs for m in manifest.members]

@@ -11,6 +11,26 @@ from edgekit.cli import app
 from edgekit.cli.options import CacheDirOpt, DataDirOpt, ForceOpt
 
 
+def _export_c(
+    source: Path,
+    dest: Path,
+    int8: bool,
+    calib: int,
+    data_dir: Path | None,
+    cache_dir: Path | None,
+    force: bool,
+) -> str:
+    """Generate the C tables into ``dest`` (claimed first, marked after); the printout."""
+    from edgekit.export.c_export import export_c
+    from edgekit.export.report import c_export_text
+    from edgekit.outputs import claim_output, mark_output
+
+    claim_output(dest, "c-export", force=force)
+    written = export_c(source, dest, int8, calib, data_dir, cache_dir)
+    mark_output(written, "c-export")
+    return c_export_text(written)
+
+
 @app.command("export")
 def export_cmd(
     run_dir: Annotated[
@@ -52,18 +72,12 @@ def export_cmd(
 
     For microcontrollers: edgekit export runs/dsa19 --target c --int8 --out fw/dsa19
     """
-    from edgekit.outputs import claim_output, mark_output
+    from edgekit.outputs import claim_output
 
     precision = "int8" if int8 else "float"
     dest = out or run_dir / f"bundle-{target}-{precision}"
     if target == "c":
-        from edgekit.export.c_export import export_c
-        from edgekit.export.report import c_export_text
-
-        claim_output(dest, "c-export", force=force)
-        written = export_c(run_dir, dest, int8, calib, data_dir, cache_dir)
-        mark_output(written, "c-export")
-        typer.echo(c_export_text(written))
+        typer.echo(_export_c(run_dir, dest, int8, calib, data_dir, cache_dir, force))
         return
     claim_output(dest, "bundle", force=force)
     if make_zip:

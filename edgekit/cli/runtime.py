@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from edgekit.cli import app
 from edgekit.cli.options import BackendOpt, CacheDirOpt, ForceOpt
+
+
+def _load_noting_fixups(path: Path, manifest: Any, long_audio: str) -> Any:
+    """The input's features; each fix-up applied to it printed as a note on stderr."""
+    from edgekit.errors import ConfigError
+    from edgekit.runtime import load_input
+
+    if long_audio not in ("refuse", "loudest"):
+        raise ConfigError(f"--long-audio: expected refuse or loudest, got {long_audio!r}")
+    loaded = load_input(path, manifest, long_audio)  # type: ignore[arg-type]
+    for note in loaded.fixups:
+        typer.echo(f"note: {path}: {note}", err=True)
+    return loaded
 
 
 @app.command("run")
@@ -53,16 +66,11 @@ def run_cmd(
     """
     import json
 
-    from edgekit.errors import ConfigError
-    from edgekit.runtime import Policy, ProgressiveEnsemble, load_input
+    from edgekit.runtime import Policy, ProgressiveEnsemble
 
-    if long_audio not in ("refuse", "loudest"):
-        raise ConfigError(f"--long-audio: expected refuse or loudest, got {long_audio!r}")
     ensemble = ProgressiveEnsemble.load(bundle, backend)
     policy = Policy(max_members, budget_macs, deadline_ms, margin)
-    loaded = load_input(input_path, ensemble.manifest, long_audio)  # type: ignore[arg-type]
-    for note in loaded.fixups:
-        typer.echo(f"note: {input_path}: {note}", err=True)
+    loaded = _load_noting_fixups(input_path, ensemble.manifest, long_audio)
     pred = ensemble.predict(loaded.features, policy)
     result = {**pred.to_dict(), "fixups": loaded.fixups}
     if as_json:
