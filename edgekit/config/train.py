@@ -31,6 +31,13 @@ class TrainConfig:
     noise_max_volume: float = 0.1
     grad_clip: float = 5.0
     eval_batch_size: int = 512
+    spec_freq_mask: int = 0  # speech: SpecAugment, widest masked band in mel channels (0: off)
+    spec_time_mask: int = 0  # speech: SpecAugment, widest masked span in frames (0: off)
+    spec_masks: int = 2  # speech: SpecAugment masks of each kind per example
+    sensor_rotation_deg: float = 0.0  # DSA-19: max random rotation of each sensor unit
+    sensor_scale: float = 0.0  # sensors: std of a per-channel gain around 1
+    sensor_jitter: float = 0.0  # sensors: std of additive noise (normalised units)
+    sensor_shift: int = 0  # sensors: max circular time shift in steps
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError
@@ -51,10 +58,24 @@ class TrainConfig:
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
             (self.kd_temperature > 0, "kd_temperature must be > 0"),
             (0 <= self.noise_prob <= 1, "noise_prob must be in [0, 1]"),
-        ]
+            (min(self.spec_freq_mask, self.spec_time_mask, self.spec_masks) >= 0,
+             "spec_freq_mask, spec_time_mask and spec_masks must be >= 0"),
+            (min(self.sensor_rotation_deg, self.sensor_scale, self.sensor_jitter) >= 0
+             and self.sensor_shift >= 0, "sensor_* settings must be >= 0"),
+        ]  # fmt: skip
         for ok, message in checks:
             if not ok:
                 raise ConfigError(f"training settings: {message} (got {self})")
+
+    @property
+    def spec_augmented(self) -> bool:
+        return bool(self.spec_masks and (self.spec_freq_mask or self.spec_time_mask))
+
+    @property
+    def sensor_augmented(self) -> bool:
+        return bool(
+            self.sensor_rotation_deg or self.sensor_scale or self.sensor_jitter or self.sensor_shift
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,6 +24,7 @@ from edgekit.distill.context import DistillContext
 from edgekit.distill.ensemble import Stage
 from edgekit.distill.objectives import StageOutput, objective
 from edgekit.distill.scoring import heldout_loss
+from edgekit.distill.targets import Targets
 from edgekit.models import build_model
 from edgekit.rundir import MemberRecord, RunDir, TrainerFiles
 from edgekit.train.losses import cross_entropy
@@ -44,8 +45,10 @@ def _student(
     sel_x = torch.as_tensor(ctx.parts.selection.x)
     independent = objective("independent")
 
+    targets = Targets(ctx)  # the same augmentation (and online targets) as the members
+
     def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
-        target = ctx.logits["fit"][idx].to(out.logits.device)
+        target = targets.target(idx, out.logits.device)
         value = independent.loss(out, target, cfg.kd_temperature, 0.0, 0.0)
         if cfg.kd_label_weight:
             value = value + cfg.kd_label_weight * cross_entropy(out.logits, labels)
@@ -72,6 +75,7 @@ def _student(
             validate=validate,
             score_key="score",
         )
+        trainer.features = targets.features
         trainer.fit(resume=files.checkpoint.exists())
         atomic_write_json(done, {"spec": spec})
     stage.load_state_dict(load_checkpoint(files.best)["model"])

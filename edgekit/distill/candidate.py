@@ -19,6 +19,7 @@ from edgekit.distill.ensemble import Stage
 from edgekit.distill.findwl import Candidate
 from edgekit.distill.objectives import StageOutput, logit_edge, objective
 from edgekit.distill.scoring import best_step, heldout_loss, relative_edge
+from edgekit.distill.targets import Targets
 from edgekit.train.predict import predict_logits
 from edgekit.train.trainer import Trainer
 
@@ -50,8 +51,10 @@ def train_candidate(
     obj = objective(cand.objective)
     eta = obj.eta(cfg)
 
+    targets = Targets(ctx)  # cached teacher logits, or the teacher on each augmented batch
+
     def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
-        target = ctx.logits["fit"][idx].to(out.logits.device)
+        target = targets.target(idx, out.logits.device)
         return obj.loss(out, target, temperature, eta, cfg.beta)
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
@@ -78,6 +81,7 @@ def train_candidate(
         score_key="score",
         patience=cfg.patience or None,
     )
+    trainer.features = targets.features
     trainer.fit(resume=files.checkpoint.exists())
     stage.load_state_dict(load_checkpoint(files.best)["model"])
     f = predict_logits(stage, sel_x, ctx.device, output="member")

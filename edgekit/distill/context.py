@@ -8,6 +8,7 @@ take the resulting :class:`DistillContext`; nothing they need is created later.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from edgekit.cost import model_cost
 from edgekit.data import Dataset, Split
 from edgekit.models import EdgeModel
 from edgekit.rundir import LOGITS, RunDir
+from edgekit.train.augment import feature_augmenter
 from edgekit.train.distributed import pick_device
 from edgekit.train.predict import predict_logits
 
@@ -44,7 +46,10 @@ def split_selection(train: Split, fraction: float, seed: int) -> tuple[np.ndarra
 
 def _subset(split: Split, idx: np.ndarray) -> Split:
     return Split(
-        split.x[idx], split.y[idx], None, None if split.groups is None else split.groups[idx]
+        split.x[idx],
+        split.y[idx],
+        None if split.audio is None else split.audio[idx],  # waveforms, for augmentation
+        None if split.groups is None else split.groups[idx],
     )
 
 
@@ -80,6 +85,8 @@ class DistillContext:
     parts: Parts
     logits: dict[str, Tensor]  # teacher logits per part name, on the CPU
     teacher_macs: int
+    teacher: EdgeModel | None = None  # frozen, on ``device``: online targets for augmented inputs
+    augment: Callable[[Tensor, torch.Generator], Tensor] | None = None  # fit indices -> inputs
 
     @property
     def temperature(self) -> float:
@@ -95,6 +102,7 @@ def prepare_context(
     )
     parts = Parts(_subset(data.train, fit_idx), _subset(data.train, sel_idx), data.val, data.test)
     torch_device = pick_device(device)
+    augment = feature_augmenter(parts.fit, data, recipe.student_train, torch_device)
     return DistillContext(
         recipe=recipe,
         run=run,
@@ -105,6 +113,8 @@ def prepare_context(
         parts=parts,
         logits=teacher_logits(run, parts, teacher, torch_device),
         teacher_macs=model_cost(recipe.teacher, data.feature_shape, data.num_classes).macs,
+        teacher=teacher if augment is not None else None,
+        augment=augment,
     )
 
 

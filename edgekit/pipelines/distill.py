@@ -22,6 +22,7 @@ from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunDir
+from edgekit.tasks import task_info
 
 DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
 
@@ -60,7 +61,11 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
     claim_output(out_dir, "run")  # a folder edgekit did not write is never written into
     run = RunDir(out_dir)
     run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
-    data = load_dataset(recipe.task, options.data_dir or recipe.data_dir, options.cache_dir)
+    # waveforms only where members train on augmented clips (train_teacher loads its own)
+    audio = task_info(recipe.task).speech and recipe.student_train.augment
+    data = load_dataset(
+        recipe.task, options.data_dir or recipe.data_dir, options.cache_dir, with_audio=audio
+    )
     teacher = ensure_teacher(
         recipe,
         run,

@@ -135,13 +135,14 @@ def differing_keys(
     saved: dict[str, Any], current: dict[str, Any], may_change: Iterable[str] = ()
 ) -> list[str]:
     """Dotted keys of ``current`` whose value differs in ``saved`` (JSON-normalised), except
-    ``may_change`` (a key or a key prefix). Keys only ``saved`` has (settings since removed)
-    are ignored."""
+    ``may_change`` (a key or a key prefix). Keys only one side has are ignored: settings since
+    removed, and settings added since the run was started (a run made before a setting existed
+    resumes; it was made with that setting's behaviour of the time)."""
     free = tuple(may_change)
     old = dict(_flatten(json.loads(json.dumps(saved))))
     new = dict(_flatten(json.loads(json.dumps(current))))
     return [
         k
         for k, v in new.items()
-        if old.get(k) != v and not any(k == f or k.startswith(f + ".") for f in free)
+        if k in old and old[k] != v and not any(k == f or k.startswith(f + ".") for f in free)
     ]

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from edgekit.config import TrainConfig
-from edgekit.data.dataset import Dataset, Normalization
+from edgekit.data.dataset import Dataset, Normalization, Split
 from edgekit.errors import EdgekitError
 
 if TYPE_CHECKING:
@@ -109,10 +109,15 @@ def spec_augment(
 
 
 def speech_augmenter(data: Dataset, config: TrainConfig, device: torch.device) -> FeatureFn | None:
-    """On-the-fly time shift + background noise for speech tasks whose settings ask for it."""
-    if not config.augment:
-        return None
-    if data.train.audio is None or data.frontend is None or data.normalization is None:
+    """The teacher's on-the-fly augmentation of the training split (see feature_augmenter)."""
+    return feature_augmenter(data.train, data, config, device)
+
+
+def _waveform_augmenter(
+    split: Split, data: Dataset, config: TrainConfig, device: torch.device
+) -> FeatureFn:
+    """Time shift + background noise on the clip, the front end, then SpecAugment masks."""
+    if split.audio is None or data.frontend is None or data.normalization is None:
         raise EdgekitError(f"{data.task}: augment=true needs speech data with waveforms")
     from edgekit.data.speech_commands import load_background_noise
 
@@ -124,12 +129,60 @@ def speech_augmenter(data: Dataset, config: TrainConfig, device: torch.device) -
         config.time_shift_ms,
         config.noise_prob,
         config.noise_max_volume,
+        config.spec_freq_mask,
+        config.spec_time_mask,
+        config.spec_masks,
     ).to(device)
-    audio = torch.from_numpy(data.train.audio)
+    audio = torch.from_numpy(split.audio)
 
     def features(idx: Tensor, gen: torch.Generator) -> Tensor:
         with torch.no_grad():
             out: Tensor = augmenter(audio[idx].to(device), gen)
         return out
+
+    return features
+
+
+def feature_augmenter(
+    split: Split, data: Dataset, config: TrainConfig, device: torch.device
+) -> FeatureFn | None:
+    """``features(indices into split, generator) -> augmented inputs`` as ``config`` asks, or None.
+
+    Speech: ``augment`` (waveform shift + noise, needs the split's audio) and/or SpecAugment
+    masks on the features. Sensors: rotations (DSA-19's units), gain, jitter, time shift.
+    """
+    from edgekit.train.sensor_augment import SensorAugment, SensorAugmenter, dsa19_units
+
+    base: FeatureFn | None = None
+    if config.augment:
+        base = _waveform_augmenter(split, data, config, device)
+    sensor = None
+    if config.sensor_augmented:
+        settings = SensorAugment(
+            config.sensor_rotation_deg, config.sensor_scale, config.sensor_jitter,
+            config.sensor_shift,
+        )  # fmt: skip
+        if settings.rotation_deg and data.task != "dsa19":
+            raise EdgekitError(
+                f"{data.task}: sensor_rotation_deg needs the sensors' 3-axis layout, known for "
+                "dsa19 only; use sensor_scale / sensor_jitter / sensor_shift"
+            )
+        units = dsa19_units() if settings.rotation_deg else None
+        sensor = SensorAugmenter(settings, data.normalization, units).to(device)
+    masks = not config.augment and config.spec_augmented  # else the waveform path masks
+    if base is None and sensor is None and not masks:
+        return None
+    x_all = torch.from_numpy(split.x)
+
+    def features(idx: Tensor, gen: torch.Generator) -> Tensor:
+        with torch.no_grad():
+            x = base(idx, gen) if base is not None else x_all[idx].to(device)
+            if masks:
+                x = spec_augment(
+                    x, gen, config.spec_freq_mask, config.spec_time_mask, config.spec_masks
+                )
+            if sensor is not None:
+                x = sensor(x, gen)
+        return x
 
     return features
