@@ -10,6 +10,7 @@ from typing import Literal, get_args
 ObjectiveName = Literal["logit", "kd", "hybrid", "independent"]
 Connections = Literal["off", "on", "both"]
 Score = Literal["calibrated", "kd"]
+InitRounds = Literal["first", "all"]
 OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
 CONNECTIONS: tuple[str, ...] = get_args(Connections)
 SCORES: tuple[str, ...] = get_args(Score)
@@ -42,6 +43,8 @@ class DistillConfig:
     patience: int = (
         0  # stop a candidate after this many epochs without a better held-out loss (0: off)
     )
+    inits: int = 1  # train member 1's candidates from this many inits, keep the best held-out
+    inits_rounds: InitRounds = "first"  # "all": every round's candidates get the inits
 
     @property
     def calibrated(self) -> bool:
@@ -53,6 +56,8 @@ class DistillConfig:
         bad = [o for o in self.objectives if o not in OBJECTIVES]
         checks = [
             (self.max_members >= 1, "max_members must be >= 1"),
+            (self.inits >= 1, "inits must be >= 1"),
+            (self.inits_rounds in ("first", "all"), "inits_rounds must be first or all"),
             (self.budget > 0, "budget must be > 0 (a fraction of the teacher's MACs)"),
             (
                 bool(self.objectives) and not bad,

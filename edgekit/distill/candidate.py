@@ -20,6 +20,7 @@ from edgekit.distill.findwl import Candidate
 from edgekit.distill.objectives import StageOutput, logit_edge, objective
 from edgekit.distill.scoring import best_step, heldout_loss, relative_edge
 from edgekit.distill.targets import Targets
+from edgekit.models import build_model
 from edgekit.train.predict import predict_logits
 from edgekit.train.trainer import Trainer
 
@@ -41,33 +42,64 @@ def train_candidate(
     previous: Previous,
 ) -> dict[str, Any]:
     """Train ``stage`` (the candidate on top of F_{t-1}) and score it; ``where`` is (round,
-    candidate number, candidates this round). Returns the score, also written to score.json."""
+    candidate number, candidates this round). Returns the score, also written to score.json.
+
+    With ``distill.inits`` > 1 (round 1, or every round), the candidate is trained from that
+    many inits and the one with the best held-out loss is kept: member 1's seed alone moved
+    DSA-19 by 2-3 points. Init 1 is the single-init run exactly; others live beside it.
+    """
+    index = where[0]
+    cfg = ctx.recipe.distill
+    n = cfg.inits if (index == 1 or cfg.inits_rounds == "all") else 1
+    scores = [_train_one(ctx, stage, cand, where, previous, 0)]
+    for i in range(1, n):
+        torch.manual_seed(ctx.recipe.student_train.seed * 1000 + index * 31 + where[1] + 7919 * i)
+        member = build_model(
+            cand.spec, ctx.feature_shape, ctx.num_classes, stage.member.connection_shape
+        )
+        other = Stage(stage.previous, member, stage.connected, stage.previous_scale)
+        scores.append(_train_one(ctx, other, cand, where, previous, i))
+    best = min(scores, key=lambda s: float(s["selection_loss_after"]))
+    if n > 1:
+        best = {**best, "inits": [s["selection_loss_after"] for s in scores]}
+    ctx.run.write_score(index, cand.name, best)
+    return best
+
+
+def init_dir_name(cand: Candidate, init: int) -> str:
+    """The candidate's directory name for init ``init`` (0: the candidate's own name)."""
+    return cand.name if init == 0 else f"{cand.name}-init{init + 1}"
+
+
+def _train_one(
+    ctx: DistillContext,
+    stage: Stage,
+    cand: Candidate,
+    where: tuple[int, int, int],
+    previous: Previous,
+    init: int,
+) -> dict[str, Any]:
+    """Train one init of the candidate (or read its finished score) and score it."""
     index, j, total = where
-    files = ctx.run.candidate(index, cand.name)
+    name = init_dir_name(cand, init)
+    files = ctx.run.candidate(index, name)
+    if init > 0 and (done := ctx.run.read_score(index, name)) is not None:
+        return done
     cfg, train_cfg = ctx.recipe.distill, ctx.recipe.student_train
     temperature = ctx.temperature
     sel_x = torch.as_tensor(ctx.parts.selection.x)
     sel_teacher = ctx.logits["selection"]
     obj = objective(cand.objective)
     eta = obj.eta(cfg)
-
     targets = Targets(ctx)  # cached teacher logits, or the teacher on each augmented batch
 
     def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
         target = targets.target(idx, out.logits.device)
         return obj.loss(out, target, temperature, eta, cfg.beta)
 
-    def validate(model: torch.nn.Module) -> dict[str, float]:
-        f = predict_logits(model, sel_x, ctx.device, output="member")
-        value = heldout_loss(previous.selection + f, sel_teacher, temperature, cfg.calibrated)
-        acc = float(
-            ((previous.selection + f).argmax(1) == torch.as_tensor(ctx.parts.selection.y))
-            .double()
-            .mean()
-        )
-        return {"val_loss": value, "score": -value, "val_accuracy": acc}
+    validate = _held_out(ctx, previous)
 
-    torch.manual_seed(train_cfg.seed * 1000 + index * 31 + j)
+    torch.manual_seed(train_cfg.seed * 1000 + index * 31 + j + 7919 * init)
     trainer = Trainer(
         stage,
         ctx.parts.fit,
@@ -76,7 +108,7 @@ def train_candidate(
         files.root,
         device=ctx.device_name,
         loss=loss,
-        label=f"round {index} cand {j}/{total} {cand.name}",
+        label=f"round {index} cand {j}/{total} {name}",
         validate=validate,
         score_key="score",
         patience=cfg.patience or None,
@@ -90,8 +122,27 @@ def train_candidate(
     )
     score = _score(cand, previous, alpha, loss_after)
     score["logit_edge"] = logit_edge(previous.selection, alpha * f, sel_teacher, cfg.logit_eta)
-    ctx.run.write_score(index, cand.name, score)
+    if init > 0 or cfg.inits > 1:
+        score["init_dir"] = name  # where the chosen init's weights are (_accept reads it)
+    if init > 0:
+        ctx.run.write_score(index, name, score)
     return score
+
+
+def _held_out(ctx: DistillContext, previous: Previous) -> Any:
+    """The trainer's validation: the running sum's held-out loss with the candidate added."""
+    sel_x = torch.as_tensor(ctx.parts.selection.x)
+    labels = torch.as_tensor(ctx.parts.selection.y)
+    cfg = ctx.recipe.distill
+
+    def validate(model: torch.nn.Module) -> dict[str, float]:
+        f = predict_logits(model, sel_x, ctx.device, output="member")
+        total = previous.selection + f
+        value = heldout_loss(total, ctx.logits["selection"], ctx.temperature, cfg.calibrated)
+        acc = float((total.argmax(1) == labels).double().mean())
+        return {"val_loss": value, "score": -value, "val_accuracy": acc}
+
+    return validate
 
 
 def _score(cand: Candidate, previous: Previous, alpha: float, loss_after: float) -> dict[str, Any]:

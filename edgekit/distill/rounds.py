@@ -109,7 +109,9 @@ class Distiller:
         """Fold the step into the chosen candidate's head and save it as member ``index``."""
         stage = self._stage(cand)
         stage.load_state_dict(
-            load_checkpoint(self.ctx.run.candidate(index, cand.name).best)["model"]
+            load_checkpoint(self.ctx.run.candidate(index, score.get("init_dir", cand.name)).best)[
+                "model"
+            ]
         )
         member = stage.member.to(self.ctx.device).eval()
         fold = float(score.get("fold", score["alpha"]))
