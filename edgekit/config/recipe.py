@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgekit.config.data import UserSplit
 from edgekit.config.distill import DistillConfig
 from edgekit.config.overrides import from_dict
 from edgekit.config.train import TrainConfig
@@ -32,6 +33,7 @@ class Recipe:
     student_train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     data_dir: str | None = None
+    users: UserSplit = field(default_factory=UserSplit)  # DSA-19: users per split (rotation)
 
     def __post_init__(self) -> None:
         from edgekit.models.spec import parse_spec

@@ -68,6 +68,7 @@ class Dataset:
     frontend: FrontEndParams | None = None
     normalization: Normalization | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    users: dict[str, tuple[int, ...]] | None = None  # a user split other than the task's own
 
     @property
     def num_classes(self) -> int:

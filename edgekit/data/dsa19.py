@@ -226,5 +226,6 @@ def load_dsa19(
         test=splits["test"],
         source=str(source),
         notes=tuple(notes),
+        users=None if users is None else split_users,
     )
     return dataset.normalized()

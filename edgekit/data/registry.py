@@ -47,13 +47,16 @@ def load_dataset(
     use_cache: bool = True,
     with_audio: bool = False,
     seed: int = 0,
+    users: dict[str, tuple[int, ...]] | None = None,
 ) -> Dataset:
     """Load ``task`` (see :data:`TASKS`), z-normalised with training statistics.
 
     ``cache_dir`` defaults to :func:`default_cache_dir`; ``use_cache=False`` recomputes and
     stores nothing. ``with_audio`` keeps speech waveforms for augmentation; ``seed`` picks the
-    synthetic draw.
+    synthetic draw; ``users`` replaces a user-split task's split (DSA-19's user rotation).
     """
+    if users is not None and task != "dsa19":
+        raise DataError(f"users: {task} is not split by user; only dsa19 takes users.* settings")
     path = resolve_data_dir(task, data_dir)
     cache = ArrayCache(
         (Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
@@ -70,7 +73,7 @@ def load_dataset(
         from edgekit.data.dsa19 import load_dsa19
 
         assert path is not None
-        return check_dataset(load_dsa19(path, cache))
+        return check_dataset(load_dsa19(path, cache, users))
     if task == "arrays":
         from edgekit.data.arrays import load_arrays
 

@@ -55,7 +55,10 @@ def _load_data(run: ExportRun, data_dir: Path | None, cache_dir: Path | None) ->
 
     task = run.data["task"]
     source = data_dir or run.data.get("source") or run.recipe.get("data_dir")
-    data = load_dataset(task, source, cache_dir)
+    users = run.data.get("users")  # a run trained on rotated users exports with them
+    data = load_dataset(
+        task, source, cache_dir, users={k: tuple(v) for k, v in users.items()} if users else None
+    )
     if list(data.feature_shape) != list(run.data["feature_shape"]) or list(
         data.class_names
     ) != list(run.data["class_names"]):

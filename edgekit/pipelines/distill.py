@@ -64,7 +64,11 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
     # waveforms only where members train on augmented clips (train_teacher loads its own)
     audio = task_info(recipe.task).speech and recipe.student_train.augment
     data = load_dataset(
-        recipe.task, options.data_dir or recipe.data_dir, options.cache_dir, with_audio=audio
+        recipe.task,
+        options.data_dir or recipe.data_dir,
+        options.cache_dir,
+        with_audio=audio,
+        users=recipe.users.as_dict(),
     )
     teacher = ensure_teacher(
         recipe,

@@ -56,6 +56,7 @@ def train_teacher(
         data_dir or recipe.data_dir,
         cache_dir,
         with_audio=task_info(recipe.task).speech and cfg.augment,
+        users=recipe.users.as_dict(),
     )
     run = RunDir(out_dir)
     config = RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads())

@@ -120,6 +120,7 @@ def data_record(data: Dataset) -> dict[str, Any]:
             "std": data.normalization.std.tolist(),
         },
         "sizes": {name: len(split) for name, split in data.splits().items()},
+        **({"users": {k: list(v) for k, v in data.users.items()}} if data.users else {}),
     }
 
 
