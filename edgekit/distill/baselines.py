@@ -32,19 +32,45 @@ from edgekit.train.predict import predict_logits
 from edgekit.train.trainer import Trainer
 
 
-def _student(
-    ctx: DistillContext, spec: str, files: TrainerFiles, seed_offset: int
-) -> dict[str, Tensor]:
+def _student(ctx: DistillContext, spec: str, occurrence: int, inits: int = 1) -> dict[str, Tensor]:
     """Train (or reload) one independent student; its logits on val (and test).
 
     Its loss is the ``independent`` objective (KD(f, G)) plus the recipe's optional label term.
+    With ``inits`` > 1 it is trained from that many inits and the best held-out loss is kept,
+    as B-DISTIL's member 1 is (``distill.inits``): the same training budget per member.
     """
+    stages = [
+        _train_init(ctx, spec, ctx.run.baseline_student(spec, occurrence + 1000 * i), occurrence, i)
+        for i in range(inits)
+    ]
+    sel_x = torch.as_tensor(ctx.parts.selection.x)
+    calibrated, temperature = ctx.recipe.distill.calibrated, ctx.recipe.student_train.kd_temperature
+    losses = [
+        heldout_loss(
+            predict_logits(st, sel_x, ctx.device, output="member"),
+            ctx.logits["selection"],
+            temperature,
+            calibrated,
+        )
+        for st in stages
+    ]
+    stage = stages[min(range(inits), key=lambda i: losses[i])]
+    return {
+        p: predict_logits(stage, ctx.parts.get(p).x, ctx.device, output="member")
+        for p in ctx.parts.names()
+        if p in ("val", "test")
+    }
+
+
+def _train_init(
+    ctx: DistillContext, spec: str, files: TrainerFiles, seed_offset: int, init: int
+) -> Stage:
+    """One init of a baseline student, trained (or reloaded from its finished files)."""
     cfg = ctx.recipe.student_train
-    torch.manual_seed(cfg.seed * 1000 + 7777 + seed_offset)
+    torch.manual_seed(cfg.seed * 1000 + 7777 + seed_offset + 7919 * init)
     stage = Stage(None, build_model(spec, ctx.feature_shape, ctx.num_classes), False)
     sel_x = torch.as_tensor(ctx.parts.selection.x)
     independent = objective("independent")
-
     targets = Targets(ctx)  # the same augmentation (and online targets) as the members
 
     def loss(out: StageOutput, idx: Tensor, labels: Tensor) -> Tensor:
@@ -64,27 +90,21 @@ def _student(
     done = RunDir.done_path(files)
     if not done.exists():
         trainer = Trainer(
-            stage,
-            ctx.parts.fit,
-            ctx.parts.selection,
-            cfg,
-            files.root,
-            device=ctx.device_name,
-            loss=loss,
-            label=f"baseline {spec}",
-            validate=validate,
+            stage, ctx.parts.fit, ctx.parts.selection, cfg, files.root,
+            device=ctx.device_name, loss=loss, label=f"baseline {spec}", validate=validate,
             score_key="score",
-        )
+        )  # fmt: skip
         trainer.features = targets.features
         trainer.fit(resume=files.checkpoint.exists())
         atomic_write_json(done, {"spec": spec})
     stage.load_state_dict(load_checkpoint(files.best)["model"])
-    stage.to(ctx.device)
-    return {
-        p: predict_logits(stage, ctx.parts.get(p).x, ctx.device, output="member")
-        for p in ctx.parts.names()
-        if p in ("val", "test")
-    }
+    return stage.to(ctx.device)
+
+
+def _inits(ctx: DistillContext, k: int) -> int:
+    """How many inits the baseline student standing for member ``k`` gets (as the member)."""
+    cfg = ctx.recipe.distill
+    return cfg.inits if (k == 1 or cfg.inits_rounds == "all") else 1
 
 
 def _accuracies(ctx: DistillContext, logits: dict[str, Tensor]) -> dict[str, float]:
@@ -109,9 +129,7 @@ def train_baselines(
     for record in records:
         occurrence = seen.get(record.spec, 0)
         seen[record.spec] = occurrence + 1
-        logits = _student(
-            ctx, record.spec, ctx.run.baseline_student(record.spec, occurrence), occurrence
-        )
+        logits = _student(ctx, record.spec, occurrence, _inits(ctx, record.index))
         total = {p: logits[p] + total[p] if p in total else logits[p] for p in logits}
         cumulative += model_cost(record.spec, ctx.feature_shape, ctx.num_classes).macs
         resched.append(
@@ -130,7 +148,7 @@ def train_baselines(
         if not fits:
             continue
         spec, macs = fits[-1]
-        logits = _student(ctx, spec, ctx.run.baseline_student(spec, 0), 0)
+        logits = _student(ctx, spec, 0, _inits(ctx, row["round"]))
         no_resched.append(
             {"k": row["round"], "spec": spec, "macs": macs, **_accuracies(ctx, logits)}
         )

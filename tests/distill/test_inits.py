@@ -15,7 +15,7 @@ from tests.conftest import TINY_RUN
 def test_member_one_is_the_best_of_three_inits(tmp_path: Path) -> None:
     sets = [*TINY_RUN[:-1], "students=cnn1d-8", "distill.objectives=hybrid"]
     sets += ["distill.max_members=1", "distill.inits=3"]
-    run = distill("synthetic", tmp_path / "run", overrides=sets, device="cpu")
+    run = distill("synthetic", tmp_path / "run", overrides=sets, device="cpu", baselines=True)
     round1 = tmp_path / "run" / "rounds" / "01"
     names = sorted(p.name for p in round1.iterdir())
     assert names == ["cnn1d-8-hybrid", "cnn1d-8-hybrid-init2", "cnn1d-8-hybrid-init3"]
@@ -31,3 +31,5 @@ def test_member_one_is_the_best_of_three_inits(tmp_path: Path) -> None:
         key.removeprefix("member.") for key in chosen}]  # fmt: skip
     # every layer but the folded head equals the chosen init's trained weights
     assert any(torch.equal(member[k], chosen[f"member.{k}"]) for k in weights)
+    students = sorted(p.name for p in (tmp_path / "run" / "baselines" / "students").iterdir())
+    assert students == ["cnn1d-8-0", "cnn1d-8-1000", "cnn1d-8-2000"]  # RESCHED's member 1 too
