@@ -77,6 +77,7 @@ def train_candidate(
         validate=validate,
         score_key="score",
         patience=cfg.patience or None,
+        alone=True,  # under torchrun each rank trains whole candidates (distill/ranks.py)
     )
     trainer.fit(resume=files.checkpoint.exists())
     stage.load_state_dict(load_checkpoint(files.best)["model"])
