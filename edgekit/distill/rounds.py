@@ -144,7 +144,10 @@ class Distiller:
             return saved
         torch.manual_seed(self.ctx.recipe.student_train.seed * 1000 + index * 31 + position + INIT)
         stage = self._stage(cand, previous.scale)
-        return train_candidate(self.ctx, stage, cand, (index, position, total), previous)
+        train_candidate(self.ctx, stage, cand, (index, position, total), previous)
+        saved = self.ctx.run.read_score(index, cand.name)  # as stored: a resumed run reads the
+        assert saved is not None  # same keys in the same order, so its rows match byte for byte
+        return saved
 
     def _accept(
         self,
