@@ -166,7 +166,8 @@ class Distiller:
         owner = self.ranks.owner(position)
         weights = None
         if self.ranks.rank == owner:
-            weights = load_checkpoint(self.ctx.run.candidate(index, cand.name).best)["model"]
+            where = str(score.get("init_dir", cand.name))  # the best init's directory
+            weights = load_checkpoint(self.ctx.run.candidate(index, where).best)["model"]
         stage = self._stage(cand)
         stage.load_state_dict(self.ranks.share(weights, owner))
         member = stage.member.to(self.ctx.device).eval()
