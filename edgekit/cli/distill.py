@@ -96,6 +96,8 @@ def distill_cmd(
     Example: edgekit distill dsa19 --data-dir dsa19.zip --baselines
 
     Your own recipe: edgekit distill --recipe my_recipe.py --data-dir mine.npz
+
+    Candidates over processes, GPUs or machines: torchrun --nproc_per_node 2 -m edgekit distill ...
     """
     from edgekit.distill.report import print_run
     from edgekit.pipelines.distill import distill, resolve_recipe
@@ -111,7 +113,8 @@ def distill_cmd(
         teacher=teacher,
         cache_dir=cache_dir,
     )
-    print_run(distiller.ctx.run)
+    if distiller.ranks.is_main:  # under torchrun: one table, from rank 0
+        print_run(distiller.ctx.run)
 
 
 @app.command("demo")
@@ -151,4 +154,5 @@ def baselines_cmd(
 
     apply_threads(threads)
     distiller = add_baselines(run_dir, DistillOptions(data_dir, device, None, cache_dir))
-    print_run(distiller.ctx.run)
+    if distiller.ranks.is_main:
+        print_run(distiller.ctx.run)

@@ -23,6 +23,9 @@ class DistillConfig:
     ``budget`` caps the ensemble's cumulative MACs as a fraction of the teacher's; FIND-WL tries
     candidates (student spec x connection x objective) cheapest first and accepts the first whose
     held-out edge (relative drop of the running sum's held-out KD loss) reaches ``gamma_min``.
+    The rounds stop at ``max_members``, at the MAC cap ``budget``, on a plateau of held-out
+    gains, or (``stop_at_teacher``) when the held-out accuracy reaches the teacher's; the
+    defaults keep the fixed member count (plateau and teacher tests off, no lookahead).
     """
 
     max_members: int = 4
@@ -45,6 +48,11 @@ class DistillConfig:
     )
     inits: int = 1  # train member 1's candidates from this many inits, keep the best held-out
     inits_rounds: InitRounds = "first"  # "all": every round's candidates get the inits
+    # When the rounds stop (distill/stopping.py), besides max_members and budget (the MAC cap):
+    plateau_gain: float = 0.0  # stop when plateau_rounds rounds in a row each raise F_t's
+    plateau_rounds: int = 2  # held-out accuracy by less than this fraction (0: test off)
+    stop_at_teacher: bool = False  # stop once F_t's held-out accuracy reaches the teacher's
+    lookahead: int = 0  # FIND-WL: larger tiers also scored after the first passing one
 
     @property
     def calibrated(self) -> bool:
@@ -74,6 +82,10 @@ class DistillConfig:
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
             (self.patience >= 0, "patience must be >= 0"),
+            (0 <= self.plateau_gain < 1, "plateau_gain must be in [0, 1) (0: no plateau test)"),
+            (self.plateau_rounds >= 1, "plateau_rounds must be >= 1"),
+            (isinstance(self.stop_at_teacher, bool), "stop_at_teacher must be true or false"),
+            (self.lookahead >= 0, "lookahead must be >= 0 (tiers scored past the first passing)"),
         ]
         for ok, message in checks:
             if not ok:

@@ -112,6 +112,7 @@ def _train_one(
         validate=validate,
         score_key="score",
         patience=cfg.patience or None,
+        alone=True,  # under torchrun each rank trains whole candidates (distill/ranks.py)
     )
     trainer.features = targets.features
     trainer.fit(resume=files.checkpoint.exists())

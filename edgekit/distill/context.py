@@ -18,6 +18,7 @@ from torch import Tensor
 from edgekit.config import Recipe
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, Split
+from edgekit.distill.ranks import Ranks
 from edgekit.models import EdgeModel
 from edgekit.rundir import LOGITS, RunDir
 from edgekit.train.augment import feature_augmenter
@@ -94,9 +95,18 @@ class DistillContext:
 
 
 def prepare_context(
-    recipe: Recipe, run: RunDir, data: Dataset, teacher: EdgeModel, device: str
+    recipe: Recipe,
+    run: RunDir,
+    data: Dataset,
+    teacher: EdgeModel,
+    device: str,
+    ranks: Ranks | None = None,
 ) -> DistillContext:
-    """Carve the selection data and get the teacher's logits on every part (cached in the run)."""
+    """Carve the selection data and get the teacher's logits on every part (cached in the run).
+
+    Under torchrun rank 0 computes (or reads) the logits and every other rank receives them.
+    """
+    ranks = ranks or Ranks.current()
     fit_idx, sel_idx = split_selection(
         data.train, recipe.distill.selection_fraction, recipe.teacher_train.seed
     )
@@ -111,7 +121,9 @@ def prepare_context(
         feature_shape=data.feature_shape,
         num_classes=data.num_classes,
         parts=parts,
-        logits=teacher_logits(run, parts, teacher, torch_device),
+        logits=ranks.share(
+            teacher_logits(run, parts, teacher, torch_device) if ranks.is_main else None, 0
+        ),
         teacher_macs=model_cost(recipe.teacher, data.feature_shape, data.num_classes).macs,
         teacher=teacher if augment is not None else None,
         augment=augment,

@@ -104,18 +104,20 @@ Score = dict[str, Any]
 
 def find_weak_learner(
     cands: list[Candidate],
-    score: Callable[[Candidate], Score],
+    score_tier: Callable[[list[Candidate]], list[Score]],
     gamma_min: float,
     lookahead: int = 0,
 ) -> tuple[tuple[Candidate, Score] | None, list[Score]]:
     """FIND-WL's rule over candidates in order: (chosen or None, every score computed).
 
-    Candidates differing only by objective cost the same and form a tier: all of a tier are
-    scored and its best edge counts. The first tier whose best edge reaches ``gamma_min`` gives
-    the member, unless ``lookahead`` > 0: then that many further (larger) tiers are scored too
-    and the passing candidate with the most edge per MAC wins, so that when the small students
-    stall (a positive but small edge) a larger one gets its turn - the greedy choice for the
-    accuracy-vs-cumulative-MACs curve. No tier passes: the best positive edge per MAC; else None.
+    Candidates differing only by objective cost the same and form a tier: a tier is scored as
+    a whole (``score_tier`` returns its scores in order; under torchrun its candidates train on
+    different ranks) and its best edge counts. The first tier whose best edge reaches
+    ``gamma_min`` gives the member, unless ``lookahead`` > 0: then that many further (larger)
+    tiers are scored too and the passing candidate with the most edge per MAC wins, so that when
+    the small students stall (a positive but small edge) a larger one gets its turn - the greedy
+    choice for the accuracy-vs-cumulative-MACs curve. No tier passes: the best positive edge per
+    MAC; else None. The rule reads only the scores, so every rank that has them decides alike.
     """
     tried: list[Score] = []
     scored: list[tuple[Candidate, Score]] = []
@@ -124,8 +126,11 @@ def find_weak_learner(
     for tier in tiers(cands):
         if extra == 0:
             break
-        results = [(cand, score(cand)) for cand in tier]
-        tried += [s for _, s in results]
+        scores = score_tier(tier)
+        if len(scores) != len(tier):
+            raise ValueError(f"score_tier returned {len(scores)} scores for {len(tier)} candidates")
+        results = list(zip(tier, scores, strict=True))
+        tried += scores
         scored += results
         best = max(results, key=lambda cs: float(cs[1]["edge"]))
         if float(best[1]["edge"]) >= gamma_min:

@@ -2,8 +2,13 @@
 
 A :class:`Distiller` is built from a prepared :class:`~edgekit.distill.context.DistillContext`
 and starts from the members an earlier (possibly killed) run finished; ``run()`` adds rounds
-until ``max_members``, the MAC budget, or no candidate helps. One round, top to bottom, is
-:meth:`Distiller.round`.
+until the stop rule (distill/stopping.py: member cap, MAC cap, plateau, teacher reached) says
+stop, or no candidate helps. One round, top to bottom, is :meth:`Distiller.round`.
+
+Under ``torchrun`` every rank runs the same rounds (distill/ranks.py): a tier's candidates are
+trained by their owning ranks, the scores gathered, every rank applies FIND-WL to the same
+scores (no decision is broadcast: the rule is a pure function of them), the chosen member's
+weights come from the rank that trained it, and rank 0 alone writes the round.
 """
 
 from __future__ import annotations
@@ -18,48 +23,87 @@ from edgekit.checkpoint import load_checkpoint
 from edgekit.distill.candidate import Previous, train_candidate
 from edgekit.distill.context import DistillContext
 from edgekit.distill.ensemble import Ensemble, Stage, fold_step
-from edgekit.distill.findwl import Candidate, Skipped, candidates, find_weak_learner
+from edgekit.distill.findwl import Candidate, Score, Skipped, candidates, find_weak_learner
+from edgekit.distill.ranks import Ranks
 from edgekit.distill.rows import round_row
 from edgekit.distill.scoring import calibrated_loss, heldout_loss
+from edgekit.distill.stopping import RoundOutcome, StopReason, StopRule, stop_reason
 from edgekit.models import EdgeModel, build_model
 from edgekit.rundir import MemberRecord, Stopped
 
 log = logging.getLogger(__name__)
 
+INIT = 500_009  # a candidate's init seed: its training seed (candidate.py) plus this offset
+
 
 class Distiller:
     """The rounds of one run; rerunning the same command resumes where the last one stopped."""
 
-    def __init__(self, ctx: DistillContext) -> None:
+    def __init__(self, ctx: DistillContext, ranks: Ranks | None = None) -> None:
         self.ctx = ctx
+        self.ranks = ranks or Ranks.current()
         records, members = ctx.run.load_members()
         self.records: list[MemberRecord] = records
         self.members: list[EdgeModel] = [m.to(ctx.device).eval() for m in members]
         self.rounds: list[dict[str, Any]] = ctx.run.read_rounds()[: len(records)]
 
     def run(self) -> None:
-        while len(self.members) < self.ctx.recipe.distill.max_members:
-            if not self.round(len(self.members) + 1):
-                break
+        """Rounds until the stop rule or FIND-WL stops them (a rerun re-derives the reason)."""
+        while True:
+            index = len(self.members) + 1
+            reason, skipped = self.stop_reason(index)
+            if reason is not None:
+                if self.ranks.is_main:
+                    log.info("stopping before round %d: %s", index, reason)
+                self._stop(index, reason, skipped)
+                return
+            if not self.round(index):
+                return
+
+    def stop_reason(self, index: int) -> tuple[StopReason | None, list[Skipped]]:
+        """Whether round ``index`` should run, by the stop rule on the accepted rounds' held-out
+        (selection) accuracy and cost; and what round ``index`` would skip for the MAC cap."""
+        cfg = self.ctx.recipe.distill
+        rule = StopRule(cfg.max_members, cfg.budget, cfg.plateau_gain, cfg.plateau_rounds)
+        history = [
+            RoundOutcome(int(r["round"]), float(r["teacher_fraction"]), float(r["selection_accuracy"]))
+            for r in self.rounds
+        ]  # fmt: skip
+        cands, skipped = self._candidates(index)
+        costs = [c.macs for c in cands] + [s.macs for s in skipped]
+        cheapest = min(costs) / self.ctx.teacher_macs if costs else None
+        teacher = self._teacher_selection_accuracy() if cfg.stop_at_teacher else None
+        return stop_reason(rule, history, teacher, cheapest), skipped
 
     def round(self, index: int) -> bool:
         """Round ``index``: offer candidates, score them, accept one. False when it stops."""
         cands, skipped = self._candidates(index)
         if not cands:
             log.warning("round %d: no candidate fits the remaining budget; stopping", index)
-            self._stop(index, "budget", skipped)
+            self._stop(index, "mac cap", skipped)
             return False
+        if self.ranks.is_main:
+            self.ctx.run.clear_stopped()  # a grown run: the old reason no longer holds
         previous = self._previous()
 
-        def score(cand: Candidate) -> dict[str, Any]:
-            return self._score(index, cands, cand, previous)
+        def score_tier(tier: list[Candidate]) -> list[Score]:
+            """Each rank trains the tier's candidates it owns; every rank gets all scores."""
+            where = [cands.index(c) + 1 for c in tier]
+            mine = {
+                j: self._score(index, j, len(cands), c, previous)
+                for j, c in zip(where, tier, strict=True)
+                if self.ranks.owns(j)
+            }
+            everyone = self.ranks.gather(mine)
+            return [everyone[j] for j in where]
 
-        chosen, tried = find_weak_learner(cands, score, self.ctx.recipe.distill.gamma_min)
+        cfg = self.ctx.recipe.distill
+        chosen, tried = find_weak_learner(cands, score_tier, cfg.gamma_min, cfg.lookahead)
         if chosen is None:
             log.warning("round %d: no candidate lowers the held-out loss; stopping", index)
             self._stop(index, "no candidate helps", skipped, tried)
             return False
-        self._accept(index, chosen[0], chosen[1], tried, skipped)
+        self._accept(index, cands.index(chosen[0]) + 1, chosen, tried, skipped)
         return True
 
     # ------------------------------------------------------------------ the round's steps
@@ -88,33 +132,46 @@ class Distiller:
         return Previous(selection, scale, loss)
 
     def _score(
-        self, index: int, cands: list[Candidate], cand: Candidate, previous: Previous
-    ) -> dict[str, Any]:
-        """A candidate's score: read back if an earlier run finished it, else trained now."""
+        self, index: int, position: int, total: int, cand: Candidate, previous: Previous
+    ) -> Score:
+        """A candidate's score: read back if an earlier run finished it, else trained now.
+
+        Its initial weights, like its training, are drawn from (seed, round, position): the
+        same whichever rank, or which earlier candidates, ran in this process before it.
+        """
         saved = self.ctx.run.read_score(index, cand.name)
         if saved is not None:
             return saved
+        torch.manual_seed(self.ctx.recipe.student_train.seed * 1000 + index * 31 + position + INIT)
         stage = self._stage(cand, previous.scale)
-        where = (index, cands.index(cand) + 1, len(cands))
-        return train_candidate(self.ctx, stage, cand, where, previous)
+        train_candidate(self.ctx, stage, cand, (index, position, total), previous)
+        saved = self.ctx.run.read_score(index, cand.name)  # as stored: a resumed run reads the
+        assert saved is not None  # same keys in the same order, so its rows match byte for byte
+        return saved
 
     def _accept(
         self,
         index: int,
-        cand: Candidate,
-        score: dict[str, Any],
-        tried: list[dict[str, Any]],
+        position: int,
+        chosen: tuple[Candidate, Score],
+        tried: list[Score],
         skipped: list[Skipped],
     ) -> None:
-        """Fold the step into the chosen candidate's head and save it as member ``index``."""
+        """Fold the step into the chosen candidate's head and save it as member ``index``.
+
+        The weights come from the rank that trained the candidate; rank 0 computes the round's
+        row (shared, so that every rank's stop rule reads the same numbers) and writes it.
+        """
+        cand, score = chosen
+        owner = self.ranks.owner(position)
+        weights = None
+        if self.ranks.rank == owner:
+            where = str(score.get("init_dir", cand.name))  # the best init's directory
+            weights = load_checkpoint(self.ctx.run.candidate(index, where).best)["model"]
         stage = self._stage(cand)
-        stage.load_state_dict(
-            load_checkpoint(self.ctx.run.candidate(index, score.get("init_dir", cand.name)).best)[
-                "model"
-            ]
-        )
+        stage.load_state_dict(self.ranks.share(weights, owner))
         member = stage.member.to(self.ctx.device).eval()
-        fold = float(score.get("fold", score["alpha"]))
+        fold = float(score["fold"] if "fold" in score else score["alpha"])
         fold_step(member, fold)
         record = MemberRecord(
             index, cand.spec, cand.connected, cand.objective, fold, score["edge"], cand.macs,
@@ -122,9 +179,16 @@ class Distiller:
         )  # fmt: skip
         self.members.append(member)
         self.records.append(record)
-        row = round_row(self.ctx, self.records, self.ensemble_logits, tried, skipped)
+        row = None
+        if self.ranks.is_main:
+            row = round_row(self.ctx, self.records, self.ensemble_logits, tried, skipped)
+        row = self.ranks.share(row, 0)
         self.rounds.append(row)
-        self.ctx.run.write_member(record, member.state_dict(), self.rounds)
+        if self.ranks.is_main:
+            self.ctx.run.write_member(record, member.state_dict(), self.rounds)
+        self.ranks.barrier()
+        if not self.ranks.is_main:
+            return
         # alpha is the step on the running sum at its calibrated scale; the member's head is
         # multiplied by alpha / scale (the table's alpha), so F_t = sum of members stays plain
         log.info(
@@ -139,8 +203,13 @@ class Distiller:
         skipped: list[Skipped],
         tried: list[dict[str, Any]] | None = None,
     ) -> None:
-        stopped = Stopped(index, reason, tried or [], [s.__dict__ for s in skipped])
-        self.ctx.run.write_stopped(stopped)
+        if self.ranks.is_main:
+            stopped = Stopped(index, reason, tried or [], [s.__dict__ for s in skipped])
+            self.ctx.run.write_stopped(stopped)
+
+    def _teacher_selection_accuracy(self) -> float:
+        teacher, labels = self.ctx.logits["selection"], self.ctx.parts.selection.y
+        return float((teacher.argmax(1) == torch.as_tensor(labels)).double().mean())
 
     # ------------------------------------------------------------------ the running sum
     def ensemble(self) -> Ensemble | None:

@@ -2,7 +2,9 @@
 
 prepare (settings checked against the run, data, teacher trained or imported, teacher logits)
 -> rounds -> baselines (optional) -> report. The CLI, the demo and the benchmarks call these.
-Killed at any moment, the same call resumes with every finished member intact.
+Killed at any moment, the same call resumes with every finished member intact. Under
+``torchrun`` every rank runs these calls; the rounds spread their candidates over the ranks
+(distill/rounds.py) and rank 0 alone writes the run.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 
 from edgekit.config import Recipe, apply_overrides, load_recipe
 from edgekit.data import load_dataset
 from edgekit.distill.baselines import train_baselines
 from edgekit.distill.context import prepare_context
+from edgekit.distill.ranks import Ranks
 from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
@@ -23,6 +27,7 @@ from edgekit.outputs import claim_output
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunDir
 from edgekit.tasks import task_info
+from edgekit.train.distributed import setup
 
 DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
 
@@ -58,9 +63,11 @@ def resolve_recipe(
 
 def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller:
     """Everything before the first round; returns the Distiller at the run's last member."""
+    setup(options.device)  # under torchrun: join the process group (the rounds span the ranks)
     claim_output(out_dir, "run")  # a folder edgekit did not write is never written into
     run = RunDir(out_dir)
     run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
+    Ranks.current().barrier()  # every rank has checked the folder before any rank writes to it
     # waveforms only where members train on augmented clips (train_teacher loads its own)
     audio = task_info(recipe.task).speech and recipe.student_train.augment
     data = load_dataset(
@@ -79,7 +86,8 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         data_dir=options.data_dir,
         cache_dir=options.cache_dir,
     )
-    return Distiller(prepare_context(recipe, run, data, teacher, options.device))
+    setup(options.device)  # training a teacher under torchrun leaves the group: join again
+    return Distiller(prepare_context(recipe, run, data, teacher, options.device, Ranks.current()))
 
 
 def distill(
@@ -101,8 +109,17 @@ def distill(
     distiller.run()
     if baselines:
         train_baselines(distiller.ctx, distiller.records, distiller.rounds)
-    write_report(distiller.ctx.run)
+    _finish(distiller)
     return distiller
+
+
+def _finish(distiller: Distiller) -> None:
+    """Rank 0 writes the report; under torchrun every rank then leaves the process group."""
+    if distiller.ranks.is_main:
+        write_report(distiller.ctx.run)
+    distiller.ranks.barrier()
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def add_baselines(run_dir: Path, options: DistillOptions | None = None) -> Distiller:
@@ -113,5 +130,5 @@ def add_baselines(run_dir: Path, options: DistillOptions | None = None) -> Disti
     if not distiller.records:
         raise EdgekitError(f"{run_dir}: no finished members yet; run `edgekit distill` first")
     train_baselines(distiller.ctx, distiller.records, distiller.rounds)
-    write_report(run)
+    _finish(distiller)
     return distiller

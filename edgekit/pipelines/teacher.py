@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from edgekit.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.config import Recipe, apply_overrides, load_recipe
@@ -141,7 +142,10 @@ def ensure_teacher(
     model = build_model(recipe.teacher, data.feature_shape, data.num_classes)
     if run.read_teacher() is None:
         if source is not None:
-            import_teacher(recipe, run, data, model, source, device)
+            if not dist.is_initialized() or dist.get_rank() == 0:  # rank 0 writes, once
+                import_teacher(recipe, run, data, model, source, device)
+            if dist.is_initialized():
+                dist.barrier()
         else:
             train_teacher(
                 recipe.task,

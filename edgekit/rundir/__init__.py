@@ -252,6 +252,10 @@ class RunDir:
     def write_stopped(self, stopped: Stopped) -> None:
         atomic_write_json(self.stopped_path, dataclasses.asdict(stopped))
 
+    def clear_stopped(self) -> None:
+        """Forget why an earlier call stopped (the run is growing past that point)."""
+        self.stopped_path.unlink(missing_ok=True)
+
     def read_stopped(self) -> Stopped | None:
         path = self.stopped_path
         return Stopped(**json.loads(path.read_text())) if path.exists() else None

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 
 from edgekit.atomic import atomic_write_text
@@ -29,7 +30,7 @@ from edgekit.data.dataset import Split
 from edgekit.errors import EdgekitError
 from edgekit.progress import make_progress, progress_enabled
 from edgekit.rundir import TrainerFiles, differing_keys
-from edgekit.train.distributed import Context, setup, shard_batches
+from edgekit.train.distributed import Context, pick_device, setup, shard_batches
 from edgekit.train.faults import after_checkpoint
 from edgekit.train.losses import LossFn, cross_entropy_loss
 from edgekit.train.optim import lr_at, make_optimizer
@@ -77,8 +78,12 @@ class Trainer:
         validate: ValidateFn | None = None,
         score_key: str = "val_accuracy",
         patience: int | None = None,
+        alone: bool = False,
     ) -> None:
-        self.ctx: Context = setup(device)
+        # alone: this process trains the model by itself even under torchrun (FIND-WL's
+        # candidates, one per rank); else every rank of the process group trains it with DDP
+        self.ctx: Context = Context(0, 1, pick_device(device)) if alone else setup(device)
+        self.quiet = alone and dist.is_initialized() and dist.get_rank() != 0
         self.model = model.to(self.ctx.device)
         self.train_x = torch.as_tensor(train.x)
         self.train_y = torch.as_tensor(train.y)
@@ -318,12 +323,8 @@ class Trainer:
         if self.patience is None or epoch + 1 - best["epoch"] < self.patience:
             return False
         if self.ctx.is_main:
-            log.info(
-                "%s: no better %s for %d epochs; stopping",
-                self.label,
-                self.score_key,
-                self.patience,
-            )
+            args = (self.label, self.score_key, self.patience)
+            log.info("%s: no better %s for %d epochs; stopping", *args)
         return True
 
     def _write(
@@ -343,6 +344,6 @@ class Trainer:
         after_checkpoint(self.label, epoch + 1)  # EDGEKIT_FAULT_AFTER: a kill at a known point
 
     def _progress(self) -> Any:
-        if not (self.ctx.is_main and progress_enabled()):
+        if not (self.ctx.is_main and progress_enabled()) or self.quiet:
             return None
         return make_progress(info=True, transient=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from edgekit.config import DistillConfig
 from edgekit.cost import model_cost
-from edgekit.distill.findwl import Candidate, candidates, find_weak_learner, tiers
+from edgekit.distill.findwl import Candidate, Score, candidates, find_weak_learner, tiers
 from edgekit.models import activation_shape, parse_spec
 
 SHAPE, L = (64, 8), 8
@@ -74,9 +76,9 @@ def test_find_weak_learner_rule() -> None:
     }
     seen: list[str] = []
 
-    def score(c: Candidate) -> dict[str, object]:
-        seen.append(c.name)
-        return {"edge": edges[c.name]}
+    def score(tier: list[Candidate]) -> list[Score]:
+        seen.extend(c.name for c in tier)
+        return [{"edge": edges[c.name]} for c in tier]
 
     chosen, tried = find_weak_learner(cands, score, gamma_min=0.05)
     assert chosen is not None and chosen[0].name == "cnn1d-8-independent"  # best of its tier
@@ -94,7 +96,9 @@ def test_find_weak_learner_rule() -> None:
     assert (
         chosen is not None and chosen[0].name == "cnn1d-16-hybrid" and len(tried) == 6
     )  # 0.5/51k MACs
-    chosen, _ = find_weak_learner(cands, lambda c: {"edge": -0.1}, gamma_min=0.05)
+    chosen, _ = find_weak_learner(
+        cands, lambda tier: [{"edge": -0.1} for _ in tier], gamma_min=0.05
+    )
     assert chosen is None
 
 
@@ -117,9 +121,9 @@ def test_lookahead_lets_a_larger_student_in_when_the_small_one_stalls() -> None:
     edges = {"cnn1d-4-hybrid": small_edge, "cnn1d-8-hybrid": big_edge, "cnn1d-16-hybrid": 0.99}
     seen: list[str] = []
 
-    def score(c: Candidate) -> dict[str, object]:
-        seen.append(c.name)
-        return {"edge": edges[c.name]}
+    def score(tier: list[Candidate]) -> list[Score]:
+        seen.extend(c.name for c in tier)
+        return [{"edge": edges[c.name]} for c in tier]
 
     chosen, _ = find_weak_learner(cands, score, gamma_min=0.05)
     assert chosen is not None and chosen[0].spec == "cnn1d-4" and seen == ["cnn1d-4-hybrid"]
@@ -130,3 +134,30 @@ def test_lookahead_lets_a_larger_student_in_when_the_small_one_stalls() -> None:
     edges["cnn1d-8-hybrid"] = small_edge * 1.2  # more edge, less per MAC: the small one stays
     chosen, _ = find_weak_learner(cands, score, gamma_min=0.05, lookahead=1)
     assert chosen is not None and chosen[0].spec == "cnn1d-4"
+
+
+def test_a_tier_is_scored_in_one_call_and_must_answer_for_each_candidate() -> None:
+    """The tier-scoring function gets whole tiers (so ranks can share a tier's training)."""
+    cands, _ = candidates(
+        ("cnn1d-4", "cnn1d-8"),
+        DistillConfig(objectives=("hybrid", "independent")),
+        SHAPE,
+        L,
+        None,
+        1e12,
+        False,
+    )
+    calls: list[list[str]] = []
+
+    def score(tier: list[Candidate]) -> list[Score]:
+        calls.append([c.name for c in tier])
+        return [{"edge": 0.01} for _ in tier]
+
+    chosen, tried = find_weak_learner(cands, score, gamma_min=0.05)
+    assert calls == [
+        ["cnn1d-4-hybrid", "cnn1d-4-independent"],
+        ["cnn1d-8-hybrid", "cnn1d-8-independent"],
+    ]
+    assert chosen is not None and chosen[0].spec == "cnn1d-4" and len(tried) == 4
+    with pytest.raises(ValueError, match="1 scores for 2 candidates"):
+        find_weak_learner(cands, lambda tier: [{"edge": 0.1}], gamma_min=0.05)
