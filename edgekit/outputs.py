@@ -61,8 +61,11 @@ def identify(path: Path) -> OutputKind | Literal["empty"] | None:
         return marker["kind"]  # type: ignore[no-any-return]
     if _is_bundle_manifest(_json(path / "manifest.json")):
         return "bundle"
-    config = _json(RunDir(path).config_path)
+    run = RunDir(path)
+    config = _json(run.config_path)
     if isinstance(config, dict) and "recipe" in config and "data" in config:
+        return "run"
+    if run.teacher.checkpoint.is_file():  # a run killed while its teacher trained (resumable)
         return "run"
     if not any(path.iterdir()):
         return "empty"

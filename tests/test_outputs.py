@@ -71,3 +71,12 @@ def test_another_kind_needs_force(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"holds an edgekit run, not a bundle.*--force"):
         claim_output(run, "bundle")
     assert claim_output(run, "bundle", force=True) is True
+
+
+def test_a_run_killed_while_its_teacher_trained_is_still_a_run(tmp_path: Path) -> None:
+    from edgekit.rundir import RunDir
+
+    run = RunDir(tmp_path / "run")
+    run.teacher.checkpoint.parent.mkdir(parents=True)
+    run.teacher.checkpoint.write_bytes(b"checkpoint")
+    assert identify(run.root) == "run" and claim_output(run.root, "run") is True
