@@ -418,6 +418,70 @@ def probes(run: Path, bundle: Path, speech: Path) -> list[Probe]:
             setup=lambda d: make_bomb(bundle, d),
         ),
     ]
+    c = "8 paper cuts"
+    out += [
+        Probe(
+            c,
+            "data --help has an example",
+            lambda d: ["data", "--help"],
+            "note",
+            r"Example: edgekit data info",
+        ),
+        Probe(
+            c,
+            "export --help sends nobody to ../shared",
+            lambda d: ["export", "--help"],
+            "note",
+            r"^(?![\s\S]*\.\./shared)[\s\S]*Example",
+        ),
+    ]
+    c = "9 export on users' data"
+    out += [
+        Probe(
+            c,
+            "ONNX int8 with 45 calibration samples",
+            lambda d: [
+                "export",
+                str(run),
+                "--target",
+                "onnx",
+                "--int8",
+                "--calib",
+                "45",
+                "--out",
+                str(d / "b"),
+            ],
+            "note",
+            r"bundle: ",
+        ),
+    ]
+    c = "10 threads"
+    out += [
+        Probe(
+            c,
+            "--threads 0",
+            lambda d: ["train-teacher", "synthetic", "--out", str(d / "t"), "--threads", "0"],
+            "error",
+            r"--threads",
+        ),
+        Probe(
+            c,
+            "--threads 1 is recorded",
+            lambda d: [
+                "train-teacher",
+                "synthetic",
+                "--out",
+                str(d / "t"),
+                "--threads",
+                "1",
+                "--set",
+                "teacher_train.epochs=1",
+            ],
+            "note",
+            r"teacher",
+            keep=lambda d: [],
+        ),
+    ]
     return out
 
 
@@ -505,7 +569,8 @@ def main() -> None:
         proc = edgekit(probe.args(d), d)
         lost = any(digest(p) != h for p, h in kept.items())
         outcome = classify(probe, proc, lost)
-        last = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or [""]
+        text = (proc.stderr.strip() or proc.stdout.strip()).replace(str(root), "<work>")
+        last = text.splitlines()[-1:] or [""]
         results.append({"category": probe.category, "probe": probe.name, "outcome": outcome,
                         "exit": proc.returncode, "message": last[0][:240]})  # fmt: skip
         print(f"{outcome:12s} {probe.category:14s} {probe.name}: {last[0][:120]}")
