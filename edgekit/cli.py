@@ -12,6 +12,7 @@ import typer
 
 from edgekit import __version__
 from edgekit.errors import EdgekitError
+from edgekit.listen_cli import listen_cmd
 
 app = typer.Typer(
     name="edgekit",
@@ -395,7 +396,9 @@ def run_cmd(
     from edgekit.runtime import Policy, ProgressiveEnsemble, read_input
 
     ensemble = ProgressiveEnsemble.load(bundle, backend)
-    policy = Policy(max_members, budget_macs, deadline_ms, margin)
+    policy = Policy(
+        max_members=max_members, budget_macs=budget_macs, deadline_ms=deadline_ms, margin=margin
+    )
     pred = ensemble.predict(read_input(input_path, ensemble.manifest), policy)
     result = pred.to_dict()
     if as_json:
@@ -407,6 +410,9 @@ def run_cmd(
         f"stopped by {pred.stopped_by}"
     )
     typer.echo("logits: " + " ".join(f"{v:.3f}" for v in pred.logits[0]))
+
+
+app.command("listen")(listen_cmd)  # streaming keyword spotting: edgekit/listen_cli.py
 
 
 @app.command("bench")

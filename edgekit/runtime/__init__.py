@@ -10,16 +10,20 @@ from edgekit.runtime.inputs import audio_features, normalize, read_input
 from edgekit.runtime.manifest import FORMAT_VERSION, Manifest, MemberEntry, parse_manifest
 from edgekit.runtime.members import MemberRunner, prefix_accuracies
 from edgekit.runtime.policy import Policy
+from edgekit.runtime.streaming import Detection, StreamConfig, StreamingRecognizer
 
 __all__ = [
     "FORMAT_VERSION",
     "Bundle",
+    "Detection",
     "Manifest",
     "MemberEntry",
     "MemberRunner",
     "Policy",
     "Prediction",
     "ProgressiveEnsemble",
+    "StreamConfig",
+    "StreamingRecognizer",
     "audio_features",
     "load_bundle",
     "normalize",

@@ -18,7 +18,8 @@ def to_file_dtype(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     q = np.multiply(x, np.float32(1.0 / spec.quantization.scale), dtype=np.float32)
     np.rint(q, out=q)  # nearest (ties to even; TFLite breaks ties away from zero: rare)
     q += np.float32(spec.quantization.zero_point)
-    np.clip(q, lo, hi, out=q)
+    np.maximum(q, lo, out=q)  # two ufuncs: np.clip's Python wrapper costs more than both
+    np.minimum(q, hi, out=q)
     out: np.ndarray = q.astype(spec.dtype)
     return out
 
@@ -35,6 +36,20 @@ def to_float(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     return out
 
 
+def dequantize_table(spec: TensorSpec) -> np.ndarray | None:
+    """For an 8-bit tensor, float32 [256]: ``to_float`` of each code, indexed by the code's bit
+    pattern (``table[codes.view(np.uint8)] == to_float(codes, spec)`` exactly); else None."""
+    if spec.dtype not in _RANGES:
+        return None
+    codes = _codes(spec.dtype)
+    return to_float(codes, spec)[np.argsort(codes.view(np.uint8), kind="stable")]
+
+
+def _codes(dtype: str) -> np.ndarray:
+    lo = _RANGES[dtype][0]
+    return np.arange(lo, lo + 256).astype(dtype)
+
+
 def same_encoding(a: TensorSpec, b: TensorSpec) -> bool:
     """True when a tensor in ``a``'s encoding can be fed unchanged where ``b`` is expected."""
     return a.dtype == b.dtype and a.quantization == b.quantization
@@ -48,8 +63,7 @@ def requantize_table(source: TensorSpec, target: TensorSpec) -> np.ndarray | Non
     """
     if source.dtype not in _RANGES or target.dtype not in _RANGES:
         return None
-    lo = _RANGES[source.dtype][0]
-    codes = np.arange(lo, lo + 256).astype(source.dtype)
+    codes = _codes(source.dtype)
     table = to_file_dtype(to_float(codes, source), target)
     # index by the code's bit pattern (as uint8), so the look-up needs no offset
     return table[np.argsort(codes.view(np.uint8), kind="stable")]
