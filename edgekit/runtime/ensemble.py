@@ -107,9 +107,12 @@ class ProgressiveEnsemble:
 
     def check_features(self, x: np.ndarray) -> np.ndarray:
         """``x`` as float32 [B, T, C]; a clear error for a wrong shape or non-finite values."""
-        x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.number):
-            raise DataError(f"features must be numbers, got dtype {x.dtype}")
+        if not (  # already a C-contiguous float32 array: no conversion to try
+            type(x) is np.ndarray and x.dtype == np.float32 and x.flags.c_contiguous
+        ):
+            x = np.asarray(x)
+            if not np.issubdtype(x.dtype, np.number):
+                raise DataError(f"features must be numbers, got dtype {x.dtype}")
         x = np.ascontiguousarray(as_batch(x, self.manifest), dtype=np.float32)
         if not np.isfinite(x).all():
             raise DataError("features contain NaN or infinite values")
@@ -123,9 +126,8 @@ class ProgressiveEnsemble:
         """
         start = self.clock()
         feats = self.check_features(x)
-        empty = np.zeros((len(feats), self.manifest.num_classes), np.float32)
-        pred = Prediction(empty, 0, 0, 0.0, [], "all", self.manifest.class_names, {}, feats)
-        return self._continue(pred, as_policy(policy), start)
+        logits = np.zeros((len(feats), self.manifest.num_classes), np.float32)
+        return self._run(feats, logits, {}, [], 0, 0, 0.0, as_policy(policy), start)
 
     def refine(
         self, pred: Prediction, policy: Policy | dict[str, float] | None = None
@@ -137,16 +139,32 @@ class ProgressiveEnsemble:
         """
         if pred.features is None:
             raise EdgekitError("this prediction cannot be refined (it holds no features)")
-        return self._continue(pred, as_policy(policy), self.clock())
+        return self._run(
+            pred.features,
+            pred.logits.copy(),
+            dict(pred.activations),
+            list(pred.member_ms),
+            pred.members_run,
+            pred.macs,
+            pred.elapsed_ms,
+            as_policy(policy),
+            self.clock(),
+        )
 
-    def _continue(self, pred: Prediction, policy: Policy, start: float) -> Prediction:
+    def _run(  # the hot loop takes its state unpacked: no per-call objects to build
+        self,
+        features: np.ndarray,
+        logits: np.ndarray,  # the running sum, updated in place
+        activations: dict[int, np.ndarray],
+        member_ms: list[float],
+        k: int,  # members already run
+        macs: int,
+        elapsed_ms: float,  # by earlier calls for this input
+        policy: Policy,
+        start: float,
+    ) -> Prediction:
         members = self.manifest.members
-        features = pred.features
-        assert features is not None
-        logits = pred.logits.copy()
-        activations = dict(pred.activations)
-        member_ms = list(pred.member_ms)
-        k, macs, stopped_by = pred.members_run, pred.macs, "all"
+        stopped_by = "all"
         run_member, estimates, clock = self.runner.run_member, self.member_seconds, self.clock
         stop = None if policy.runs_all else policy.stop_reason  # nothing to ask: run them all
         quantized: QuantizedCache = {}
@@ -176,7 +194,7 @@ class ProgressiveEnsemble:
             logits,
             k,
             macs,
-            pred.elapsed_ms + 1000 * (clock() - start),
+            elapsed_ms + 1000 * (clock() - start),
             member_ms,
             stopped_by,
             self.manifest.class_names,

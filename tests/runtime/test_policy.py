@@ -15,7 +15,7 @@ UNSURE = np.array([[0.0, 2.0, 1.5]], np.float32)  # margin 0.5
 
 def test_keyword_construction_only() -> None:
     with pytest.raises(TypeError):
-        Policy(3)  # type: ignore[misc]
+        Policy(3)  # type: ignore[call-arg]
     assert Policy(max_members=3).max_members == 3
     assert Policy().runs_all and not Policy(margin=1.0).runs_all
     assert Policy(margin=1.0) == as_policy({"margin": 1.0})
