@@ -94,7 +94,7 @@ def _member_row(
     logits, table = out[io.logits_at], io.logits_table
     row["dequantise logits"] = (
         median_us(lambda: to_float(logits, io.logits)),
-        median_us(lambda: table[logits.view(np.uint8)])
+        median_us(lambda: table.take(logits.view(np.uint8)))
         if table is not None
         else median_us(lambda: to_float(logits, io.logits)),
     )

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgekit.runtime.detection import Detection, StreamConfig
 from edgekit.runtime.ensemble import ProgressiveEnsemble
 from edgekit.runtime.policy import FIELDS
-from edgekit.runtime.streaming import Detection, StreamConfig, StreamingRecognizer, WindowResult
+from edgekit.runtime.streaming import StreamingRecognizer, WindowResult
 
 
 @dataclass

@@ -129,7 +129,7 @@ class MemberRunner:
         act = None if io.activation_at is None else out[io.activation_at]
         logits = out[io.logits_at]
         if io.logits_table is not None:  # int8 logits: one look-up, exactly to_float's values
-            return io.logits_table[logits.view(np.uint8)], act
+            return io.logits_table.take(logits.view(np.uint8)), act
         return to_float(logits, io.logits), act
 
     def activation_float(self, index: int, activation: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ stride-sized blocks counted from the start), unless a wall-clock limit (``deadli
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,79 +20,24 @@ import numpy as np
 from edgekit.errors import DataError, EdgekitError
 from edgekit.features.incremental import IncrementalLogMel
 from edgekit.features.params import FrontEndParams
+from edgekit.runtime.detection import Detection, Detector, StreamConfig, posterior
 from edgekit.runtime.ensemble import ProgressiveEnsemble
 from edgekit.runtime.policy import Policy
-
-
-@dataclass(frozen=True, kw_only=True)
-class StreamConfig:
-    """How a stream is cut into windows, how much each window may cost, when to report.
-
-    Defaults and why: ``stride_ms=100`` (10 windows a second, as micro_speech: a word of
-    ~0.5 s is seen whole by several windows); ``smooth_ms=300`` (three windows averaged: one odd
-    window cannot fire alone, a word still lifts the average within 0.3 s); ``threshold=0.8``
-    (an 8-way posterior of 0.8 is a clear winner; chance is 0.125); ``min_gap_ms=1000`` (a word
-    lasts under a second: one word, one detection); ``policy=Policy()`` (every member: pass a
-    margin to exit early on easy windows); ``compute_share=None`` (no real-time limit);
-    ``ignore=None`` (class names written ``_like_this_``, e.g. ``_silence_``, ``_unknown_``, are
-    never reported).
-    """
-
-    stride_ms: float = 100.0
-    smooth_ms: float = 300.0
-    threshold: float = 0.8
-    min_gap_ms: float = 1000.0
-    policy: Policy = field(default_factory=Policy)
-    compute_share: float | None = None  # the fraction of real time the ensemble may spend
-    ignore: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        checks = [
-            (self.stride_ms > 0, f"stride_ms must be > 0 (got {self.stride_ms})"),
-            (self.smooth_ms >= 0, f"smooth_ms must be >= 0 (got {self.smooth_ms})"),
-            (0 < self.threshold <= 1, f"threshold must be in (0, 1] (got {self.threshold})"),
-            (self.min_gap_ms >= 0, f"min_gap_ms must be >= 0 (got {self.min_gap_ms})"),
-            (
-                self.compute_share is None or 0 < self.compute_share <= 1,
-                f"compute_share must be in (0, 1] (got {self.compute_share})",
-            ),
-        ]
-        bad = [message for ok, message in checks if not ok]
-        if bad:
-            raise EdgekitError("stream: " + "; ".join(bad))
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A keyword heard: when (end of the window that fired, seconds of stream), what, how sure."""
-
-    time_s: float
-    label: int
-    class_name: str
-    score: float  # the smoothed posterior of ``class_name``
-    members: int  # members the firing window ran
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "time_s": round(self.time_s, 4),
-            "label": self.label,
-            "class_name": self.class_name,
-            "score": round(self.score, 4),
-            "members": self.members,
-        }
 
 
 @dataclass(frozen=True)
 class WindowResult:
     """One window's work (kept when ``keep_windows``): for timelines and per-window statistics."""
 
-    time_s: float  # end of the window
+    end_sample: int  # end of the window, samples from the start of the stream
+    time_s: float  # the same in seconds
     members: int
     macs: int
     stopped_by: str
     compute_ms: float  # the ensemble's time on this window
     label: int  # top class of the smoothed posterior
     score: float  # its smoothed posterior
+    posterior: tuple[float, ...]  # this window's own posterior (before smoothing)
 
 
 @dataclass
@@ -156,15 +100,10 @@ class StreamingRecognizer:
                 f"({self.params.n_mels} mel channels)"
             )
         self.stride_frames = _stride_frames(self.config.stride_ms, self.params.hop_ms)
-        self.smooth_windows = max(1, round(self.config.smooth_ms / self.config.stride_ms))
         norm = manifest.normalization
         self._mean = None if norm is None else np.asarray(norm["mean"], np.float32)
         self._std = None if norm is None else np.asarray(norm["std"], np.float32)
-        ignore = self.config.ignore
-        names = manifest.class_names
-        self._report = np.array(
-            [(n not in ignore) if ignore is not None else not _is_filler(n) for n in names]
-        )
+        self.detector = Detector(self.config, manifest.class_names, self.params.sample_rate)
         self.reset()
 
     def reset(self) -> None:
@@ -174,8 +113,7 @@ class StreamingRecognizer:
         self._frames = np.zeros((cap, self.params.n_mels), np.float32)
         self._held = 0  # frames in the buffer
         self._seen = 0  # frames since the start of the stream
-        self._posteriors: deque[np.ndarray] = deque(maxlen=self.smooth_windows)
-        self._last_detection: int | None = None  # end sample of the last detection's window
+        self.detector.reset()
         self._credit_ms = 0.0
         self.stats = StreamStats()
         self.windows: list[WindowResult] = []
@@ -216,37 +154,25 @@ class StreamingRecognizer:
         pred = self.ensemble.predict(buf[n - size : n], self._policy())
         if self.config.compute_share is not None:
             self._credit_ms -= pred.elapsed_ms
-        logits = pred.logits[0].astype(np.float64)
-        posterior = np.exp(logits - logits.max())
-        self._posteriors.append(posterior / posterior.sum())
-        smoothed = np.mean(self._posteriors, axis=0)
-        top = int(smoothed.argmax())
-        score = float(smoothed[top])
+        window_posterior = posterior(pred.logits[0])
         end = (self._seen - 1) * self.params.hop_length + self.params.win_length
-        time_s = end / self.params.sample_rate
+        top, score, found = self.detector.update(window_posterior, end, pred.members_run)
         self._count(pred.members_run, pred.macs)
         if self.keep_windows:
             self.windows.append(
                 WindowResult(
-                    time_s,
+                    end,
+                    end / self.params.sample_rate,
                     pred.members_run,
                     pred.macs,
                     pred.stopped_by,
                     pred.elapsed_ms,
                     top,
                     score,
+                    tuple(window_posterior.tolist()),
                 )
             )
-        gap = self.config.min_gap_ms * self.params.sample_rate / 1000
-        if (
-            score < self.config.threshold
-            or not self._report[top]
-            or (self._last_detection is not None and end - self._last_detection < gap)
-        ):
-            return None
-        self._last_detection = end
-        name = self.ensemble.manifest.class_names[top]
-        return Detection(time_s, top, name, score, pred.members_run)
+        return found
 
     def _policy(self) -> Policy:
         """The window's policy: the configured one, its deadline tightened to the compute credit
@@ -279,8 +205,3 @@ def _stride_frames(stride_ms: float, hop_ms: float) -> int:
             f"({hop_ms:g} ms)"
         )
     return round(frames)
-
-
-def _is_filler(name: str) -> bool:
-    """``_silence_``, ``_unknown_``, ``_background_noise_``: classes that are not keywords."""
-    return len(name) > 2 and name.startswith("_") and name.endswith("_")

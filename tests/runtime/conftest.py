@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -49,3 +50,25 @@ def speech_bundles(
         (target / "manifest.json").write_text(manifest.to_json())
         out[name] = target
     return out
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Ticking:
+    """A member session that takes exactly ``seconds`` of fake time."""
+
+    def __init__(self, inner: Any, clock: FakeClock, seconds: float) -> None:
+        self.inner, self.clock, self.seconds = inner, clock, seconds
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise AssertionError("the runtime calls run_list")
+
+    def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        self.clock.now += self.seconds
+        return self.inner.run_list(values)  # type: ignore[no-any-return]

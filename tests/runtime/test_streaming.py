@@ -20,7 +20,7 @@ from edgekit.runtime import (
     StreamingRecognizer,
 )
 from edgekit.runtime.listen import listen_array
-from tests.runtime.conftest import SPEECH_FRONTEND, stream_audio
+from tests.runtime.conftest import SPEECH_FRONTEND, FakeClock, Ticking, stream_audio
 
 EARLY_EXIT = StreamConfig(threshold=0.3, smooth_ms=200, min_gap_ms=500, policy=Policy(margin=2.0))
 
@@ -155,28 +155,6 @@ def test_smoothing_needs_agreeing_windows(ensembles: dict[str, ProgressiveEnsemb
     ]
     # naming what to ignore replaces the default (_like_this_ names), so silence is reported
     assert detections(ens, script, replace(config, ignore=("yes",))) == [(0.715, "_silence_", 1)]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Ticking:
-    """A member session that takes exactly ``seconds`` of fake time."""
-
-    def __init__(self, inner: Any, clock: FakeClock, seconds: float) -> None:
-        self.inner, self.clock, self.seconds = inner, clock, seconds
-
-    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        raise AssertionError("the runtime calls run_list")
-
-    def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
-        self.clock.now += self.seconds
-        return self.inner.run_list(values)  # type: ignore[no-any-return]
 
 
 def test_compute_share_of_real_time(speech_bundles: dict[str, Path]) -> None:
