@@ -30,8 +30,8 @@ from edgekit.data.speech_commands import KWS8_WORDS, NOISE_DIR, which_set
 from edgekit.features import FrontEndParams, logmel, read_audio
 from edgekit.features.incremental import IncrementalLogMel
 from edgekit.runtime import Policy, ProgressiveEnsemble, StreamConfig, StreamingRecognizer
+from edgekit.runtime.detection import Detection, Detector
 from edgekit.runtime.listen import listen_array
-from edgekit.runtime.streaming import Detection
 
 HERE = Path(__file__).resolve().parent
 KWS = HERE.parents[1] / "shared" / "data" / "speech_commands_mini"
@@ -41,6 +41,7 @@ CALIBRATION_SNR = 10
 MARGINS = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 MATCH_S = (0.0, 2.3)  # a detection this long after a clip's start belongs to it
 CONFIG = StreamConfig()  # the defaults: 100 ms stride, 300 ms smoothing, 0.8, 1 s gap
+THRESHOLDS = (0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
 def speaker_quarter(name: str) -> bool:
@@ -130,9 +131,21 @@ def score(
 def run(
     ens: ProgressiveEnsemble, audio: np.ndarray, events: list[tuple[float, str]], policy: Policy
 ) -> dict[str, Any]:
-    recognizer = StreamingRecognizer(ens, replace(CONFIG, policy=policy))
+    """The stream through the recognizer at the default settings, then the same windows replayed
+    through the detector at other thresholds (the members run do not depend on it)."""
+    recognizer = StreamingRecognizer(ens, replace(CONFIG, policy=policy), keep_windows=True)
     result = listen_array(recognizer, audio, chunk_ms=100)  # as a microphone delivers it
-    return {**score(result.detections, events, len(audio) / RATE), **result.stats}
+    seconds = len(audio) / RATE
+    sweep = {}
+    for threshold in THRESHOLDS:
+        detector = Detector(replace(CONFIG, threshold=threshold), ens.manifest.class_names, RATE)
+        found = []
+        for w in recognizer.windows:
+            _, _, d = detector.update(np.asarray(w.posterior), w.end_sample, w.members)
+            if d is not None:
+                found.append(d)
+        sweep[str(threshold)] = score(found, events, seconds)
+    return {**score(result.detections, events, seconds), **result.stats, "thresholds": sweep}
 
 
 def calibrate(
@@ -195,6 +208,11 @@ def timeline(
         wt = [w.time_s for w in rec.windows]
         axes[1].plot(wt, [w.score for w in rec.windows], color=color, lw=1, label=name)
         axes[1].plot([d.time_s for d in found], [d.score for d in found], "v", color=color, ms=8)
+        for d in found:
+            offset = 0.04 if color == "tab:blue" else -0.09
+            axes[1].text(
+                d.time_s, d.score + offset, d.class_name, color=color, fontsize=7, ha="center"
+            )
         axes[2].step(
             wt, [w.members for w in rec.windows], where="post", color=color, lw=1, label=name
         )
@@ -213,7 +231,16 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     keywords = sum(r["keywords"] for r in rows)
     hours = sum(r["audio_s"] for r in rows) / 3600
     windows = sum(r["windows"] for r in rows)
+    sweep = {
+        t: {
+            "recall": sum(r["thresholds"][t]["hits"] for r in rows) / keywords,
+            "false_alarms": sum(r["thresholds"][t]["false_alarms"] for r in rows),
+            "false_alarms_per_hour": sum(r["thresholds"][t]["false_alarms"] for r in rows) / hours,
+        }
+        for t in rows[0]["thresholds"]
+    }
     return {
+        "thresholds": sweep,
         "recall": sum(r["hits"] for r in rows) / keywords,
         "false_alarms": sum(r["false_alarms"] for r in rows),
         "false_alarms_per_hour": sum(r["false_alarms"] for r in rows) / hours,
@@ -367,6 +394,22 @@ def report(r: dict[str, Any], info: dict[str, Any], args: argparse.Namespace) ->
             for m, row in r["calibration"]["margins"].items()
         )
         + ".",
+        "",
+        "Pooled over the noise levels at other thresholds (the same windows replayed through the "
+        "detector; recall % / false alarms per hour):",
+        "",
+        "| threshold | " + " | ".join(names[n] for n in r["pooled"]) + " |",
+        "|---:|" + "---:|" * len(r["pooled"]),
+        *[
+            f"| {t} | "
+            + " | ".join(
+                f"{100 * row['thresholds'][t]['recall']:.1f} / "
+                f"{row['thresholds'][t]['false_alarms_per_hour']:.0f}"
+                for row in r["pooled"].values()
+            )
+            + " |"
+            for t in next(iter(r["pooled"].values()))["thresholds"]
+        ],
         "",
         "![timeline](streaming_timeline.png)",
         "",
