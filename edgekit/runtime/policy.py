@@ -66,7 +66,7 @@ class Policy:
         deadline_ms; member 1 is never stopped (but a budget below it is an error).
         """
         k = members_run
-        if self.margin is not None and k > 0 and float(top2_margin(logits).min()) >= self.margin:
+        if self.margin is not None and k > 0 and _reached(logits, self.margin):
             return "margin"
         if self.max_members is not None and k >= self.max_members:
             return "max_members"
@@ -84,6 +84,18 @@ class Policy:
         ):
             return "deadline_ms"
         return None
+
+
+def _reached(logits: np.ndarray, margin: float) -> bool:
+    """Every row's top-2 margin >= ``margin``, compared in float32 as numpy compares the
+    float32 margins with a Python float (one row, the streaming case, without numpy calls)."""
+    if len(logits) != 1:
+        return bool(top2_margin(logits).min() >= margin)
+    row = sorted(logits[0].tolist())  # float32 values, exact as Python floats
+    gap = row[-1] - row[-2]  # exact in double
+    if abs(gap - margin) > 1e-6 * max(abs(gap), abs(margin)):
+        return gap >= margin  # float32 rounding (2**-24 relative) cannot change the answer
+    return bool(np.float32(gap) >= np.float32(margin))  # a near tie: numpy's float32 compare
 
 
 def top2_margin(logits: np.ndarray) -> np.ndarray:

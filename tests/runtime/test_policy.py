@@ -59,3 +59,16 @@ def test_batch_margin_waits_for_every_input() -> None:
 def test_budget_below_member_one_is_an_error() -> None:
     with pytest.raises(EdgekitError, match="below member 1's cost"):
         Policy(budget_macs=5).stop_reason(0, 10, UNSURE, 0.0, 0.0)
+
+
+def test_one_row_margin_equals_the_numpy_margin() -> None:
+    """The single-row fast path decides exactly as the batch (numpy float32) path."""
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        logits = (rng.standard_normal((1, 8)) * rng.choice([0.01, 1.0, 30.0])).astype(np.float32)
+        margin = float(top2_margin(logits)[0]) * rng.choice([0.999999, 1.0, 1.000001])
+        if margin <= 0:
+            continue
+        want = bool(top2_margin(np.repeat(logits, 2, axis=0)).min() >= margin)
+        got = Policy(margin=margin).stop_reason(1, 0, logits, 0.0, 0.0) == "margin"
+        assert got == want, (logits, margin)
