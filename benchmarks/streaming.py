@@ -38,7 +38,7 @@ KWS = HERE.parents[1] / "shared" / "data" / "speech_commands_mini"
 RATE = 16000
 SNR_DB = (20, 10, 5)  # speech (loudest 0.5 s of each clip, median) over noise RMS
 CALIBRATION_SNR = 10
-MARGINS = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+MARGINS = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 MATCH_S = (0.0, 2.3)  # a detection this long after a clip's start belongs to it
 CONFIG = StreamConfig()  # the defaults: 100 ms stride, 300 ms smoothing, 0.8, 1 s gap
 THRESHOLDS = (0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
@@ -145,24 +145,53 @@ def run(
             if d is not None:
                 found.append(d)
         sweep[str(threshold)] = score(found, events, seconds)
-    return {**score(result.detections, events, seconds), **result.stats, "thresholds": sweep}
+    starts = np.array([start for start, _ in events])
+    near = [
+        bool(np.any((starts <= w.time_s) & (w.time_s < starts + MATCH_S[1])))
+        for w in recognizer.windows
+    ]
+    members = np.array([w.members for w in recognizer.windows])
+    split = {
+        "members_keyword_windows": float(members[np.array(near)].mean()),
+        "members_noise_windows": float(members[~np.array(near)].mean()),
+        "keyword_windows": int(sum(near)),
+    }
+    return {
+        **score(result.detections, events, seconds),
+        **result.stats,
+        **split,
+        "thresholds": sweep,
+    }
 
 
 def calibrate(
     ens: ProgressiveEnsemble, audio: np.ndarray, events: list[tuple[float, str]]
 ) -> dict[str, Any]:
     """The margin with the fewest members whose recall is within 0.5 points and false alarms
-    within 5 % of the full ensemble (half the acceptance slack), on the calibration speakers."""
+    within 5 % of the full ensemble on the calibration speakers (half the acceptance slack);
+    failing that, within 1 point and 10 %; failing that, the largest margin tried."""
     full = run(ens, audio, events, Policy())
     rows = {m: run(ens, audio, events, Policy(margin=m)) for m in MARGINS}
-    ok = [
-        m
-        for m, r in rows.items()
-        if r["recall"] >= full["recall"] - 0.005
-        and r["false_alarms"] <= full["false_alarms"] * 1.05
-    ]
-    chosen = min(ok, key=lambda m: rows[m]["mean_members"]) if ok else max(MARGINS)
-    return {"full": full, "margins": {str(m): r for m, r in rows.items()}, "chosen": chosen}
+    chosen, rule = max(MARGINS), "none within 1 point and 10 %: the largest margin"
+    for points, fa, name in (
+        (0.005, 1.05, "within 0.5 points and 5 %"),
+        (0.01, 1.1, "within 1 point and 10 %"),
+    ):
+        ok = [
+            m
+            for m, r in rows.items()
+            if r["recall"] >= full["recall"] - points
+            and r["false_alarms"] <= full["false_alarms"] * fa
+        ]
+        if ok:
+            chosen, rule = min(ok, key=lambda m: rows[m]["mean_members"]), name
+            break
+    return {
+        "full": full,
+        "margins": {str(m): r for m, r in rows.items()},
+        "chosen": chosen,
+        "rule": rule,
+    }
 
 
 def frontend_check(audio: np.ndarray) -> float:
@@ -351,21 +380,24 @@ def report(r: dict[str, Any], info: dict[str, Any], args: argparse.Namespace) ->
         f"Early-exit margin {r['margin']:g}: chosen on a separate stream of the other "
         f"{r['clips']['calibration']} validation clips (a quarter of the speakers) at {CALIBRATION_SNR} dB, as the "
         "margin with the fewest members whose recall is within 0.5 points and false alarms within 5 % of the full "
-        "ensemble there.",
+        f"ensemble there (else within 1 point and 10 %; else the largest margin tried): {r['calibration']['rule']}.",
         "",
-        "| SNR | policy | recall % | false alarms (per hour) | members per window | real-time factor |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| SNR | policy | recall % | false alarms (per hour) | members per window | on keyword / noise windows | real-time factor |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for snr, rows in r["levels"].items():
         for name, row in rows.items():
             lines.append(
                 f"| {snr} dB | {names[name]} | {100 * row['recall']:.1f} | {row['false_alarms']} "
-                f"({row['false_alarms_per_hour']:.1f}) | {row['mean_members']:.2f} of {k} | {row['realtime_factor']:.0f}x |"
+                f"({row['false_alarms_per_hour']:.1f}) | {row['mean_members']:.2f} of {k} | "
+                f"{row['members_keyword_windows']:.2f} / {row['members_noise_windows']:.2f} | "
+                f"{row['realtime_factor']:.0f}x |"
             )
     for name, row in r["pooled"].items():
         lines.append(
             f"| all | {names[name]} | {100 * row['recall']:.1f} | {row['false_alarms']} "
-            f"({row['false_alarms_per_hour']:.1f}) | {row['mean_members']:.2f} of {k} | {row['realtime_factor']:.0f}x |"
+            f"({row['false_alarms_per_hour']:.1f}) | {row['mean_members']:.2f} of {k} | | "
+            f"{row['realtime_factor']:.0f}x |"
         )
     full, early = r["pooled"]["full"], r["pooled"]["early_exit"]
     ok = {True: "met", False: "NOT met"}
