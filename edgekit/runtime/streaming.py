@@ -62,7 +62,7 @@ class StreamStats:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "audio_s": self.audio_s,
+            "audio_s": round(self.audio_s, 6),
             "busy_s": self.busy_s,
             "realtime_factor": self.realtime_factor,
             "windows": self.windows,
