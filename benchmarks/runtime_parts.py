@@ -86,9 +86,15 @@ def _member_row(
                 ens.bundle.member_bytes(ens.manifest.members[index - 1]), values, len(out)
             )
         )
-    feed = dict(zip([t.name for t in ens.manifest.members[index - 1].inputs], values, strict=True))
-    row["dicts in and out"] = (
-        median_us(lambda: s.run(feed)) - median_us(lambda: s.run_list(values)),
+    entry = ens.manifest.members[index - 1]
+    names, out_names = [t.name for t in entry.inputs], [t.name for t in entry.outputs]
+    row["dicts in and out"] = (  # what the dict-based call built around the same work
+        median_us(
+            lambda: (
+                dict(zip(names, values, strict=True)),
+                {n: o for n, o in zip(out_names, out, strict=True)},
+            )
+        ),
         0.0,
     )
     logits, table = out[io.logits_at], io.logits_table
@@ -121,18 +127,18 @@ def _interpreter_row(
     public = (
         median_us(lambda: it.set_tensor(i0, v0)),
         median_us(lambda: it.get_tensor(o0)),
-        median_us(it.invoke),
+        median_us(it._ensure_safe),  # what invoke() adds before the C++ call (a view check)
     )
     raw = it._interpreter
     bound = (
         median_us(lambda: raw.SetTensor(i0, v0)),
         median_us(lambda: raw.GetTensor(o0)),
-        median_us(raw.Invoke),
+        0.0,
     )
     return {
         "set_tensor": (len(values) * public[0], len(values) * bound[0]),
         "get_tensor": (outputs * public[1], outputs * bound[1]),
-        "invoke call (minus the C++ invoke)": (public[2] - bound[2], 0.0),
+        "invoke(): its view check": (public[2], bound[2]),
     }
 
 

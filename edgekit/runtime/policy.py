@@ -91,7 +91,7 @@ def _reached(logits: np.ndarray, margin: float) -> bool:
     float32 margins with a Python float (one row, the streaming case, without numpy calls)."""
     if len(logits) != 1:
         return bool(top2_margin(logits).min() >= margin)
-    row = sorted(logits[0].tolist())  # float32 values, exact as Python floats
+    row: list[float] = sorted(logits[0].tolist())  # float32 values, exact as Python floats
     gap = row[-1] - row[-2]  # exact in double
     if abs(gap - margin) > 1e-6 * max(abs(gap), abs(margin)):
         return gap >= margin  # float32 rounding (2**-24 relative) cannot change the answer
