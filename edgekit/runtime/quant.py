@@ -10,8 +10,8 @@ from edgekit.runtime.manifest import TensorSpec
 
 # the ufunc behind np.clip, without np.clip's Python-level argument handling (~3 us a call);
 # numpy >= 2 keeps it in numpy._core, numpy 1.x (the tflite-runtime venv) in numpy.core
-_NUMPY_CORE: Any = getattr(np, "_core", None) or np.core
-_clip: np.ufunc = _NUMPY_CORE.umath.clip
+_UMATH: Any = getattr(getattr(np, "_core", None), "umath", None) or getattr(np.core, "umath")  # noqa: B009
+_clip: np.ufunc = _UMATH.clip
 
 _RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
 _BOUNDS = {k: (np.float32(lo), np.float32(hi)) for k, (lo, hi) in _RANGES.items()}
