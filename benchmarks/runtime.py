@@ -1,12 +1,16 @@
 """The torch-free runtime on the exported DSA-19 and KWS-8 bundles (benchmarks/export.py):
-runtime overhead per member, deadline overrun over many deadlines, and the early-exit trade-off.
+runtime overhead per member (and where it goes), deadline overrun over many deadlines, and the
+early-exit trade-off.
 
-Run: python benchmarks/runtime.py   (after benchmarks/export.py)
+Run: python benchmarks/runtime.py [--bundles DIR] [--baseline REV]
+  --bundles DIR: bundles named DIR/<task>-<bundle> (default: benchmarks/.runs/export-<task>-<bundle>)
+  --baseline REV: also time the runtime of git revision REV on the same bundles, same run
 Writes benchmarks/runtime.md and runtime.json.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import sys
@@ -19,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import machine_line, save_results
+from benchmarks.runtime_parts import baseline_overhead, breakdown
 from edgekit.bench import early_exit_table
 from edgekit.data.registry import load_dataset
 from edgekit.runtime import Policy, ProgressiveEnsemble, prefix_accuracies
@@ -51,8 +56,10 @@ class InvokeClock:
 def instrument(ens: ProgressiveEnsemble, clock: InvokeClock) -> None:
     for s in ens.runner.sessions:
         if hasattr(s, "session"):  # onnxruntime
-            s.session.run = clock.wrap(s.session.run)  # type: ignore[attr-defined]
-        else:  # TFLite interpreters
+            s.session.run = clock.wrap(s.session.run)
+        elif hasattr(s, "_invoke"):  # TFLite, this runtime: the interpreter call bound at load
+            s._invoke = clock.wrap(s._invoke)
+        else:  # TFLite, runtimes before the hot path was bound at load
             s.it.invoke = clock.wrap(s.it.invoke)  # type: ignore[attr-defined]
 
 
@@ -134,72 +141,171 @@ def quiet_process() -> str:
     return ", ".join(done)
 
 
+def bundle_path(args: argparse.Namespace, task: str, name: str) -> Path:
+    if args.bundles is not None:
+        return Path(args.bundles) / f"{task}-{name}"
+    return RUNS / f"export-{task}-{name}"
+
+
+def measure(bundle: Path, x: np.ndarray, y: np.ndarray, baseline: str | None) -> dict[str, Any]:
+    ens = ProgressiveEnsemble.load(bundle)
+    logits = ens.runner.member_logits(x)
+    accs = prefix_accuracies(logits, y)
+    macs = [m.cumulative_macs for m in ens.manifest.members]
+    margins = tuple(float(t) for t in np.round(np.geomspace(0.25, 64, 25), 3))
+    table = early_exit_table(logits, y, macs, margins)
+    ok = [r for r in table if r["accuracy"] >= accs[-1] - 0.005]
+    best = min(ok, key=lambda r: r["mean_members"]) if ok else None
+    timed = x[:TIMED]
+    ov = overhead(ProgressiveEnsemble.load(bundle), timed)
+    dl = deadlines(ens, timed, ov["member_p99_ms"])
+    return {
+        "backend": ens.runner.backend,
+        "members": len(ens),
+        "prefix_accuracy": accs,
+        "cumulative_macs": macs,
+        "overhead": ov,
+        "overhead_before": baseline_overhead(baseline, bundle, timed) if baseline else None,
+        "breakdown_us_per_member": breakdown(ProgressiveEnsemble.load(bundle), timed),
+        "deadline": dl,
+        "early_exit": table,
+        "early_exit_best": best,
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bundles", help="folder of <task>-<bundle> bundles")
+    parser.add_argument("--baseline", help="git revision whose runtime to time as 'before'")
+    args = parser.parse_args()
     results: dict[str, Any] = {}
     setup = quiet_process()
     for task, path in DATA.items():
         data = load_dataset(task, path)
-        x, y = data.val.x, data.val.y
         results[task] = {}
         for name in BUNDLES:
-            bundle = RUNS / f"export-{task}-{name}"
+            bundle = bundle_path(args, task, name)
             if not bundle.exists():
-                print(f"skip {bundle}: run benchmarks/export.py first")
+                print(f"skip {bundle}: not found (run benchmarks/export.py first)")
                 continue
-            ens = ProgressiveEnsemble.load(bundle)
-            logits = ens.runner.member_logits(x)
-            accs = prefix_accuracies(logits, y)
-            macs = [m.cumulative_macs for m in ens.manifest.members]
-            margins = tuple(float(t) for t in np.round(np.geomspace(0.25, 64, 25), 3))
-            table = early_exit_table(logits, y, macs, margins)
-            ok = [r for r in table if r["accuracy"] >= accs[-1] - 0.005]
-            best = min(ok, key=lambda r: r["mean_members"]) if ok else None
-            timed = x[:TIMED]
-            ov = overhead(ProgressiveEnsemble.load(bundle), timed)
-            dl = deadlines(ens, timed, ov["member_p99_ms"])
-            results[task][name] = {
-                "backend": ens.runner.backend,
-                "prefix_accuracy": accs,
-                "cumulative_macs": macs,
-                "overhead": ov,
-                "deadline": dl,
-                "early_exit": table,
-                "early_exit_best": best,
-            }
+            results[task][name] = measure(bundle, data.val.x, data.val.y, args.baseline)
     gc.enable()
     info = save_results(HERE / "runtime.json", results)
+    text = report(results, info, setup, args)
+    (HERE / "runtime.md").write_text(text)
+    print(text)
+
+
+def report(
+    results: dict[str, Any], info: dict[str, Any], setup: str, args: argparse.Namespace
+) -> str:
+    where = f"`--bundles {args.bundles}`" if args.bundles else "bundles from `benchmarks/export.py`"
     lines = [
         "# The torch-free runtime on real bundles",
         "",
-        f"Machine: {machine_line(info)}. Command: `python benchmarks/runtime.py` (bundles from "
-        "`benchmarks/export.py`, seed 0 of the default B-DISTIL runs). Batch 1, one thread per backend; "
-        f"{setup}.",
+        f"Machine: {machine_line(info)}; shared with other jobs while this ran. Command: "
+        f"`python benchmarks/runtime.py{' --bundles DIR' if args.bundles else ''}"
+        f"{' --baseline ' + args.baseline if args.baseline else ''}` ({where}). Batch 1, one thread "
+        f"per backend; {setup}.",
         "",
-        "## Overhead and deadlines",
+        "## Overhead per member",
         "",
-        "Overhead = time in `predict` minus time inside the backend's own invoke (ORT `run`, "
-        "interpreter `invoke`), per member, median over "
-        f"{TIMED} validation inputs; the limit is max(5 % of the member's time, 30 us). Deadline: "
+        "Overhead = time in `predict` minus time inside the backend's own invoke (ORT `run`, the "
+        f"interpreter's invoke), per member, median over {TIMED} validation inputs; target <= 10 us. "
+        + (
+            f"*Before*: the runtime of revision `{args.baseline}` on the same bundles and inputs, "
+            "timed by the same code in the same run (a subprocess)."
+            if args.baseline
+            else ""
+        ),
+        "",
+        "| task | bundle | backend | member us (median) | invoke us | overhead us | before us | overhead / invoke | <= 10 us |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for task, rows in results.items():
+        for name, r in rows.items():
+            o, b = r["overhead"], r["overhead_before"]
+            lines.append(
+                f"| {task} | {name} | {r['backend']} | {o['member_us_median']:.1f} | "
+                f"{o['invoke_us_median']:.1f} | {o['overhead_us']:.1f} | "
+                + (f"{b['overhead_us']:.1f} | " if b is not None else "- | ")
+                + f"{o['overhead_us'] / o['invoke_us_median']:.2f} | {'yes' if o['overhead_us'] <= 10 else 'NO'} |"
+            )
+    lines += breakdown_lines(results)
+    lines += deadline_lines(results)
+    lines += early_exit_lines(results)
+    return "\n".join(lines) + "\n"
+
+
+def breakdown_lines(results: dict[str, Any]) -> list[str]:
+    keys = sorted(
+        {
+            k
+            for rows in results.values()
+            for r in rows.values()
+            for k in r["breakdown_us_per_member"]
+        }
+    )
+    cols = [(t, n) for t, rows in results.items() for n in rows]
+    lines = [
+        "",
+        "## Where it goes",
+        "",
+        "Each piece of one batch-1 `predict` timed alone (median), in us per member, as *before -> now*: "
+        "per-call pieces divided by the number of members. Changes: features quantised with the clip "
+        "ufunc (np.clip's Python wrapper cost ~3 us); the interpreter's C++ SetTensor/Invoke/GetTensor "
+        "bound once at load (the public wrappers add checks for numpy views this runtime never takes); "
+        "inputs and outputs passed as lists, not dicts; int8 logits dequantised by one 256-entry table "
+        "look-up (bit-identical); the stop rules in `Policy.stop_reason`, skipped entirely for `Policy()` "
+        "(the margin check on one row runs without numpy calls). The pieces do not add up to the overhead: "
+        "the rest is Python glue (calls, the loop, the Prediction) and memory the invoke left cold, which is "
+        "why the same Python path costs more after a 60-80 us KWS-8 invoke than after a 4-8 us DSA-19 one; "
+        "on KWS-8 int8 the largest piece is requantising the 6,400-value connection activation between "
+        "members (one table look-up per value; the export gives producer and consumer different scales).",
+        "",
+        "| piece | " + " | ".join(f"{t} {n}" for t, n in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
+    for key in keys:
+        cells = []
+        for t, n in cols:
+            v = results[t][n]["breakdown_us_per_member"].get(key)
+            cells.append(
+                "-"
+                if v is None
+                else (f"{v[1]:.2f}" if v[0] == v[1] else f"{v[0]:.2f} -> {v[1]:.2f}")
+            )
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def deadline_lines(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Deadlines",
+        "",
         "60 deadlines x 10 inputs from 0.01 ms to 1.2x the sum of member p99s; the bound is the slowest "
         "member's p99. *Beyond last member*: the largest overrun left after subtracting the time of the "
         "member that was running when the deadline passed (the runtime's own part of an overrun). "
         "*In-run p99*: the slowest member's p99 from the member times of the deadline calls themselves.",
         "",
-        "| task | bundle | backend | member us (median) | invoke us | overhead us | limit us | ok | deadline overrun ms: p99 / max | slowest member p99 ms | in-run p99 ms | calls within | all within | beyond last member ms (max) |",
-        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|",
+        "| task | bundle | deadline overrun ms: p99 / max | slowest member p99 ms | in-run p99 ms | calls within | all within | beyond last member ms (max) |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     for task, rows in results.items():
         for name, r in rows.items():
-            o, d = r["overhead"], r["deadline"]
+            d = r["deadline"]
             lines.append(
-                f"| {task} | {name} | {r['backend']} | {o['member_us_median']:.1f} | {o['invoke_us_median']:.1f} | "
-                f"{o['overhead_us']:.1f} | {o['limit_us']:.1f} | {'yes' if o['within_limit'] else 'NO'} | "
-                f"{d['p99_overrun_ms']:.3f} / {d['max_overrun_ms']:.3f} | {d['slowest_member_p99_ms']:.3f} | "
-                f"{d['slowest_member_p99_in_run_ms']:.3f} | "
+                f"| {task} | {name} | {d['p99_overrun_ms']:.3f} / {d['max_overrun_ms']:.3f} | "
+                f"{d['slowest_member_p99_ms']:.3f} | {d['slowest_member_p99_in_run_ms']:.3f} | "
                 f"{100 * d['fraction_within_bound']:.1f} % | {'yes' if d['within_bound'] else 'NO'} | "
                 f"{d['max_overrun_beyond_last_member_ms']:.3f} |"
             )
-    lines += ["", "## Early exit (top-2 margin of the running sum)", ""]
+    return lines
+
+
+def early_exit_lines(results: dict[str, Any]) -> list[str]:
+    lines = ["", "## Early exit (top-2 margin of the running sum)", ""]
     for task, rows in results.items():
         for name, r in rows.items():
             k = len(r["prefix_accuracy"])
@@ -218,9 +324,7 @@ def main() -> None:
                     else "No margin keeps accuracy within 0.5 points."
                 )
             )
-    lines.append("")
-    (HERE / "runtime.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    return lines
 
 
 if __name__ == "__main__":

@@ -80,6 +80,6 @@ def main() -> None:
 
 
 # the commands register themselves on `app` (order = order in --help)
-from edgekit.cli import data, distill, export, runtime  # noqa: E402, F401
+from edgekit.cli import data, distill, export, listen, runtime  # noqa: E402, F401
 
 __all__ = ["app", "main"]

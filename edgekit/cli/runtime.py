@@ -69,7 +69,9 @@ def run_cmd(
     from edgekit.runtime import Policy, ProgressiveEnsemble
 
     ensemble = ProgressiveEnsemble.load(bundle, backend)
-    policy = Policy(max_members, budget_macs, deadline_ms, margin)
+    policy = Policy(
+        max_members=max_members, budget_macs=budget_macs, deadline_ms=deadline_ms, margin=margin
+    )
     loaded = _load_noting_fixups(input_path, ensemble.manifest, long_audio)
     pred = ensemble.predict(loaded.features, policy)
     result = {**pred.to_dict(), "fixups": loaded.fixups}

@@ -42,9 +42,14 @@ def logmel(audio: np.ndarray, params: FrontEndParams | None = None) -> np.ndarra
     batched torch version is held to.
     """
     params = params or FrontEndParams()
+    return frames_logmel(frame_signal(audio, params), params)
+
+
+def frames_logmel(frames: np.ndarray, params: FrontEndParams) -> np.ndarray:
+    """Log-mel energies, float32 [..., n_mels], of pre-emphasised float64 frames
+    [..., win_length]: the per-frame half of :func:`logmel` (the streaming front end's too)."""
     win, bank_t = _constants(params)
-    frames = frame_signal(audio, params) * win
-    power = np.abs(np.fft.rfft(frames, n=params.n_fft, axis=-1)) ** 2 / params.n_fft
+    power = np.abs(np.fft.rfft(frames * win, n=params.n_fft, axis=-1)) ** 2 / params.n_fft
     energies = power @ bank_t
     out: np.ndarray = np.log(np.maximum(energies, params.log_floor)).astype(np.float32)
     return out

@@ -5,15 +5,18 @@ interpreter and in a separate venv with tflite-runtime and numpy<2 alone.
 """
 
 from edgekit.runtime.bundle import Bundle, load_bundle
+from edgekit.runtime.detection import Detection, StreamConfig
 from edgekit.runtime.ensemble import Prediction, ProgressiveEnsemble
 from edgekit.runtime.inputs import LoadedInput, audio_features, load_input, normalize, read_input
 from edgekit.runtime.manifest import FORMAT_VERSION, Manifest, MemberEntry, parse_manifest
 from edgekit.runtime.members import MemberRunner, prefix_accuracies
 from edgekit.runtime.policy import Policy
+from edgekit.runtime.streaming import StreamingRecognizer
 
 __all__ = [
     "FORMAT_VERSION",
     "Bundle",
+    "Detection",
     "LoadedInput",
     "Manifest",
     "MemberEntry",
@@ -21,6 +24,8 @@ __all__ = [
     "Policy",
     "Prediction",
     "ProgressiveEnsemble",
+    "StreamConfig",
+    "StreamingRecognizer",
     "audio_features",
     "load_bundle",
     "load_input",

@@ -10,6 +10,7 @@ shared by threads: per-call state lives in the Prediction, backends serialise wh
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from edgekit.runtime.bundle import Bundle, load_bundle
 from edgekit.runtime.inputs import as_batch
 from edgekit.runtime.manifest import Manifest
 from edgekit.runtime.members import MemberRunner, QuantizedCache
-from edgekit.runtime.policy import Policy, as_policy
+from edgekit.runtime.policy import Policy, as_policy, top2_margin
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Prediction:
     @property
     def margin(self) -> np.ndarray:
         """Top-1 minus top-2 of the summed logits, per input."""
-        return _margin(self.logits)
+        return top2_margin(self.logits)
 
     def to_dict(self) -> dict[str, object]:
         single = len(self.logits) == 1
@@ -81,6 +82,8 @@ class ProgressiveEnsemble:
         # running estimate of each member's wall time (s): a deadline never starts a member that
         # is expected to end after it (plain float updates: safe to share between threads)
         self.member_seconds = [0.0] * len(self.manifest.members)
+        # the clock of deadlines and member times (replaceable: tests drive it by hand)
+        self.clock: Callable[[], float] = time.perf_counter
         self.warm_up(warmup)
 
     def warm_up(self, calls: int = 3) -> None:
@@ -104,9 +107,12 @@ class ProgressiveEnsemble:
 
     def check_features(self, x: np.ndarray) -> np.ndarray:
         """``x`` as float32 [B, T, C]; a clear error for a wrong shape or non-finite values."""
-        x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.number):
-            raise DataError(f"features must be numbers, got dtype {x.dtype}")
+        if not (  # already a C-contiguous float32 array: no conversion to try
+            type(x) is np.ndarray and x.dtype == np.float32 and x.flags.c_contiguous
+        ):
+            x = np.asarray(x)
+            if not np.issubdtype(x.dtype, np.number):
+                raise DataError(f"features must be numbers, got dtype {x.dtype}")
         x = np.ascontiguousarray(as_batch(x, self.manifest), dtype=np.float32)
         if not np.isfinite(x).all():
             raise DataError("features contain NaN or infinite values")
@@ -118,11 +124,10 @@ class ProgressiveEnsemble:
         A batch runs each member on the whole batch (one policy decision for all of it; early
         exit stops when every input's margin has reached the threshold).
         """
-        start = time.perf_counter()
+        start = self.clock()
         feats = self.check_features(x)
-        empty = np.zeros((len(feats), self.manifest.num_classes), np.float32)
-        pred = Prediction(empty, 0, 0, 0.0, [], "all", self.manifest.class_names, {}, feats)
-        return self._continue(pred, as_policy(policy), start)
+        logits = np.zeros((len(feats), self.manifest.num_classes), np.float32)
+        return self._run(feats, logits, {}, [], 0, 0, 0.0, as_policy(policy), start)
 
     def refine(
         self, pred: Prediction, policy: Policy | dict[str, float] | None = None
@@ -134,40 +139,43 @@ class ProgressiveEnsemble:
         """
         if pred.features is None:
             raise EdgekitError("this prediction cannot be refined (it holds no features)")
-        return self._continue(pred, as_policy(policy), time.perf_counter())
+        return self._run(
+            pred.features,
+            pred.logits.copy(),
+            dict(pred.activations),
+            list(pred.member_ms),
+            pred.members_run,
+            pred.macs,
+            pred.elapsed_ms,
+            as_policy(policy),
+            self.clock(),
+        )
 
-    def _continue(self, pred: Prediction, policy: Policy, start: float) -> Prediction:
+    def _run(  # the hot loop takes its state unpacked: no per-call objects to build
+        self,
+        features: np.ndarray,
+        logits: np.ndarray,  # the running sum, updated in place
+        activations: dict[int, np.ndarray],
+        member_ms: list[float],
+        k: int,  # members already run
+        macs: int,
+        elapsed_ms: float,  # by earlier calls for this input
+        policy: Policy,
+        start: float,
+    ) -> Prediction:
         members = self.manifest.members
-        features = pred.features
-        assert features is not None
-        logits = pred.logits.copy()
-        activations = dict(pred.activations)
-        member_ms = list(pred.member_ms)
-        k, macs = pred.members_run, pred.macs
         stopped_by = "all"
-        deadline = None if policy.deadline_ms is None else start + policy.deadline_ms / 1000
-        run_member, estimates = self.runner.run_member, self.member_seconds
+        run_member, estimates, clock = self.runner.run_member, self.member_seconds, self.clock
+        stop = None if policy.runs_all else policy.stop_reason  # nothing to ask: run them all
         quantized: QuantizedCache = {}
-        now = time.perf_counter()
+        now = clock()
         while k < len(members):
             entry = members[k]
-            if k > 0 and policy.margin is not None and _margin(logits).min() >= policy.margin:
-                stopped_by = "margin"
-                break
-            if policy.max_members is not None and k >= policy.max_members:
-                stopped_by = "max_members"
-                break
-            if policy.budget_macs is not None and entry.cumulative_macs > policy.budget_macs:
-                if k == 0:
-                    raise EdgekitError(
-                        f"budget_macs {policy.budget_macs:,} is below member 1's cost "
-                        f"({entry.cumulative_macs:,} MACs): nothing can run"
-                    )
-                stopped_by = "budget_macs"
-                break
-            if k > 0 and deadline is not None and now + estimates[k] > deadline:
-                stopped_by = "deadline_ms"
-                break
+            if stop is not None:
+                reason = stop(k, entry.cumulative_macs, logits, now - start, estimates[k])
+                if reason is not None:
+                    stopped_by = reason
+                    break
             member_logits, act = run_member(entry.index, features, activations, quantized)
             logits += member_logits
             if act is not None:
@@ -176,7 +184,7 @@ class ProgressiveEnsemble:
             macs = entry.cumulative_macs
             # a member's time is its whole step here (conversions and bookkeeping included):
             # that is what a deadline must predict
-            end = time.perf_counter()
+            end = clock()
             seconds = end - now
             member_ms.append(1000 * seconds)
             estimate = estimates[k - 1]
@@ -186,16 +194,10 @@ class ProgressiveEnsemble:
             logits,
             k,
             macs,
-            pred.elapsed_ms + 1000 * (time.perf_counter() - start),
+            elapsed_ms + 1000 * (clock() - start),
             member_ms,
             stopped_by,
             self.manifest.class_names,
             activations,
             features,
         )
-
-
-def _margin(logits: np.ndarray) -> np.ndarray:
-    """Top-1 minus top-2 per row: the early-exit criterion."""
-    top2 = np.sort(logits, axis=1)[:, -2:]
-    return np.asarray(top2[:, 1] - top2[:, 0])

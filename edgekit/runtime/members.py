@@ -18,6 +18,7 @@ from edgekit.runtime.bundle import Bundle
 from edgekit.runtime.manifest import MemberEntry, TensorSpec
 from edgekit.runtime.quant import (
     apply_table,
+    dequantize_table,
     requantize_table,
     same_encoding,
     to_file_dtype,
@@ -41,6 +42,10 @@ class _MemberIO:
     table: np.ndarray | None  # 8-bit source code -> 8-bit connection code
     passthrough: bool  # the source's encoding is the connection's: no conversion at all
     features_key: tuple[str, float, int]  # (dtype, scale, zero point): the QuantizedCache key
+    connection_first: bool  # the file lists the connection input before the features
+    logits_at: int  # position of the logits among the file's outputs (manifest order)
+    activation_at: int | None
+    logits_table: np.ndarray | None  # 8-bit logits: code -> float32 in one look-up
 
     @classmethod
     def of(cls, entry: MemberEntry, members: tuple[MemberEntry, ...]) -> _MemberIO:
@@ -53,6 +58,7 @@ class _MemberIO:
             passthrough = same_encoding(source, connection)
             table = None if passthrough else requantize_table(source, connection)
         q = features.quantization
+        roles = [t.role for t in entry.outputs]
         return cls(
             features,
             connection,
@@ -63,6 +69,10 @@ class _MemberIO:
             table,
             passthrough,
             (features.dtype, q.scale if q else 0.0, q.zero_point if q else 0),
+            entry.inputs[0].role == "connection",
+            roles.index("logits"),
+            roles.index("activation") if "activation" in roles else None,
+            dequantize_table(logits),
         )
 
     def connection_input(self, activation: np.ndarray) -> np.ndarray:
@@ -109,13 +119,18 @@ class MemberRunner:
             feats = quantized.get(key)  # type: ignore[assignment]
             if feats is None:
                 feats = quantized[key] = to_file_dtype(features, io.features)
-        inputs = {io.features.name: feats}
-        if io.connection is not None:
+        if io.connection is None:
+            values = [feats]
+        else:
             assert io.connected_from is not None
-            inputs[io.connection.name] = io.connection_input(activations[io.connected_from])
-        out = self.sessions[index - 1].run(inputs)
-        act = out[io.activation.name] if io.activation is not None else None
-        return to_float(out[io.logits.name], io.logits), act
+            connection = io.connection_input(activations[io.connected_from])
+            values = [connection, feats] if io.connection_first else [feats, connection]
+        out = self.sessions[index - 1].run_list(values)
+        act = None if io.activation_at is None else out[io.activation_at]
+        logits = out[io.logits_at]
+        if io.logits_table is not None:  # int8 logits: one look-up, exactly to_float's values
+            return io.logits_table.take(logits.view(np.uint8)), act
+        return to_float(logits, io.logits), act
 
     def activation_float(self, index: int, activation: np.ndarray) -> np.ndarray:
         """Member ``index``'s activation output (as :meth:`run_member` returns it) in float32."""

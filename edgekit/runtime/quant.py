@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from edgekit.runtime.manifest import TensorSpec
 
+# the ufunc behind np.clip, without np.clip's Python-level argument handling (~3 us a call);
+# numpy >= 2 keeps it in numpy._core, numpy 1.x (the tflite-runtime venv) in numpy.core
+_UMATH: Any = getattr(getattr(np, "_core", None), "umath", None) or getattr(np.core, "umath")  # noqa: B009
+_clip: np.ufunc = _UMATH.clip
+
 _RANGES = {"int8": (-128, 127), "uint8": (0, 255)}
+_BOUNDS = {k: (np.float32(lo), np.float32(hi)) for k, (lo, hi) in _RANGES.items()}
 
 
 def to_file_dtype(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
@@ -14,11 +22,11 @@ def to_file_dtype(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     if spec.dtype == "float32":
         return np.ascontiguousarray(x, dtype=np.float32)
     assert spec.quantization is not None  # the manifest parser guarantees it
-    lo, hi = _RANGES[spec.dtype]
+    lo, hi = _BOUNDS[spec.dtype]
     q = np.multiply(x, np.float32(1.0 / spec.quantization.scale), dtype=np.float32)
     np.rint(q, out=q)  # nearest (ties to even; TFLite breaks ties away from zero: rare)
-    q += np.float32(spec.quantization.zero_point)
-    np.clip(q, lo, hi, out=q)
+    np.add(q, np.float32(spec.quantization.zero_point), out=q)
+    _clip(q, lo, hi, out=q)
     out: np.ndarray = q.astype(spec.dtype)
     return out
 
@@ -35,6 +43,20 @@ def to_float(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     return out
 
 
+def dequantize_table(spec: TensorSpec) -> np.ndarray | None:
+    """For an 8-bit tensor, float32 [256]: ``to_float`` of each code, indexed by the code's bit
+    pattern (``table[codes.view(np.uint8)] == to_float(codes, spec)`` exactly); else None."""
+    if spec.dtype not in _RANGES:
+        return None
+    codes = _codes(spec.dtype)
+    return to_float(codes, spec)[np.argsort(codes.view(np.uint8), kind="stable")]
+
+
+def _codes(dtype: str) -> np.ndarray:
+    lo = _RANGES[dtype][0]
+    return np.arange(lo, lo + 256).astype(dtype)
+
+
 def same_encoding(a: TensorSpec, b: TensorSpec) -> bool:
     """True when a tensor in ``a``'s encoding can be fed unchanged where ``b`` is expected."""
     return a.dtype == b.dtype and a.quantization == b.quantization
@@ -48,8 +70,7 @@ def requantize_table(source: TensorSpec, target: TensorSpec) -> np.ndarray | Non
     """
     if source.dtype not in _RANGES or target.dtype not in _RANGES:
         return None
-    lo = _RANGES[source.dtype][0]
-    codes = np.arange(lo, lo + 256).astype(source.dtype)
+    codes = _codes(source.dtype)
     table = to_file_dtype(to_float(codes, source), target)
     # index by the code's bit pattern (as uint8), so the look-up needs no offset
     return table[np.argsort(codes.view(np.uint8), kind="stable")]
@@ -57,5 +78,5 @@ def requantize_table(source: TensorSpec, target: TensorSpec) -> np.ndarray | Non
 
 def apply_table(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """``table``'s entry for each 8-bit code."""
-    out: np.ndarray = table[codes.view(np.uint8)]
+    out: np.ndarray = table.take(codes.view(np.uint8))  # take: ~40 % faster than table[idx]
     return out

@@ -40,7 +40,9 @@ def test_wav_and_array_match_the_training_front_end(
     norm = speech_manifest.normalization
     assert norm is not None
     training = logmel(fit_clip(read_audio(path).audio, 16000), FrontEndParams())
-    expected = (training - np.float32(norm["mean"])) / np.float32(norm["std"])
+    expected = (training - np.asarray(norm["mean"], np.float32)) / np.asarray(
+        norm["std"], np.float32
+    )
     np.testing.assert_allclose(read_input(path, speech_manifest), expected, rtol=1e-5, atol=1e-5)
     from_array = audio_features(read_audio(path).audio, 16000, speech_manifest)
     np.testing.assert_array_equal(from_array, read_input(path, speech_manifest))
@@ -70,7 +72,7 @@ def test_npy_and_dsa_text_are_normalised(speech_manifest: Manifest, tmp_path: Pa
     np.save(tmp_path / "f.npy", raw)
     norm = speech_manifest.normalization
     assert norm is not None
-    want = (raw - np.float32(norm["mean"])) / np.float32(norm["std"])
+    want = (raw - np.asarray(norm["mean"], np.float32)) / np.asarray(norm["std"], np.float32)
     np.testing.assert_allclose(read_input(tmp_path / "f.npy", speech_manifest), want, rtol=1e-6)
     text = dsa_segment_text(np.random.default_rng(2))
     (tmp_path / "a01.txt").write_text(text)

@@ -8,6 +8,7 @@ import pytest
 from edgekit.runtime.manifest import Quantization, TensorSpec
 from edgekit.runtime.quant import (
     apply_table,
+    dequantize_table,
     requantize_table,
     same_encoding,
     to_file_dtype,
@@ -50,3 +51,25 @@ def test_to_float_is_scale_times_offset_code() -> None:
     got = to_float(q, spec("int8", 0.125, -7))
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, 0.125 * (q.astype(np.float32) + 7))
+
+
+@pytest.mark.parametrize("target", [spec("int8", 0.05, 3), spec("uint8", 0.2, 128)])
+def test_quantise_rounds_offsets_and_saturates(target: TensorSpec) -> None:
+    x = np.array([[-1e9, -3.0, -0.024, 0.026, 0.074, 2.0, 1e9, 6.35]], np.float32)  # no ties
+    assert target.quantization is not None
+    scale, zp = target.quantization.scale, target.quantization.zero_point
+    info = np.iinfo(np.dtype(target.dtype))
+    want = np.clip(np.rint(x.astype(np.float64) / scale) + zp, info.min, info.max)
+    got = to_file_dtype(x, target)
+    assert got.dtype == np.dtype(target.dtype)
+    np.testing.assert_array_equal(got.astype(np.int64), want.astype(np.int64))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_dequantise_table_is_to_float_for_every_code(dtype: str) -> None:
+    info = np.iinfo(np.dtype(dtype))
+    codes = np.arange(info.min, info.max + 1).astype(dtype)
+    source = spec(dtype, 0.0371, 5)
+    table = dequantize_table(source)
+    assert table is not None and dequantize_table(spec("float32")) is None
+    np.testing.assert_array_equal(table[codes.view(np.uint8)], to_float(codes, source))
