@@ -65,6 +65,7 @@ def listen_cmd(
 
     Example: edgekit listen runs/kws8/bundle-tflite-int8 meeting.wav --margin 2
     """
+    # long: one typer option per stream setting makes the signature; the body is short
     import json
 
     from edgekit.runtime import Policy, ProgressiveEnsemble, StreamConfig
