@@ -9,6 +9,16 @@
 
 #define EK_PREPARED 0x454B5250u /* "EKRP" */
 
+/* EK_PROFILE=1 at build time: the application's ek_profile_op is called after each operator
+ * (member, operator index, kind) and after the member's input conversion (operator -1), e.g.
+ * to read a cycle counter. Off by default: no cost. */
+#if defined(EK_PROFILE) && EK_PROFILE
+void ek_profile_op(int member, int op, int kind);
+#define EK_PROFILE_OP(m, i, kind) ek_profile_op((m), (i), (kind))
+#else
+#define EK_PROFILE_OP(m, i, kind) ((void)0)
+#endif
+
 static size_t estimates_bytes(const ek_ensemble *e) {
     return EK_ALIGN((size_t)e->num_members * sizeof(uint32_t));
 }
@@ -161,9 +171,17 @@ ek_status ek_prepare(ek_runtime *rt, const ek_ensemble *e, void *arena, size_t a
     return EK_OK;
 }
 
-/* float -> int8 exactly as the Python runtime: rint(x * (1/scale)) + zero point, clamped */
+/* float -> int8 exactly as the Python runtime: rint(x * (1/scale)) + zero point, clamped.
+ * Below 2^22 in magnitude, adding and subtracting 1.5 x 2^23 rounds to the nearest integer,
+ * ties to even, exactly as rintf does in the default rounding mode, without a libm call (the
+ * Cortex-M4's FPU has no rounding instruction); larger values and NaN take rintf. */
 static int8_t quantize_value(float x, float inv_scale, int32_t zero_point) {
-    float q = rintf(x * inv_scale);
+    float q = x * inv_scale;
+    if (q > -4194304.0f && q < 4194304.0f) {
+        q = (q + 12582912.0f) - 12582912.0f;
+    } else {
+        q = rintf(q);
+    }
     q += (float)zero_point;
     return ek_to_i8(q);
 }
@@ -215,8 +233,10 @@ ek_status ek_run_member(ek_runtime *rt, int k, const float *features, float *log
     }
     const ek_member *m = &e->members[k];
     member_inputs(rt, m, features);
+    EK_PROFILE_OP(k, -1, 0);
     for (int i = 0; i < m->num_ops; ++i) {
         ek_run_checked_op(&m->ops[i], m->tensors, rt->work);
+        EK_PROFILE_OP(k, i, m->ops[i].kind);
     }
     const ek_tensor *logits = &m->tensors[m->logits];
     const void *lv = ek_in(logits, rt->work);

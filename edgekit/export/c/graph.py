@@ -117,7 +117,53 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
             raise EdgekitError(f"{member}: no tensor named {tname!r} for {role}")
         role_index[role] = by_name[tname]
         reader.tensor(by_name[tname])
-    return _finish(reader.tensors, ops, role_index, member)
+    ops = fold_moves(ops, reader.tensors, set(role_index.values()))
+    used = {i for op in ops for i in op.inputs if i >= 0} | {op.output for op in ops}
+    tensors = {i: t for i, t in reader.tensors.items() if i in used or i in role_index.values()}
+    return _finish(tensors, ops, role_index, member)
+
+
+_MOVES = ("TRANSPOSE", "RESHAPE")
+
+
+def fold_moves(ops: list[COp], ts: dict[int, CTensor], keep: set[int]) -> list[COp]:
+    """Runs of consecutive TRANSPOSE / RESHAPE operators whose intermediate tensors nothing else
+    reads, and that leave every element at its place in memory (the export's NWC -> NCW -> NWC
+    round trips), become one RESHAPE: a copy instead of element-by-element moves. The values
+    are the same bits; only data movement is saved. ``keep``: tensors that must stay (roles)."""
+    readers: dict[int, int] = {}
+    for op in ops:
+        for i in op.inputs:
+            readers[i] = readers.get(i, 0) + 1
+    folded: list[COp] = []
+    i = 0
+    while i < len(ops):
+        j = i
+        while (
+            ops[i].kind in _MOVES
+            and j + 1 < len(ops)
+            and ops[j + 1].kind in _MOVES
+            and ops[j + 1].inputs[0] == ops[j].output
+            and readers.get(ops[j].output, 0) == 1
+            and ops[j].output not in keep
+        ):
+            j += 1
+        if j > i and _keeps_order(ops[i : j + 1], ts):
+            folded.append(COp("RESHAPE", [ops[i].inputs[0]], ops[j].output))
+        else:
+            folded.extend(ops[i : j + 1])
+        i = j + 1
+    return folded
+
+
+def _keeps_order(chain: list[COp], ts: dict[int, CTensor]) -> bool:
+    """Whether the chain's output holds its input's elements in the same memory order."""
+    shape = ts[chain[0].inputs[0]].shape
+    index = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    for op in chain:
+        index = index.transpose(op.axes) if op.kind == "TRANSPOSE" else index
+        index = index.reshape(ts[op.output].shape)
+    return bool((index.ravel() == np.arange(index.size)).all())
 
 
 def _finish(ts: dict[int, CTensor], ops: list[COp], roles: dict[str, int], member: str) -> CGraph:

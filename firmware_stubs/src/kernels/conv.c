@@ -327,8 +327,8 @@ static void dw4_i8(const int8_t *ip, const int8_t *fp, int32_t in_off, int32_t *
 #ifdef EK_DSP
     const int16x2_t offp = ek_offset2(in_off);
     const uint32_t xw = ek_load4(ip), fw = ek_load4(fp);
-    const int16x2_t x02 = __sxtab16(offp, (int8x4_t)xw), x13 = __sxtab16(offp, (int8x4_t)ek_ror8(xw));
-    const int16x2_t f02 = __sxtb16((int8x4_t)fw), f13 = __sxtb16((int8x4_t)ek_ror8(fw));
+    const int16x2_t x02 = __sxtab16(offp, (int8x4_t)xw), x13 = ek_sxtab16_ror8(offp, xw);
+    const int16x2_t f02 = __sxtb16((int8x4_t)fw), f13 = ek_sxtb16_ror8(fw);
     a[0] = __smlabb(x02, f02, a[0]);
     a[2] = __smlatt(x02, f02, a[2]);
     a[1] = __smlabb(x13, f13, a[1]);
