@@ -5,7 +5,6 @@ each member)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,36 +16,11 @@ from edgekit.cli import app
 from edgekit.data import load_dataset
 from edgekit.errors import EdgekitError
 from edgekit.export.c import export_c, summary_text
-from tests.support.c_host import build_host, run_host
 from edgekit.runtime import Policy, ProgressiveEnsemble
+from tests.firmware.conftest import FIRMWARE, build_from_run, bundle_of, needs_cc
+from tests.support.c_host import run_host
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_stubs"
-pytestmark = pytest.mark.skipif(
-    shutil.which("make") is None or shutil.which("cc") is None, reason="needs make and a C compiler"
-)
-
-
-def build_from_run(
-    run: Path, root: Path, int8: bool, calib: int = 128, data_dir: Path | None = None
-) -> Path:
-    """Export ``run`` to C in root/gen (its TFLite bundle in root/gen/bundle) and build the
-    sanitized host example in root."""
-    gen = export_c(run, root / "gen", int8=int8, calib=calib, data_dir=data_dir)
-    return build_host(FIRMWARE, gen, root)
-
-
-@pytest.fixture(scope="module")
-def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw"), int8=False)
-
-
-@pytest.fixture(scope="module")
-def host_int8(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw8"), int8=True)
-
-
-def bundle_of(host: Path) -> Path:
-    return host.parent / "gen" / "bundle"
+pytestmark = needs_cc
 
 
 def test_c_unit_tests_pass_under_sanitizers(tmp_path: Path) -> None:

@@ -83,11 +83,12 @@ def run(elf: Path, timeout: float = 300) -> TargetRun:
     cmd = ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-semihosting",
            "-icount", "shift=0", "-kernel", str(elf)]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if out.returncode or "done" not in out.stdout.splitlines():
-        raise RuntimeError(f"{elf} exited {out.returncode}:\n{out.stdout[-4000:]}{out.stderr}")
+    printed = out.stderr  # QEMU writes the semihosting console to stderr
+    if out.returncode or "done" not in printed.splitlines():
+        raise RuntimeError(f"{elf} exited {out.returncode}:\n{out.stdout}{printed[-4000:]}")
     result = TargetRun()
     result.text_bytes, result.data_bytes, result.bss_bytes = size(elf)
-    for line in out.stdout.splitlines():
+    for line in printed.splitlines():
         head, _, rest = line.partition(" ")
         fields = dict(kv.split("=", 1) for kv in rest.split()) if rest else {}
         if head == "prepare":

@@ -37,6 +37,23 @@ void board_exit(int code) {
     }
 }
 
+/* newlib's stdio (printf, fprintf) ends here: the C unit tests print through semihosting too */
+int _write(int fd, const char *buf, int len);
+int _write(int fd, const char *buf, int len) {
+    char chunk[128];
+    (void)fd;
+    for (int done = 0; done < len;) {
+        int n = len - done < (int)sizeof chunk - 1 ? len - done : (int)sizeof chunk - 1;
+        for (int i = 0; i < n; ++i) {
+            chunk[i] = buf[done + i];
+        }
+        chunk[n] = '\0';
+        board_print(chunk);
+        done += n;
+    }
+    return len;
+}
+
 static volatile uint32_t systick_wraps;
 
 void SysTick_Handler(void) {
