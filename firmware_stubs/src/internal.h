@@ -47,10 +47,31 @@ static inline void *ek_out(const ek_tensor *t, uint8_t *work) {
     return (void *)(work + t->offset);
 }
 
+/*
+ * TFLite's MultiplyByQuantizedMultiplier, exactly, in a few instructions: x << left, then
+ * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT. TFLite's high multiply adds
+ * 2^30 (or 1 - 2^30 below zero) and divides by 2^31 truncating toward zero; for a product p
+ * below zero, trunc((p + 1 - 2^30) / 2^31) = floor((p + 2^30) / 2^31), the same expression as
+ * for p >= 0, so one 64-bit add and an arithmetic shift give it (tests/test_quantize.c checks
+ * this against TFLite's literal code on random and tie cases). The only saturating case,
+ * INT32_MIN x INT32_MIN, is kept.
+ */
+static inline int32_t ek_requantize(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    const int32_t a = (int32_t)((uint32_t)x << left); /* TFLite: x * (1 << left), wrapping */
+    const int32_t high = a == INT32_MIN && multiplier == INT32_MIN
+                             ? INT32_MAX
+                             : (int32_t)(((int64_t)a * multiplier + ((int64_t)1 << 30)) >> 31);
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+}
+
 /* int8 requantisation of an accumulator for output channel o (TFLite's arithmetic) */
 static inline int32_t ek_requant(int32_t acc, const ek_op *op, int32_t o, int32_t zp) {
     const int j = op->num_mult == 1 ? 0 : o;
-    acc = ek_multiply_by_quantized_multiplier(acc, op->mult[j], op->shift[j]) + zp;
+    acc = ek_requantize(acc, op->mult[j], op->shift[j]) + zp;
     return ek_clamp_i32(acc, op->act_min, op->act_max);
 }
 

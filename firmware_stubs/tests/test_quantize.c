@@ -13,6 +13,43 @@ static void test_fixed_point(void) {
     CHECK(ek_multiply_by_quantized_multiplier(-3, half, 0) == -1);
 }
 
+/* TFLite's code, literally (reference_ops / cppmath), to check the runtime's shorter form */
+static int32_t tflite_srdhm(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t tflite_multiply(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0, right = shift > 0 ? 0 : (int)-shift;
+    const int32_t v = tflite_srdhm((int32_t)((int64_t)x * ((int64_t)1 << left)), multiplier);
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t threshold = (mask >> 1) + (v < 0 ? 1 : 0);
+    return (v >> right) + ((v & mask) > threshold ? 1 : 0);
+}
+
+static void test_same_as_tflite_code(void) {
+    int mismatches = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const int32_t x = (int32_t)rng() >> (rng() % 24u); /* accumulators of every size */
+        const int32_t m = (int32_t)((1u << 30) + rng() % (1u << 30)); /* [0.5, 1) in Q31 */
+        const int32_t shift = -(int32_t)(rng() % 20u) + (i % 7 == 0 ? 2 : 0);
+        if (shift > 0 && (x > (INT32_MAX >> shift) || x < (INT32_MIN >> shift))) {
+            continue; /* TFLite's left shift would overflow: not a case it produces */
+        }
+        mismatches += ek_multiply_by_quantized_multiplier(x, m, shift) != tflite_multiply(x, m, shift);
+    }
+    for (int32_t x = -4096; x <= 4096; ++x) { /* exact ties of the high multiply */
+        mismatches += ek_multiply_by_quantized_multiplier(x, 1 << 30, -1) != tflite_multiply(x, 1 << 30, -1);
+        mismatches += ek_multiply_by_quantized_multiplier(x, 1 << 30, 0) != tflite_multiply(x, 1 << 30, 0);
+    }
+    CHECK(mismatches == 0);
+    CHECK(ek_multiply_by_quantized_multiplier(INT32_MIN, INT32_MIN, 0) == INT32_MAX);
+}
+
 static void test_quantize(void) {
     const int32_t d[1] = {1};
     ek_tensor ts[3];
@@ -43,6 +80,7 @@ static void test_quantize(void) {
 
 int main(void) {
     test_fixed_point();
+    test_same_as_tflite_code();
     test_quantize();
     return finish("test_quantize");
 }

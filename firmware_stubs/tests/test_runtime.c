@@ -172,11 +172,37 @@ static void test_tables_refused(void) {
     CHECK(ek_prepare(&rt, &e, arena.bytes, sizeof arena.bytes) == EK_ERR_MODEL);
 }
 
+/* int8 features are quantised as the Python runtime does: rint(x / scale) (ties to even) + zero
+ * point, clamped; NaN to the lowest code. Read back through a DEQUANTIZE member. */
+static void test_feature_quantisation(void) {
+    const int32_t d8[1] = {8};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_I8, 1, d8, 0, NULL);
+    ts[0].scale = 1.0f;
+    ts[0].zero_point = 3;
+    ts[1] = make_tensor(EK_F32, 1, d8, 8, NULL);
+    ek_op dq = make_op(EK_OP_DEQUANTIZE, 0, -1, -1, 1);
+    const ek_member m = {"q", 2, ts, 1, &dq, 0, -1, 1, -1, 0, 1.0f, 0.0f, 40u, -1, 1};
+    const ek_ensemble e = {1, &m, 8, 8, 1, NULL, NULL, 0u, 0u};
+    ek_runtime rt;
+    CHECK(ek_prepare(&rt, &e, arena.bytes, sizeof arena.bytes) == EK_OK);
+    const float x[8] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 1e30f, (float)NAN, -3e9f};
+    const float want[8] = {0, 2, 2, 0, -2, 124, -131, -131}; /* q - 3 after clamping to int8 */
+    float logits[8];
+    ek_result r;
+    ek_policy all = policy(0, 0, 0u, 0.0f, NULL);
+    CHECK(ek_run(&rt, x, &all, logits, &r) == EK_OK);
+    for (int i = 0; i < 8; ++i) {
+        CHECK(logits[i] == want[i]);
+    }
+}
+
 int main(void) {
     build_ensemble();
     test_policies();
     test_deadline();
     test_errors();
     test_tables_refused();
+    test_feature_quantisation();
     return finish("test_runtime");
 }

@@ -66,9 +66,9 @@ def test_policies_in_c_match_the_python_runtime(host: Path, tmp_path: Path) -> N
         assert c == py
     macs = [m.cumulative_macs for m in ens.manifest.members]
     budget = run_host(host, x[:3], tmp_path, "--budget-macs", str(macs[1]))
-    py = ens.predict(x[:3], Policy(budget_macs=macs[1]))
-    assert [r.members for r in budget] == [2, 2, 2] == [py.members_run] * 3
-    assert {r.stopped for r in budget} == {py.stopped_by} == {"budget_macs"}
+    pred = ens.predict(x[:3], Policy(budget_macs=macs[1]))
+    assert [r.members for r in budget] == [2, 2, 2] == [pred.members_run] * 3
+    assert {r.stopped for r in budget} == {pred.stopped_by} == {"budget_macs"}
     assert {r.macs for r in budget} == {macs[1]}
     # every member takes 10 us on the fake clock: the first input predicts member 2 from
     # member 1's time per MAC, later inputs from each member's measured 10 us
@@ -156,7 +156,7 @@ def test_recurrent_members_match_the_python_runtime(
     got = np.stack([r.logits for r in run_host(host, x, tmp_path)])
     want = ens.predict(x).logits
     if int8:
-        steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr]
+        steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr, misc]
         assert np.abs(got - want).max() <= 1.001 * steps
     else:
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()

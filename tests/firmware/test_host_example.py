@@ -25,7 +25,7 @@ def probe(host: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def input_bytes(host: Path) -> int:
     model = json.loads((host.parent / "gen" / "model.json").read_text())
     steps, channels = model["input_shape"]
-    return 4 * steps * channels
+    return 4 * int(steps) * int(channels)
 
 
 @pytest.mark.parametrize("inputs", [0.0, 0.5, 1.5])

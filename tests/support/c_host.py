@@ -58,7 +58,7 @@ def run_host(host: Path, x: np.ndarray, tmp: Path, *args: str) -> list[HostRow]:
                 int(fields["members"]),
                 fields["stopped"],
                 int(fields["elapsed_us"]),
-                int(fields["macs"]),
+                int(fields.get("macs", 0)),  # (absent from older builds' output)
                 float(fields["mean_us"]) if "mean_us" in fields else None,
                 np.array([float(v) for v in fields["logits"].split(",")]),
                 class_name,

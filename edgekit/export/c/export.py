@@ -141,12 +141,22 @@ def export_c(
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "edgekit_model.c", codegen.source(ens, parts, members))
     atomic_write_text(out / "edgekit_model.h", codegen.header(ens, n))
-    summary = {
+    summary = _summary(bundle, precision, arena, slots_bytes, infos)
+    atomic_write_text(out / "model.json", json.dumps(summary, indent=2) + "\n")
+    return out
+
+
+def _summary(
+    bundle: Bundle, precision: str, arena: int, slots_bytes: int, infos: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """model.json: what the export wrote, with each member's flash and working memory."""
+    manifest = bundle.manifest
+    return {
         "generated_by": f"edgekit {edgekit.__version__} export --target c",
         "task": manifest.task,
         "precision": precision,
         "class_names": list(manifest.class_names),
-        "input_shape": [steps, channels],
+        "input_shape": list(manifest.input_shape),
         "frontend": manifest.frontend,
         "arena_bytes": arena,
         "slots_bytes": slots_bytes,
@@ -154,8 +164,6 @@ def export_c(
         "bundle": bundle.source,
         "members": infos,
     }
-    atomic_write_text(out / "model.json", json.dumps(summary, indent=2) + "\n")
-    return out
 
 
 def summary_text(out: Path) -> str:

@@ -6,27 +6,8 @@
 
 #include <math.h>
 
-static int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
-    if (a == b && a == INT32_MIN) {
-        return INT32_MAX;
-    }
-    const int64_t ab = (int64_t)a * (int64_t)b;
-    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
-}
-
-static int32_t rounding_divide_by_pot(int32_t x, int exponent) {
-    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
-    const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
 int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
-    const int left = shift > 0 ? (int)shift : 0;
-    const int right = shift > 0 ? 0 : (int)-shift;
-    const int32_t shifted = (int32_t)((int64_t)x * ((int64_t)1 << left));
-    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right);
+    return ek_requantize(x, multiplier, shift);
 }
 
 ek_status ek_check_quantize(const ek_op *op, const ek_tensor *ts) {
