@@ -44,7 +44,7 @@ SHARED = HERE.parents[1] / "shared" / "data"
 DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 FIRMWARE = REPO / "firmware_stubs"
 BEFORE = "aee2581"  # the runtime before issue 15/16: src/edgekit.c, plain kernels
-TIMED = 100
+TIMED = 20
 REPEAT = 20  # runs per input: the host clock has 1 us resolution
 
 
@@ -69,13 +69,18 @@ def build_before(gen: Path, out: Path) -> Path:
     return exe
 
 
-def member_us(host: Path, x: np.ndarray, k: int, tmp: Path) -> list[float]:
-    """Median per-member time (us): --max-members m for m = 1..k, differenced."""
-    prefix = []
-    for m in range(1, k + 1):
-        rows = run_host(host, x, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
-        prefix.append(float(np.median([r.mean_us for r in rows if r.mean_us is not None])))
-    return [float(v) for v in np.diff([0.0, *prefix])]
+def member_us(hosts: list[Path], x: np.ndarray, k: int, tmp: Path) -> list[list[float]]:
+    """Per-member time (us) of each host build: --max-members m for m = 1..k, differenced. Per
+    prefix the builds run in turn, three rounds, and each keeps its fastest input (the mean of
+    REPEAT runs): on a shared machine the minimum is what the code costs, the rest is load."""
+    prefix = np.full((len(hosts), k), np.inf)
+    for _ in range(3):
+        for m in range(1, k + 1):
+            for h, host in enumerate(hosts):
+                rows = run_host(host, x, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
+                best = min(r.mean_us for r in rows if r.mean_us is not None)
+                prefix[h, m - 1] = min(prefix[h, m - 1], best)
+    return [[float(v) for v in np.diff([0.0, *p])] for p in prefix]
 
 
 def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) -> dict[str, Any]:
@@ -108,10 +113,9 @@ def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) 
             "c_accuracy": float((c_logits.argmax(1) == y).mean()),
             "fast_equals_reference": bool(np.array_equal(c_logits, ref_logits)),
         },
-        "us_before": member_us(before, timed, k, tmp),
-        "us_reference": member_us(reference, timed, k, tmp),
-        "us_fast": member_us(fast, timed, k, tmp),
-    }
+        **dict(zip(("us_before", "us_reference", "us_fast"),
+                   member_us([before, reference, fast], timed, k, tmp), strict=True)),
+    }  # fmt: skip
 
 
 def object_size(source: Path, gen: Path, out: Path) -> int:
@@ -242,7 +246,7 @@ def section(name: str, r: dict[str, Any]) -> list[str]:
         f"Bundle `{Path(r['bundle']).name}`; arena {model['arena_bytes']:,} B, tables' "
         f"constants {model['flash_bytes']:,} B.",
         "",
-        f"Host (x86, gcc -O2; median us per member over {TIMED} validation inputs):",
+        f"Host (x86, gcc -O2; us per member, the fastest of {TIMED} validation inputs):",
         "",
         *host_table(r),
         "",
@@ -305,8 +309,8 @@ def main() -> None:
         f"rework (commit {BEFORE}: plain kernels, every member's tables re-checked on every "
         "call), *reference* the plain kernels kept as a build option (`KERNELS=reference`), "
         "*fast* the default kernels. Host times: per input the mean of "
-        f"{REPEAT} `--max-members k` runs, median over {TIMED} inputs, differenced between k and "
-        "k - 1. Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 instruction = "
+        f"{REPEAT} `--max-members k` runs, the fastest of {TIMED} inputs over three rounds (the "
+        "machine is shared: the minimum is the code's cost), differenced between k and k - 1. Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 instruction = "
         "1 ns of virtual time, SysTick at 25 MHz), around each `ek_run_member` (input "
         "conversion included); instructions are not cycles (docs/firmware.md).",
         "",

@@ -80,7 +80,7 @@ static uint32_t *paint_top;
 void board_paint_stack(void) {
     uintptr_t sp;
     __asm__ volatile("mov %0, sp" : "=r"(sp));
-    paint_top = (uint32_t *)(sp - 256u); /* leave this frame (and a margin) alone */
+    paint_top = (uint32_t *)sp; /* below this function's frame: free (interrupts included) */
     for (uint32_t *p = &_sstack; p < paint_top; ++p) {
         *p = STACK_PAINT;
     }

@@ -226,7 +226,8 @@ static void dwconv_ref(const ek_op *op, const ek_tensor *ts, uint8_t *work, cons
 
 /* ------------------------------------------------------------------ fast kernels */
 
-/* int8 conv: per output pixel, output channels two at a time sharing each input load; with
+/* int8 conv: per output pixel, output channels four (then two) at a time sharing each input
+ * load; with
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
  * in both the input and the filter, so each row is a single dot product. */
 static void conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
@@ -247,6 +248,25 @@ static void conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, co
             const int32_t nrun = runs == 1 ? (x1 > x0) : x1 - x0;
             int8_t *po = out + ((size_t)y * d->ow + x) * d->oc;
             int32_t o = 0;
+            for (; o + 4 <= d->oc; o += 4) { /* four channels share each input load */
+                int32_t a[4];
+                for (int c = 0; c < 4; ++c) {
+                    a[c] = bias != NULL ? bias[o + c] : 0;
+                }
+                for (int32_t ky = y0; ky < y1; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+                    for (int32_t r = 0; r < nrun; ++r) {
+                        const int32_t kx = x0 + r;
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
+                        const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+                        const int8_t *fp = f + (size_t)o * fstride + ((size_t)ky * d->kw + kx) * d->ic;
+                        ek_dot4_i8(ip, fp, fstride, len, in_off, a);
+                    }
+                }
+                for (int c = 0; c < 4; ++c) {
+                    po[o + c] = (int8_t)ek_requant(a[c], op, o + c, zp);
+                }
+            }
             for (; o < d->oc; o += 2) {
                 const int pair = o + 1 < d->oc;
                 int32_t a0 = bias != NULL ? bias[o] : 0;
