@@ -81,7 +81,8 @@ void board_paint_stack(void) {
     uintptr_t sp;
     __asm__ volatile("mov %0, sp" : "=r"(sp));
     paint_top = (uint32_t *)sp; /* below this function's frame: free (interrupts included) */
-    for (uint32_t *p = &_sstack; p < paint_top; ++p) {
+    /* volatile: a plain loop becomes a call to memset, whose own frame would be painted over */
+    for (volatile uint32_t *p = &_sstack; p < paint_top; ++p) {
         *p = STACK_PAINT;
     }
 }
