@@ -47,6 +47,8 @@ class TargetRun:
     member_instructions: list[list[int]] = field(default_factory=list)  # per input
     member_stack: list[int] = field(default_factory=list)
     runs: list[dict[str, str]] = field(default_factory=list)  # one per (policy, input)
+    ops: list[tuple[int, int, int, int]] = field(default_factory=list)  # PROFILE=1 builds:
+    # (member, operator index or -1 for the input conversion, kind, instructions), first call
     text_bytes: int = 0  # arm-none-eabi-size of app.elf
     data_bytes: int = 0
     bss_bytes: int = 0
@@ -57,11 +59,13 @@ class TargetRun:
         return bits.view(np.float32)
 
 
-def build(firmware: Path, gen: Path, inputs: Path, out: Path, kernels: str = "fast") -> Path:
-    """``make -C firmware/examples/cortex-m``; returns app.elf."""
+def build(
+    firmware: Path, gen: Path, inputs: Path, out: Path, kernels: str = "fast", profile: bool = False
+) -> Path:
+    """``make -C firmware/examples/cortex-m``; returns app.elf (profile: per-operator counts)."""
     result = subprocess.run(
         ["make", "-C", str(firmware / "examples" / "cortex-m"), f"GEN={gen}",
-         f"INPUTS={inputs}", f"OUT={out}", f"KERNELS={kernels}"],
+         f"INPUTS={inputs}", f"OUT={out}", f"KERNELS={kernels}", *(["PROFILE=1"] if profile else [])],
         capture_output=True, text=True,
     )  # fmt: skip
     if result.returncode:
@@ -100,4 +104,7 @@ def run(elf: Path, timeout: float = 300) -> TargetRun:
             result.member_stack.append(int(fields["stack"]))
         elif head == "run":
             result.runs.append(fields)
+        elif head == "op":
+            m, i, kind, n = (int(fields[k]) for k in ("member", "index", "kind", "instr"))
+            result.ops.append((m, i, kind, n))
     return result

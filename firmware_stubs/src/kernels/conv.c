@@ -226,6 +226,39 @@ static void dwconv_ref(const ek_op *op, const ek_tensor *ts, uint8_t *work, cons
 
 /* ------------------------------------------------------------------ fast kernels */
 
+/* Output pixels x and x + 1 of row y together (same in-image taps, dil_w 1): two pixels x
+ * two channels per pass, each widened input and filter word used twice. */
+static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t *in,
+                               const int8_t *f, const int32_t *bias, int8_t *out, int32_t in_off,
+                               int32_t zp, int32_t y, int32_t x, int32_t x0, int32_t x1) {
+    int32_t y0, y1;
+    tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+    const size_t fstride = (size_t)d->kh * d->kw * d->ic;
+    const size_t step = (size_t)op->stride_w * d->ic; /* input offset of pixel x + 1 */
+    const int32_t len = (x1 - x0) * d->ic;
+    int8_t *po = out + ((size_t)y * d->ow + x) * d->oc;
+    for (int32_t o = 0; o < d->oc; o += 2) {
+        const int32_t o1 = o + 1 < d->oc ? o + 1 : o; /* an odd last channel: computed twice */
+        int32_t a[4] = {0, 0, 0, 0};
+        if (bias != NULL) {
+            a[0] = a[2] = bias[o];
+            a[1] = a[3] = bias[o1];
+        }
+        for (int32_t ky = y0; ky < y1 && len > 0; ++ky) {
+            const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+            const int32_t xx = x * op->stride_w - op->pad_w + x0;
+            const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+            const size_t fo = ((size_t)ky * d->kw + x0) * d->ic;
+            ek_dot2x2_i8(ip, ip + step, f + (size_t)o * fstride + fo, f + (size_t)o1 * fstride + fo,
+                         len, in_off, a);
+        }
+        po[o] = (int8_t)ek_requant(a[0], op, o, zp);
+        po[o1] = (int8_t)ek_requant(a[1], op, o1, zp);
+        po[d->oc + o] = (int8_t)ek_requant(a[2], op, o, zp);
+        po[d->oc + o1] = (int8_t)ek_requant(a[3], op, o1, zp);
+    }
+}
+
 /* int8 conv: per output pixel, output channels four (then two) at a time sharing each input
  * load; with
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
@@ -244,6 +277,15 @@ static void conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, co
         for (int32_t x = 0; x < d->ow; ++x) {
             int32_t x0, x1;
             tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            if (runs == 1 && x + 1 < d->ow) {
+                int32_t n0, n1;
+                tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
+                if (n0 == x0 && n1 == x1) {
+                    conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1);
+                    ++x;
+                    continue;
+                }
+            }
             const int32_t len = runs == 1 ? (x1 - x0) * d->ic : d->ic;
             const int32_t nrun = runs == 1 ? (x1 > x0) : x1 - x0;
             int8_t *po = out + ((size_t)y * d->ow + x) * d->oc;

@@ -170,4 +170,56 @@ EK_DOT_FN void ek_dot4_i8(const int8_t *x, const int8_t *f, size_t fstride, int3
 #endif
 }
 
+/* two input spans (two output pixels) x two filters (two output channels), n elements:
+ * a[0] += f0 . (x0 + off), a[1] += f1 . (x0 + off), a[2] += f0 . (x1 + off),
+ * a[3] += f1 . (x1 + off). Each widened word serves two MACs pairs: with the DSP extension
+ * 20 instructions per 16 MACs instead of 26. */
+EK_DOT_FN void ek_dot2x2_i8(const int8_t *x0, const int8_t *x1, const int8_t *f0,
+                            const int8_t *f1, int32_t n, int32_t off, int32_t *a) {
+    int32_t s00 = a[0], s01 = a[1], s10 = a[2], s11 = a[3], i = 0;
+#ifdef EK_DSP
+    const int16x2_t offp = ek_offset2(off);
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xw0 = ek_load4(x0 + i), xw1 = ek_load4(x1 + i);
+        const int16x2_t a02 = __sxtab16(offp, (int8x4_t)xw0), a13 = ek_sxtab16_ror8(offp, xw0);
+        const int16x2_t b02 = __sxtab16(offp, (int8x4_t)xw1), b13 = ek_sxtab16_ror8(offp, xw1);
+        uint32_t w = ek_load4(f0 + i);
+        int16x2_t w02 = __sxtb16((int8x4_t)w), w13 = ek_sxtb16_ror8(w);
+        s00 = __smlad(w13, a13, __smlad(w02, a02, s00));
+        s10 = __smlad(w13, b13, __smlad(w02, b02, s10));
+        w = ek_load4(f1 + i);
+        w02 = __sxtb16((int8x4_t)w);
+        w13 = ek_sxtb16_ror8(w);
+        s01 = __smlad(w13, a13, __smlad(w02, a02, s01));
+        s11 = __smlad(w13, b13, __smlad(w02, b02, s11));
+    }
+#else
+    for (; i + 16 <= n; i += 16) { /* fixed trip count: vectorised at -O2 */
+        int32_t p00 = 0, p01 = 0, p10 = 0, p11 = 0;
+        for (int j = 0; j < 16; ++j) {
+            const int32_t u = (int32_t)x0[i + j] + off, v = (int32_t)x1[i + j] + off;
+            p00 += (int32_t)f0[i + j] * u;
+            p01 += (int32_t)f1[i + j] * u;
+            p10 += (int32_t)f0[i + j] * v;
+            p11 += (int32_t)f1[i + j] * v;
+        }
+        s00 += p00;
+        s01 += p01;
+        s10 += p10;
+        s11 += p11;
+    }
+#endif
+    for (; i < n; ++i) {
+        const int32_t u = (int32_t)x0[i] + off, v = (int32_t)x1[i] + off;
+        s00 += (int32_t)f0[i] * u;
+        s01 += (int32_t)f1[i] * u;
+        s10 += (int32_t)f0[i] * v;
+        s11 += (int32_t)f1[i] * v;
+    }
+    a[0] = s00;
+    a[1] = s01;
+    a[2] = s10;
+    a[3] = s11;
+}
+
 #endif /* EDGEKIT_DOT_H */
