@@ -90,6 +90,7 @@ def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) 
     before = build_before(gen, tmp)
     c_logits = np.stack([r.logits for r in run_host(fast, x, tmp)])
     ref_logits = np.stack([r.logits for r in run_host(reference, x, tmp)])
+    before_logits = np.stack([r.logits for r in run_host(before, x, tmp)])
     python = ProgressiveEnsemble.load(bundle, backend="tflm" if precision == "int8" else "auto")
     py_logits = np.concatenate([python.predict(xi).logits for xi in x])
     steps = [
@@ -112,6 +113,7 @@ def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) 
             "label_agreement": float((c_logits.argmax(1) == py_logits.argmax(1)).mean()),
             "c_accuracy": float((c_logits.argmax(1) == y).mean()),
             "fast_equals_reference": bool(np.array_equal(c_logits, ref_logits)),
+            "fast_equals_before": bool(np.array_equal(c_logits, before_logits)),
         },
         **dict(zip(("us_before", "us_reference", "us_fast"),
                    member_us([before, reference, fast], timed, k, tmp), strict=True)),
@@ -269,7 +271,8 @@ def section(name: str, r: dict[str, Any]) -> list[str]:
         f"({h['reference_backend']}): max |logit difference| {p['max_abs_logit_diff']:.2e} (logit "
         f"scale {p['logit_scale']:.1f}){step}; labels agree on {100 * p['label_agreement']:.2f} %; "
         f"C accuracy {100 * p['c_accuracy']:.2f} %; fast == reference kernels bit for bit: "
-        f"{'yes' if p['fast_equals_reference'] else 'NO'}.",
+        f"{'yes' if p['fast_equals_reference'] else 'NO'}; fast == the previous runtime bit for "
+        f"bit: {'yes' if p.get('fast_equals_before') else 'NO'}.",
         "",
         f"Cortex-M4 (QEMU mps2-an386, median over {t['inputs']} embedded validation inputs; "
         "instructions, not cycles):",

@@ -337,46 +337,66 @@ static void conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, co
     }
 }
 
-/* float conv: two output channels per pass, each summed in the reference's order (same bits) */
+/* float conv: two output channels (and two pixels where their taps agree) per pass: four
+ * independent sums, each in the reference's order (same bits) */
 static void conv_f32_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
     const float *in = (const float *)ek_in(&ts[op->in[0]], work);
     const float *f = (const float *)ek_in(&ts[op->in[1]], work);
     const float *bias = op->in[2] >= 0 ? (const float *)ek_in(&ts[op->in[2]], work) : NULL;
     float *out = (float *)ek_out(&ts[op->out], work);
-    const size_t fstride = (size_t)d->kh * d->kw * d->ic;
+    const size_t fstride = (size_t)d->kh * d->kw * d->ic, step = (size_t)op->stride_w * d->ic;
     const int contiguous = op->dil_w == 1;
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
         tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
-        for (int32_t x = 0; x < d->ow; ++x) {
-            int32_t x0, x1;
+        for (int32_t x = 0, np = 1; x < d->ow; x += np) {
+            int32_t x0, x1, n0 = -1, n1 = -1;
             tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            if (contiguous && x + 1 < d->ow) {
+                tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
+            }
+            np = n0 == x0 && n1 == x1 ? 2 : 1; /* pixels x and x + 1 with the same taps */
             const int32_t len = contiguous ? (x1 - x0) * d->ic : d->ic;
             const int32_t nrun = contiguous ? (x1 > x0) : x1 - x0;
             float *po = out + ((size_t)y * d->ow + x) * d->oc;
             for (int32_t o = 0; o < d->oc; o += 2) {
                 const int32_t o1 = o + 1 < d->oc ? o + 1 : o; /* odd count: o twice */
-                float a0 = 0.0f, a1 = 0.0f;
+                float a0 = 0.0f, a1 = 0.0f, b0 = 0.0f, b1 = 0.0f; /* b: pixel x + 1 */
                 for (int32_t ky = y0; ky < y1; ++ky) {
                     const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
                     for (int32_t r = 0; r < nrun; ++r) {
                         const int32_t kx = x0 + r;
                         const int32_t xx = x * op->stride_w - op->pad_w + kx * op->dil_w;
-                        const float *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+                        const float *ip = in + ((size_t)yy * d->iw + xx) * d->ic, *jp = ip + step;
                         const size_t fo = ((size_t)ky * d->kw + kx) * d->ic;
                         const float *f0 = f + (size_t)o * fstride + fo, *f1 = f + (size_t)o1 * fstride + fo;
-                        for (int32_t c = 0; c < len; ++c) {
-                            a0 += f0[c] * ip[c];
-                            a1 += f1[c] * ip[c];
+                        if (np == 2) { /* four independent sums, each in the reference's order */
+                            for (int32_t c = 0; c < len; ++c) {
+                                a0 += f0[c] * ip[c];
+                                a1 += f1[c] * ip[c];
+                                b0 += f0[c] * jp[c];
+                                b1 += f1[c] * jp[c];
+                            }
+                        } else {
+                            for (int32_t c = 0; c < len; ++c) {
+                                a0 += f0[c] * ip[c];
+                                a1 += f1[c] * ip[c];
+                            }
                         }
                     }
                 }
                 if (bias != NULL) {
                     a0 += bias[o];
                     a1 += bias[o1];
+                    b0 += bias[o];
+                    b1 += bias[o1];
                 }
                 po[o] = ek_clamp_f(a0, op->fact_min, op->fact_max);
                 po[o1] = ek_clamp_f(a1, op->fact_min, op->fact_max);
+                if (np == 2) {
+                    po[d->oc + o] = ek_clamp_f(b0, op->fact_min, op->fact_max);
+                    po[d->oc + o1] = ek_clamp_f(b1, op->fact_min, op->fact_max);
+                }
             }
         }
     }
