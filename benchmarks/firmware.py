@@ -46,6 +46,7 @@ FIRMWARE = REPO / "firmware_stubs"
 BEFORE = "aee2581"  # the runtime before issue 15/16: src/edgekit.c, plain kernels
 TIMED = 20
 REPEAT = 20  # runs per input: the host clock has 1 us resolution
+ROUNDS = 5  # passes over the builds, interleaved (each keeps its fastest)
 
 
 def build_before(gen: Path, out: Path) -> Path:
@@ -71,10 +72,10 @@ def build_before(gen: Path, out: Path) -> Path:
 
 def member_us(hosts: list[Path], x: np.ndarray, k: int, tmp: Path) -> list[list[float]]:
     """Per-member time (us) of each host build: --max-members m for m = 1..k, differenced. Per
-    prefix the builds run in turn, three rounds, and each keeps its fastest input (the mean of
+    prefix the builds run in turn, ROUNDS times, and each keeps its fastest input (the mean of
     REPEAT runs): on a shared machine the minimum is what the code costs, the rest is load."""
     prefix = np.full((len(hosts), k), np.inf)
-    for _ in range(3):
+    for _ in range(ROUNDS):
         for m in range(1, k + 1):
             for h, host in enumerate(hosts):
                 rows = run_host(host, x, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
@@ -296,6 +297,29 @@ def section(name: str, r: dict[str, Any]) -> list[str]:
     ]
 
 
+def budget_table(results: dict[str, Any]) -> list[str]:
+    """Flash, RAM and instructions per bundle on the M4 (fast kernels): the budget table that
+    docs/firmware.md and firmware_stubs/README.md quote."""
+    lines = [
+        "| bundle | members | flash: code + tables | RAM: arena + stack | instructions, all "
+        "members (fast / reference) | MACs/instr | host: fast vs before |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        t, f, h = r["target"], r["target"]["fast"], r["host"]
+        code, tables = f["library_flash_bytes"], t["tables_flash_bytes"]
+        macs = sum(m["macs"] for m in r["model"]["members"])
+        lines.append(
+            f"| {name} | {len(r['model']['members'])} | {code:,} + {tables:,} = "
+            f"{code + tables:,} B | {t['arena_bytes']:,} + {f['stack_bytes']:,} = "
+            f"{t['arena_bytes'] + f['stack_bytes']:,} B | {f['ensemble_instructions']:,.0f} / "
+            f"{t['reference']['ensemble_instructions']:,.0f} | "
+            f"{macs / f['ensemble_instructions']:.3f} | "
+            f"{sum(h['us_before']) / max(sum(h['us_fast']), 1e-9):.2f}x |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     default = [
@@ -327,12 +351,13 @@ def main() -> None:
         f"rework (commit {BEFORE}: plain kernels, every member's tables re-checked on every "
         "call), *reference* the plain kernels kept as a build option (`KERNELS=reference`), "
         "*fast* the default kernels. Host times: per input the mean of "
-        f"{REPEAT} `--max-members k` runs, the fastest of {TIMED} inputs over three rounds (the "
+        f"{REPEAT} `--max-members k` runs, the fastest of {TIMED} inputs over {ROUNDS} rounds (the "
         "machine is shared: the minimum is the code's cost), differenced between k and k - 1. Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 instruction = "
         "1 ns of virtual time, SysTick at 25 MHz), around each `ek_run_member` (input "
         "conversion included); instructions are not cycles (docs/firmware.md).",
         "",
     ]
+    lines += [*budget_table(results), ""]
     for name, r in results.items():
         lines += section(name, r)
     (HERE / "firmware.md").write_text("\n".join(lines))

@@ -78,6 +78,7 @@ static ek_status check_pad(const ek_op *op, const ek_tensor *ts) {
     return EK_OK;
 }
 
+/* rows of the last dim: padding before, the input row (one copy), padding after */
 static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
     const int32_t *pads = (const int32_t *)ts[op->in[1]].data;
@@ -89,27 +90,32 @@ static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     for (int i = 0; i < in->ndim; ++i) {
         before[lead + i] = pads[2 * i];
     }
-    const size_t n = ek_numel(out), eb = ek_elem_bytes(out);
+    const size_t eb = ek_elem_bytes(out), width = (size_t)odims[EK_MAX_DIMS - 1];
+    const size_t rows = ek_numel(out) / width, in_width = (size_t)idims[EK_MAX_DIMS - 1];
     const uint8_t *iv = (const uint8_t *)ek_in(in, work);
     uint8_t *ov = (uint8_t *)ek_out(out, work);
     const int8_t zero8 = (int8_t)out->zero_point;
     const float zerof = 0.0f;
-    for (size_t o = 0; o < n; ++o) {
-        size_t src = 0, rem = o;
+    const void *zero = out->dtype == EK_I8 ? (const void *)&zero8 : (const void *)&zerof;
+    for (size_t r = 0; r < rows; ++r) {
+        uint8_t *row = ov + r * width * eb;
+        size_t src = 0, rem = r;
         int inside = 1;
-        for (int i = EK_MAX_DIMS - 1; i >= 0; --i) {
+        for (int i = EK_MAX_DIMS - 2; i >= 0; --i) { /* the row's input row, if any */
             const int32_t c = (int32_t)(rem % (size_t)odims[i]) - before[i];
             rem /= (size_t)odims[i];
-            if (c < 0 || c >= idims[i]) {
-                inside = 0;
-                break;
+            inside &= c >= 0 && c < idims[i];
+            src += inside ? (size_t)c * istr[i] : 0u;
+        }
+        const size_t lo = inside ? (size_t)before[EK_MAX_DIMS - 1] : width;
+        const size_t hi = inside ? lo + in_width : width;
+        for (size_t e = 0; e < width; ++e) {
+            if (e < lo || e >= hi) {
+                memcpy(row + e * eb, zero, eb);
             }
-            src += (size_t)c * istr[i];
         }
         if (inside) {
-            memcpy(ov + o * eb, iv + src * eb, eb);
-        } else {
-            memcpy(ov + o * eb, out->dtype == EK_I8 ? (const void *)&zero8 : (const void *)&zerof, eb);
+            memcpy(row + lo * eb, iv + src * eb, in_width * eb);
         }
     }
 }
