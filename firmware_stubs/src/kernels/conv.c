@@ -271,6 +271,8 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
  * in both the input and the filter, so each row is a single dot product. */
 static void conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
+    op = &local;             /* in registers instead of being reloaded after every store */
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
     const int8_t *in = (const int8_t *)ek_in(tin, work), *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
     const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
@@ -487,6 +489,8 @@ EK_NOINLINE static void dw4_one(const int8_t *ip, const int8_t *fp, const dw_tap
 }
 
 static void dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
+    op = &local;             /* in registers instead of being reloaded after every store */
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
     const int8_t *in = (const int8_t *)ek_in(tin, work), *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
     const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;

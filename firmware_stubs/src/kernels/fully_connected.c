@@ -95,6 +95,8 @@ void ek_fully_connected_ref(const ek_op *op, const ek_tensor *ts, uint8_t *work)
 }
 
 void ek_fully_connected_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_op local = *op; /* not aliased by the int8 output stores (see conv.c) */
+    op = &local;
     const ek_tensor *in = &ts[op->in[0]], *f = &ts[op->in[1]], *out = &ts[op->out];
     if (in->dtype != EK_I8 || f->zero_point != 0) {
         ek_fully_connected_ref(op, ts, work);
