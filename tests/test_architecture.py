@@ -18,12 +18,8 @@ KNOWN_RUNTIME_EDGES: set[tuple[str, str]] = set()  # none: the runtime reaches n
 
 # Over the size limits today, owned by work in flight (runtime/, the C export): temporary.
 # TODO(integrator): drop each entry as its owner splits the file.
-OVERSIZED_FILES = {"edgekit/export/c_graph.py"}
-LONG_FUNCTIONS = {
-    "edgekit/export/c_export.py:export_c",
-    "edgekit/export/c_graph.py:translate",
-    "edgekit/export/c_graph.py:_op",
-}
+OVERSIZED_FILES: set[str] = set()  # none: every file in edgekit/ is within the limit
+LONG_FUNCTIONS: set[str] = set()  # none: long functions say why with a '# long:' comment
 MAX_LINES, MAX_FUNCTION = 350, 60
 
 

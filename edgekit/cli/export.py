@@ -21,14 +21,13 @@ def _export_c(
     force: bool,
 ) -> str:
     """Generate the C tables into ``dest`` (claimed first, marked after); the printout."""
-    from edgekit.export.c_export import export_c
-    from edgekit.export.report import c_export_text
+    from edgekit.export.c import export_c, summary_text
     from edgekit.outputs import claim_output, mark_output
 
     claim_output(dest, "c-export", force=force)
     written = export_c(source, dest, int8, calib, data_dir, cache_dir)
     mark_output(written, "c-export")
-    return c_export_text(written)
+    return summary_text(written)
 
 
 @app.command("export")

@@ -41,21 +41,3 @@ def print_bundle(bundle_dir: Path) -> None:
             "against float (more than 1); try more --calib samples[/yellow]"
         )
     console.print(f"bundle: {bundle_dir}", markup=False, highlight=False)
-
-
-def c_export_text(gen_dir: Path) -> str:
-    """What `edgekit export --target c` prints: per member flash, working memory, ops, MACs;
-    then the arena and where the files are (from the generated model.json)."""
-    gen_dir = Path(gen_dir)
-    model = json.loads((gen_dir / "model.json").read_text())
-    lines = [
-        f"member {m['index']} {m['spec']}: flash {m['flash_bytes']:,} B, working memory "
-        f"{m['work_bytes']:,} B, {m['ops']} ops, {m['macs']:,} MACs"
-        for m in model["members"]
-    ]
-    lines.append(
-        f"arena (RAM for ek_run): {model['arena_bytes']:,} B; flash in all "
-        f"{model['flash_bytes']:,} B; C files in {gen_dir} (build with firmware_stubs/); "
-        f"the TFLite bundle they were generated from: {gen_dir / 'bundle'}"
-    )
-    return "\n".join(lines)

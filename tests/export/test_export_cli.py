@@ -49,14 +49,21 @@ def test_unknown_target_is_refused(tiny_run: Path, tmp_path: Path) -> None:
 def test_c_export_text_lists_members_and_the_arena(tmp_path: Path) -> None:
     import json
 
-    from edgekit.export.report import c_export_text
+    from edgekit.export.c import summary_text
 
     member = {"index": 1, "spec": "cnn1d-8", "flash_bytes": 1272, "work_bytes": 1056, "ops": 23}
-    model = {"members": [{**member, "macs": 17984}], "arena_bytes": 1440, "flash_bytes": 4488}
+    model = {
+        "members": [{**member, "macs": 17984}],
+        "arena_bytes": 1440,
+        "flash_bytes": 4488,
+        "bundle": str(tmp_path / "bundle"),
+    }
     (tmp_path / "model.json").write_text(json.dumps(model))
-    lines = c_export_text(tmp_path).splitlines()
+    lines = summary_text(tmp_path).splitlines()
     assert lines[0] == (
         "member 1 cnn1d-8: flash 1,272 B, working memory 1,056 B, 23 ops, 17,984 MACs"
     )
-    assert lines[1].startswith("arena (RAM for ek_run): 1,440 B; flash in all 4,488 B;")
+    assert lines[1].startswith(
+        "arena (RAM for ek_prepare / ek_run): 1,440 B; flash in all 4,488 B;"
+    )
     assert str(tmp_path / "bundle") in lines[1]

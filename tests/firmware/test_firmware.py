@@ -5,7 +5,6 @@ each member)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,37 +15,12 @@ from typer.testing import CliRunner
 from edgekit.cli import app
 from edgekit.data import load_dataset
 from edgekit.errors import EdgekitError
-from edgekit.export.c_export import export_c
-from edgekit.export.c_host import build_host, run_host
+from edgekit.export.c import export_c, summary_text
 from edgekit.runtime import Policy, ProgressiveEnsemble
+from tests.firmware.conftest import FIRMWARE, build_from_run, bundle_of, needs_cc
+from tests.support.c_host import run_host
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_stubs"
-pytestmark = pytest.mark.skipif(
-    shutil.which("make") is None or shutil.which("cc") is None, reason="needs make and a C compiler"
-)
-
-
-def build_from_run(
-    run: Path, root: Path, int8: bool, calib: int = 128, data_dir: Path | None = None
-) -> Path:
-    """Export ``run`` to C in root/gen (its TFLite bundle in root/gen/bundle) and build the
-    sanitized host example in root."""
-    gen = export_c(run, root / "gen", int8=int8, calib=calib, data_dir=data_dir)
-    return build_host(FIRMWARE, gen, root)
-
-
-@pytest.fixture(scope="module")
-def host(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw"), int8=False)
-
-
-@pytest.fixture(scope="module")
-def host_int8(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_from_run(tiny_run, tmp_path_factory.mktemp("fw8"), int8=True)
-
-
-def bundle_of(host: Path) -> Path:
-    return host.parent / "gen" / "bundle"
+pytestmark = needs_cc
 
 
 def test_c_unit_tests_pass_under_sanitizers(tmp_path: Path) -> None:
@@ -90,8 +64,19 @@ def test_policies_in_c_match_the_python_runtime(host: Path, tmp_path: Path) -> N
         c = [r.members for r in run_host(host, x, tmp_path, "--margin", str(t))]
         py = [ens.predict(xi, Policy(margin=t)).members_run for xi in x]
         assert c == py
-    budget = run_host(host, x[:3], tmp_path, "--budget-us", "15", "--fake-us", "10")
-    assert [r.members for r in budget] == [2, 2, 2] and {r.stopped for r in budget} == {2}
+    macs = [m.cumulative_macs for m in ens.manifest.members]
+    budget = run_host(host, x[:3], tmp_path, "--budget-macs", str(macs[1]))
+    pred = ens.predict(x[:3], Policy(budget_macs=macs[1]))
+    assert [r.members for r in budget] == [2, 2, 2] == [pred.members_run] * 3
+    assert {r.stopped for r in budget} == {pred.stopped_by} == {"budget_macs"}
+    assert {r.macs for r in budget} == {macs[1]}
+    # every member takes 10 us on the fake clock: the first input predicts member 2 from
+    # member 1's time per MAC, later inputs from each member's measured 10 us
+    own = [m.macs for m in ens.manifest.members]
+    first = 2 if 10 + round(10 * own[1] / own[0]) <= 25 else 1
+    deadline = run_host(host, x[:3], tmp_path, "--deadline-us", "25", "--fake-us", "10")
+    assert [r.members for r in deadline] == [first, 2, 2]
+    assert {r.stopped for r in deadline} == {"deadline_us"}
 
 
 def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
@@ -101,7 +86,8 @@ def test_generated_files_say_do_not_edit_and_cli_prints_sizes(
         app, ["export", str(tiny_run), "--target", "c", "--out", str(tmp_path / "c")]
     )
     assert result.exit_code == 0, result.output
-    assert "arena (RAM for ek_run)" in result.output and "flash" in result.output
+    assert "arena (RAM for ek_" in result.output and "flash" in result.output
+    assert summary_text(tmp_path / "c").splitlines()[0].startswith("member 1 ")
     for name in ("edgekit_model.c", "edgekit_model.h"):
         assert "Do not edit" in (tmp_path / "c" / name).read_text()
     with pytest.raises(EdgekitError, match="onnx bundle; the C export translates TFLite"):
@@ -170,7 +156,7 @@ def test_recurrent_members_match_the_python_runtime(
     got = np.stack([r.logits for r in run_host(host, x, tmp_path)])
     want = ens.predict(x).logits
     if int8:
-        steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr]
+        steps = sum(m.output("logits").quantization.scale for m in ens.manifest.members)  # type: ignore[union-attr, misc]
         assert np.abs(got - want).max() <= 1.001 * steps
     else:
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from edgekit.errors import EdgekitError
-from edgekit.export.c_graph import quantize_multiplier, translate
+from edgekit.export.c.fixedpoint import quantize_multiplier
+from edgekit.export.c.graph import translate
 from edgekit.export.tflite import export_tflite
 
 
@@ -80,10 +81,10 @@ def test_intermediates_share_memory_only_when_not_alive_together() -> None:
 
 
 def test_front_end_constants_reach_the_header() -> None:
-    from edgekit.export.c_export import _frontend_defines
+    from edgekit.export.c.codegen import frontend_defines
 
-    text = _frontend_defines({"sample_rate": 16000, "hop_ms": 10.0, "window": "hamming"})
+    text = frontend_defines({"sample_rate": 16000, "hop_ms": 10.0, "window": "hamming"})
     assert "#define EK_FRONTEND_SAMPLE_RATE 16000" in text
     assert "#define EK_FRONTEND_HOP_MS 10.0f" in text
     assert '#define EK_FRONTEND_WINDOW "hamming"' in text
-    assert _frontend_defines(None) == ""
+    assert frontend_defines(None) == ""

@@ -1,0 +1,161 @@
+/*
+ * Reductions: MAX_POOL_2D (NHWC windows) and MEAN (over any axes; int8 as TFLM's
+ * QuantizedMeanOrSum: the sum minus zero point x count, times a multiplier with 1/count folded).
+ */
+#include "../internal.h"
+
+static ek_status check_max_pool(const ek_op *op, const ek_tensor *ts) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    int32_t n, ih, iw, c, on, oh, ow, oc;
+    ek_nhwc(in, &n, &ih, &iw, &c);
+    ek_nhwc(out, &on, &oh, &ow, &oc);
+    if (n != 1 || on != 1 || oc != c || in->dtype != out->dtype || in->dtype == EK_I32 ||
+        op->filter_h < 1 || op->filter_w < 1 || op->stride_h < 1 || op->stride_w < 1) {
+        return EK_ERR_MODEL;
+    }
+    return EK_OK;
+}
+
+static void max_pool(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    int32_t n, ih, iw, c, on, oh, ow, oc;
+    ek_nhwc(in, &n, &ih, &iw, &c);
+    ek_nhwc(out, &on, &oh, &ow, &oc);
+    const void *iv = ek_in(in, work);
+    void *ov = ek_out(out, work);
+    const int is_i8 = in->dtype == EK_I8;
+    for (int32_t y = 0; y < oh; ++y) {
+        for (int32_t x = 0; x < ow; ++x) {
+            for (int32_t ch = 0; ch < c; ++ch) {
+                int32_t best = -128;
+                float fbest = -3.402823466e38f;
+                for (int32_t ky = 0; ky < op->filter_h; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky;
+                    for (int32_t kx = 0; kx < op->filter_w; ++kx) {
+                        const int32_t xx = x * op->stride_w - op->pad_w + kx;
+                        if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) {
+                            continue;
+                        }
+                        const size_t i = ((size_t)yy * iw + xx) * c + ch;
+                        if (is_i8) {
+                            const int32_t v = ((const int8_t *)iv)[i];
+                            best = v > best ? v : best;
+                        } else {
+                            const float v = ((const float *)iv)[i];
+                            fbest = v > fbest ? v : fbest;
+                        }
+                    }
+                }
+                const size_t o = ((size_t)y * ow + x) * c + ch;
+                if (is_i8) {
+                    ((int8_t *)ov)[o] = (int8_t)ek_clamp_i32(best, op->act_min, op->act_max);
+                } else {
+                    ((float *)ov)[o] = ek_clamp_f(fbest, op->fact_min, op->fact_max);
+                }
+            }
+        }
+    }
+}
+
+/* which of the padded dims a MEAN reduces; the count reduced and the outputs */
+static void mean_dims(const ek_op *op, const ek_tensor *in, int *reduced, size_t *count,
+                      size_t *outer) {
+    int32_t dims[EK_MAX_DIMS];
+    size_t strides[EK_MAX_DIMS];
+    ek_padded(in, dims, strides);
+    const int lead = EK_MAX_DIMS - in->ndim;
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        reduced[i] = 0;
+    }
+    for (int a = 0; a < op->naxes; ++a) {
+        reduced[lead + op->axes[a]] = 1;
+    }
+    *count = 1;
+    *outer = 1;
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        *(reduced[i] ? count : outer) *= (size_t)dims[i];
+    }
+}
+
+static ek_status check_mean(const ek_op *op, const ek_tensor *ts) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    for (int a = 0; a < op->naxes; ++a) {
+        if (op->axes[a] < 0 || op->axes[a] >= in->ndim) {
+            return EK_ERR_MODEL;
+        }
+    }
+    int reduced[EK_MAX_DIMS];
+    size_t count, outer;
+    mean_dims(op, in, reduced, &count, &outer);
+    if (outer != ek_numel(out) || in->dtype != out->dtype || in->dtype == EK_I32 ||
+        (in->dtype == EK_I8 && op->num_mult != 1)) {
+        return EK_ERR_MODEL;
+    }
+    return EK_OK;
+}
+
+static void mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    int32_t dims[EK_MAX_DIMS], kdims[EK_MAX_DIMS], rdims[EK_MAX_DIMS];
+    size_t strides[EK_MAX_DIMS], kstr[EK_MAX_DIMS], rstr[EK_MAX_DIMS], count, outer;
+    int reduced[EK_MAX_DIMS], nk = 0, nr = 0, trailing = 1, seen_reduced = 0;
+    ek_padded(in, dims, strides);
+    mean_dims(op, in, reduced, &count, &outer);
+    for (int i = 0; i < EK_MAX_DIMS; ++i) {
+        if (reduced[i]) {
+            rdims[nr] = dims[i];
+            rstr[nr++] = strides[i];
+            seen_reduced |= dims[i] > 1;
+        } else {
+            kdims[nk] = dims[i];
+            kstr[nk++] = strides[i];
+            trailing &= !(dims[i] > 1 && seen_reduced); /* reduced dims all after kept ones */
+        }
+    }
+    const void *iv = ek_in(in, work);
+    void *ov = ek_out(out, work);
+    for (size_t o = 0; o < outer; ++o) {
+        size_t base = 0, rem = o;
+        for (int i = nk - 1; i >= 0; --i) {
+            base += (rem % (size_t)kdims[i]) * kstr[i];
+            rem /= (size_t)kdims[i];
+        }
+        int64_t isum = 0;
+        float fsum = 0.0f;
+        for (size_t r = 0; r < count; ++r) {
+            size_t idx = o * count + r; /* trailing: one output's elements are contiguous */
+            if (!trailing) {
+                size_t rr = r;
+                idx = base;
+                for (int i = nr - 1; i >= 0; --i) {
+                    idx += (rr % (size_t)rdims[i]) * rstr[i];
+                    rr /= (size_t)rdims[i];
+                }
+            }
+            if (in->dtype == EK_I8) {
+                isum += ((const int8_t *)iv)[idx];
+            } else {
+                fsum += ((const float *)iv)[idx];
+            }
+        }
+        if (in->dtype == EK_I8) {
+            int32_t acc = (int32_t)(isum - (int64_t)in->zero_point * (int64_t)count);
+            acc = ek_multiply_by_quantized_multiplier(acc, op->mult[0], op->shift[0]);
+            ((int8_t *)ov)[o] = (int8_t)ek_clamp_i32(acc + out->zero_point, -128, 127);
+        } else {
+            ((float *)ov)[o] = fsum / (float)count;
+        }
+    }
+}
+
+ek_status ek_check_pool(const ek_op *op, const ek_tensor *ts) {
+    return op->kind == EK_OP_MAXPOOL ? check_max_pool(op, ts) : check_mean(op, ts);
+}
+
+void ek_pool(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    if (op->kind == EK_OP_MAXPOOL) {
+        max_pool(op, ts, work);
+    } else {
+        mean(op, ts, work);
+    }
+}

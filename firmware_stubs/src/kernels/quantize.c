@@ -1,0 +1,53 @@
+/*
+ * Fixed-point arithmetic (TFLite's MultiplyByQuantizedMultiplier, double rounding) and the
+ * QUANTIZE / DEQUANTIZE operators.
+ */
+#include "../internal.h"
+
+#include <math.h>
+
+int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+    return ek_requantize(x, multiplier, shift);
+}
+
+ek_status ek_check_quantize(const ek_op *op, const ek_tensor *ts) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    if (ek_numel(in) != ek_numel(out)) {
+        return EK_ERR_MODEL;
+    }
+    if (op->kind == EK_OP_DEQUANTIZE) {
+        return in->dtype == EK_I8 && out->dtype == EK_F32 ? EK_OK : EK_ERR_UNSUPPORTED;
+    }
+    if (out->dtype != EK_I8 || (in->dtype != EK_F32 && in->dtype != EK_I8)) {
+        return EK_ERR_UNSUPPORTED;
+    }
+    return in->dtype == EK_I8 && op->num_mult != 1 ? EK_ERR_MODEL : EK_OK;
+}
+
+void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
+    const size_t n = ek_numel(in);
+    if (op->kind == EK_OP_DEQUANTIZE) {
+        const int8_t *iv = (const int8_t *)ek_in(in, work);
+        float *ov = (float *)ek_out(out, work);
+        for (size_t i = 0; i < n; ++i) {
+            /* TFLite computes float(double scale x (q - zp)); that product is exact in double,
+             * so one float multiply rounds it identically, without soft-double on a Cortex-M4F */
+            ov[i] = in->scale * (float)((int32_t)iv[i] - in->zero_point);
+        }
+    } else if (in->dtype == EK_F32) { /* TFLite AffineQuantize: round(x / scale) + zero point */
+        const float *fv = (const float *)ek_in(in, work);
+        int8_t *qv = (int8_t *)ek_out(out, work);
+        for (size_t i = 0; i < n; ++i) {
+            qv[i] = ek_to_i8(roundf(fv[i] / out->scale) + (float)out->zero_point);
+        }
+    } else {
+        const int8_t *iv = (const int8_t *)ek_in(in, work);
+        int8_t *ov = (int8_t *)ek_out(out, work);
+        for (size_t i = 0; i < n; ++i) {
+            const int32_t v = ek_multiply_by_quantized_multiplier((int32_t)iv[i] - in->zero_point,
+                                                                  op->mult[0], op->shift[0]);
+            ov[i] = (int8_t)ek_clamp_i32(v + out->zero_point, -128, 127);
+        }
+    }
+}

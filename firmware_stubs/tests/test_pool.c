@@ -1,0 +1,50 @@
+/* kernels/pool.c: float and int8 MEAN, max pool with padding, on hand-computed cases. */
+#include "check.h"
+
+static void test_mean(void) {
+    /* [1,4,2] mean over axis 1 -> [1,2] */
+    const int32_t d_in[3] = {1, 4, 2}, d_m[2] = {1, 2};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_F32, 3, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_F32, 2, d_m, 32, NULL);
+    float work[16] = {0, 0, 1, 4, 2, 5, 3, 6};
+    ek_op mn = make_op(EK_OP_MEAN, 0, -1, -1, 1);
+    mn.naxes = 1;
+    mn.axes[0] = 1;
+    CHECK(ek_run_op(&mn, ts, (uint8_t *)work) == EK_OK);
+    CHECK(NEAR(work[8], 1.5f) && NEAR(work[9], 3.75f));
+    /* int8, multiplier 0.5 * 1/4 folded: (sum - zp * 4) / 8 */
+    const int32_t mult[1] = {1 << 30}, shift[1] = {-2};
+    ts[0] = make_tensor(EK_I8, 3, d_in, 0, NULL);
+    ts[0].zero_point = 1;
+    ts[1] = make_tensor(EK_I8, 2, d_m, 8, NULL);
+    mn.mult = mult;
+    mn.shift = shift;
+    mn.num_mult = 1;
+    int8_t w8[16] = {9, 1, 9, 1, 9, 1, 9, 1}; /* sums 36, 4 -> (36-4)/8 = 4, 0 */
+    CHECK(ek_run_op(&mn, ts, (uint8_t *)w8) == EK_OK && w8[8] == 4 && w8[9] == 0);
+    mn.axes[0] = 3; /* no such axis */
+    CHECK(ek_check_op(&mn, ts) == EK_ERR_MODEL);
+}
+
+static void test_max_pool(void) {
+    /* [1,1,5,1] window 2 stride 2 -> [1,1,3,1] with the last window half outside */
+    const int32_t d_in[4] = {1, 1, 5, 1}, d_out[4] = {1, 1, 3, 1};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_I8, 4, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_I8, 4, d_out, 8, NULL);
+    int8_t work[16] = {-5, 3, 7, -1, -9};
+    ek_op mp = make_op(EK_OP_MAXPOOL, 0, -1, -1, 1);
+    mp.filter_w = 2;
+    mp.stride_w = 2;
+    CHECK(ek_run_op(&mp, ts, (uint8_t *)work) == EK_OK);
+    CHECK(work[8] == 3 && work[9] == 7 && work[10] == -9);
+    mp.act_min = 0; /* fused ReLU */
+    CHECK(ek_run_op(&mp, ts, (uint8_t *)work) == EK_OK && work[10] == 0);
+}
+
+int main(void) {
+    test_mean();
+    test_max_pool();
+    return finish("test_pool");
+}

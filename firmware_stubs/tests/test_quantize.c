@@ -1,0 +1,86 @@
+/* kernels/quantize.c: TFLite's fixed-point rounding, QUANTIZE (float and int8 in), NaN and
+ * overflow defined, DEQUANTIZE. */
+#include "check.h"
+
+static void test_fixed_point(void) {
+    const int32_t half = 1 << 30; /* 0.5 in Q31 */
+    CHECK(ek_multiply_by_quantized_multiplier(1000, half, 0) == 500);
+    CHECK(ek_multiply_by_quantized_multiplier(1000, half, -2) == 125);
+    CHECK(ek_multiply_by_quantized_multiplier(1001, half, -1) == 251); /* 250.25 -> 250.5 -> 251 */
+    CHECK(ek_multiply_by_quantized_multiplier(3, half, 1) == 3);
+    CHECK(ek_multiply_by_quantized_multiplier(-1000, half, -2) == -125);
+    /* -1.5: TFLite nudges negatives by 1 - 2^30, so this exact tie goes toward zero */
+    CHECK(ek_multiply_by_quantized_multiplier(-3, half, 0) == -1);
+}
+
+/* TFLite's code, literally (reference_ops / cppmath), to check the runtime's shorter form */
+static int32_t tflite_srdhm(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t tflite_multiply(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0, right = shift > 0 ? 0 : (int)-shift;
+    const int32_t v = tflite_srdhm((int32_t)((int64_t)x * ((int64_t)1 << left)), multiplier);
+    const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+    const int32_t threshold = (mask >> 1) + (v < 0 ? 1 : 0);
+    return (v >> right) + ((v & mask) > threshold ? 1 : 0);
+}
+
+static void test_same_as_tflite_code(void) {
+    int mismatches = 0;
+    for (int i = 0; i < 200000; ++i) {
+        const int32_t x = (int32_t)rng() >> (rng() % 24u); /* accumulators of every size */
+        const int32_t m = (int32_t)((1u << 30) + rng() % (1u << 30)); /* [0.5, 1) in Q31 */
+        const int32_t shift = -(int32_t)(rng() % 20u) + (i % 7 == 0 ? 2 : 0);
+        if (shift > 0 && (x > (INT32_MAX >> shift) || x < (INT32_MIN >> shift))) {
+            continue; /* TFLite's left shift would overflow: not a case it produces */
+        }
+        mismatches += ek_multiply_by_quantized_multiplier(x, m, shift) != tflite_multiply(x, m, shift);
+    }
+    for (int32_t x = -4096; x <= 4096; ++x) { /* exact ties of the high multiply */
+        mismatches += ek_multiply_by_quantized_multiplier(x, 1 << 30, -1) != tflite_multiply(x, 1 << 30, -1);
+        mismatches += ek_multiply_by_quantized_multiplier(x, 1 << 30, 0) != tflite_multiply(x, 1 << 30, 0);
+    }
+    CHECK(mismatches == 0);
+    CHECK(ek_multiply_by_quantized_multiplier(INT32_MIN, INT32_MIN, 0) == INT32_MAX);
+}
+
+static void test_quantize(void) {
+    const int32_t d[1] = {1};
+    ek_tensor ts[3];
+    ts[0] = make_tensor(EK_F32, 1, d, 0, NULL);
+    ts[1] = make_tensor(EK_I8, 1, d, 8, NULL);
+    ts[1].scale = 0.5f;
+    ts[2] = make_tensor(EK_F32, 1, d, 16, NULL);
+    ek_op q = make_op(EK_OP_QUANTIZE, 0, -1, -1, 1);
+    union {
+        double align;
+        uint8_t bytes[24];
+    } work;
+    const float nan = (float)NAN, big = 1e30f, x = 1.25f;
+    memcpy(work.bytes, &nan, sizeof nan); /* NaN to the lowest code, not an undefined cast */
+    CHECK(ek_run_op(&q, ts, work.bytes) == EK_OK && (int8_t)work.bytes[8] == -128);
+    memcpy(work.bytes, &big, sizeof big);
+    CHECK(ek_run_op(&q, ts, work.bytes) == EK_OK && (int8_t)work.bytes[8] == 127);
+    memcpy(work.bytes, &x, sizeof x); /* 2.5 rounds away from zero: 3 */
+    CHECK(ek_run_op(&q, ts, work.bytes) == EK_OK && (int8_t)work.bytes[8] == 3);
+    ek_op dq = make_op(EK_OP_DEQUANTIZE, 1, -1, -1, 2);
+    float back;
+    CHECK(ek_run_op(&dq, ts, work.bytes) == EK_OK);
+    memcpy(&back, work.bytes + 16, sizeof back);
+    CHECK(back == 1.5f);
+    ek_op rq = make_op(EK_OP_QUANTIZE, 1, -1, -1, 1); /* int8 -> int8 needs one multiplier */
+    CHECK(ek_check_op(&rq, ts) == EK_ERR_MODEL);
+}
+
+int main(void) {
+    test_fixed_point();
+    test_same_as_tflite_code();
+    test_quantize();
+    return finish("test_quantize");
+}

@@ -1,0 +1,83 @@
+/* kernels/shape.c: transpose, pad, concatenation, slice, reshape on hand-computed cases, and
+ * the checks that refuse inconsistent tables. */
+#include "check.h"
+
+static void test_transpose_pad(void) {
+    /* [1,2,3] -> transpose (0,2,1) -> [1,3,2]; pad 1 row on axis 1 -> [1,4,2] */
+    const int32_t d_in[3] = {1, 2, 3}, d_t[3] = {1, 3, 2}, d_p[3] = {1, 4, 2}, d_pads[2] = {3, 2};
+    const int32_t pads[6] = {0, 0, 1, 0, 0, 0};
+    ek_tensor ts[4];
+    ts[0] = make_tensor(EK_F32, 3, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_F32, 3, d_t, 32, NULL);
+    ts[2] = make_tensor(EK_I32, 2, d_pads, -1, pads);
+    ts[3] = make_tensor(EK_F32, 3, d_p, 64, NULL);
+    float work_f[32] = {1, 2, 3, 4, 5, 6};
+    uint8_t *work = (uint8_t *)work_f;
+    ek_op tr = make_op(EK_OP_TRANSPOSE, 0, -1, -1, 1);
+    tr.naxes = 3;
+    tr.axes[0] = 0;
+    tr.axes[1] = 2;
+    tr.axes[2] = 1;
+    CHECK(ek_run_op(&tr, ts, work) == EK_OK);
+    const float *t = work_f + 8;
+    CHECK(t[0] == 1 && t[1] == 4 && t[2] == 2 && t[3] == 5 && t[4] == 3 && t[5] == 6);
+    ek_op pd = make_op(EK_OP_PAD, 1, 2, -1, 3);
+    CHECK(ek_run_op(&pd, ts, work) == EK_OK);
+    const float *p = work_f + 16;
+    CHECK(p[0] == 0 && p[1] == 0 && p[2] == 1 && p[3] == 4 && p[7] == 6);
+    tr.axes[2] = 2; /* a permutation that repeats an axis */
+    CHECK(ek_check_op(&tr, ts) == EK_ERR_MODEL);
+    ts[3].dims[1] = 5; /* padded size that does not add up */
+    CHECK(ek_check_op(&pd, ts) == EK_ERR_MODEL);
+}
+
+static void test_pad_both_dims(void) {
+    /* int8 [2,2] padded (1, 1) rows and (1, 2) columns -> [4,5], pad value the zero point 7 */
+    const int32_t d_in[2] = {2, 2}, d_out[2] = {4, 5}, d_pads[2] = {2, 2};
+    const int32_t pads[4] = {1, 1, 1, 2};
+    ek_tensor ts[3];
+    ts[0] = make_tensor(EK_I8, 2, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_I32, 2, d_pads, -1, pads);
+    ts[2] = make_tensor(EK_I8, 2, d_out, 8, NULL);
+    ts[2].zero_point = 7;
+    int8_t work[32] = {1, 2, 3, 4};
+    ek_op pd = make_op(EK_OP_PAD, 0, 1, -1, 2);
+    CHECK(ek_run_op(&pd, ts, (uint8_t *)work) == EK_OK);
+    const int8_t want[20] = {7, 7, 7, 7, 7, 7, 1, 2, 7, 7, 7, 3, 4, 7, 7, 7, 7, 7, 7, 7};
+    CHECK(memcmp(work + 8, want, sizeof want) == 0);
+}
+
+static void test_concat_slice_reshape(void) {
+    /* int8 [2,1] ++ [2,2] along axis 1 -> [2,3]; slice [1:2, 1:3] -> [1,2]; reshape -> [2] */
+    const int32_t da[2] = {2, 1}, db[2] = {2, 2}, dc[2] = {2, 3}, ds[2] = {1, 2}, dr[1] = {2};
+    ek_tensor ts[5];
+    ts[0] = make_tensor(EK_I8, 2, da, 0, NULL);
+    ts[1] = make_tensor(EK_I8, 2, db, 8, NULL);
+    ts[2] = make_tensor(EK_I8, 2, dc, 16, NULL);
+    ts[3] = make_tensor(EK_I8, 2, ds, 24, NULL);
+    ts[4] = make_tensor(EK_I8, 1, dr, 32, NULL);
+    int8_t work[40] = {1, 2, 0, 0, 0, 0, 0, 0, 10, 11, 12, 13};
+    ek_op cat = make_op(EK_OP_CONCAT, 0, 1, -1, 2);
+    cat.naxes = 1;
+    cat.axes[0] = 1;
+    CHECK(ek_run_op(&cat, ts, (uint8_t *)work) == EK_OK);
+    CHECK(work[16] == 1 && work[17] == 10 && work[18] == 11 && work[19] == 2 && work[21] == 13);
+    ek_op sl = make_op(EK_OP_SLICE, 2, -1, -1, 3);
+    sl.naxes = 2;
+    sl.axes[0] = 1;
+    sl.axes[1] = 1;
+    CHECK(ek_run_op(&sl, ts, (uint8_t *)work) == EK_OK && work[24] == 12 && work[25] == 13);
+    ek_op rs = make_op(EK_OP_RESHAPE, 3, -1, -1, 4);
+    CHECK(ek_run_op(&rs, ts, (uint8_t *)work) == EK_OK && work[32] == 12 && work[33] == 13);
+    sl.axes[1] = 2; /* 2 + 2 > 3 columns */
+    CHECK(ek_check_op(&sl, ts) == EK_ERR_MODEL);
+    ts[1].scale = 0.5f; /* int8 inputs of a concatenation must share the output's scale */
+    CHECK(ek_check_op(&cat, ts) == EK_ERR_MODEL);
+}
+
+int main(void) {
+    test_transpose_pad();
+    test_pad_both_dims();
+    test_concat_slice_reshape();
+    return finish("test_shape");
+}
