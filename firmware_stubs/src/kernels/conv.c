@@ -488,24 +488,6 @@ EK_NOINLINE static void dw4_one(const int8_t *ip, const int8_t *fp, const dw_tap
     a[3] = s3;
 }
 
-#ifndef EK_DSP
-/* portable builds: eight output channels of one input channel (depth multiplier a multiple
- * of 8), a fixed-width inner loop that compilers vectorise at -O2 */
-static void dw8_one(const int8_t *ip, const int8_t *fp, const dw_taps *t, int32_t *a) {
-    int32_t s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int32_t ky = 0; ky < t->ny; ++ky, ip += t->in_row, fp += t->f_row) {
-        const int8_t *xp = ip, *wp = fp;
-        for (int32_t kx = 0; kx < t->nx; ++kx, xp += t->in_col, wp += t->f_col) {
-            const int32_t v = (int32_t)*xp + t->off;
-            for (int j = 0; j < 8; ++j) {
-                s[j] += (int32_t)wp[j] * v;
-            }
-        }
-    }
-    memcpy(a, s, sizeof s);
-}
-#endif
-
 static void dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
@@ -533,15 +515,9 @@ static void dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, 
             const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic; /* first tap's pixel */
             const int8_t *fp = f + ((size_t)y0 * d->kw + x0) * d->oc;   /* first tap's filter */
             int8_t *po = out + ((size_t)y * d->ow + x) * d->oc;
-            for (int32_t c = 0, n = 4; c < d->oc; c += n) {
-                n = d->oc - c < 4 ? d->oc - c : 4;
-                int32_t a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-#ifndef EK_DSP
-                if (dm % 8 == 0 && c + 8 <= d->oc) {
-                    n = 8;
-                    dw8_one(ip + c / dm, fp + c, &t, a);
-                } else
-#endif
+            for (int32_t c = 0; c < d->oc; c += 4) {
+                const int32_t n = d->oc - c < 4 ? d->oc - c : 4;
+                int32_t a[4] = {0, 0, 0, 0};
                 if (n == 4 && dm == 1) {
                     dw4_same(ip + c, fp + c, &t, a);
                 } else if (n == 4 && dm % 4 == 0) {
