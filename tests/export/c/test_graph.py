@@ -88,3 +88,27 @@ def test_front_end_constants_reach_the_header() -> None:
     assert "#define EK_FRONTEND_HOP_MS 10.0f" in text
     assert '#define EK_FRONTEND_WINDOW "hamming"' in text
     assert frontend_defines(None) == ""
+
+
+def test_transpose_round_trips_fold_into_one_copy() -> None:
+    """NWC -> NCW -> (reshape) -> NWC leaves every byte in place: one RESHAPE remains; a chain
+    that really moves data, or whose intermediate another operator reads, is kept."""
+    from edgekit.export.c.graph import fold_moves
+    from edgekit.export.c.tables import COp, CTensor
+
+    ts = {
+        0: CTensor("i8", (1, 5, 3)),
+        1: CTensor("i8", (1, 3, 5)),
+        2: CTensor("i8", (1, 3, 1, 5)),
+        3: CTensor("i8", (1, 1, 5, 3)),
+    }
+    chain = [
+        COp("TRANSPOSE", [0], 1, axes=[0, 2, 1]),
+        COp("RESHAPE", [1], 2),
+        COp("TRANSPOSE", [2], 3, axes=[0, 2, 3, 1]),
+    ]
+    folded = fold_moves(chain, ts, keep=set())
+    assert [(op.kind, op.inputs, op.output) for op in folded] == [("RESHAPE", [0], 3)]
+    moving = chain[:2]  # stops in NCW: the data really moved
+    assert [op.kind for op in fold_moves(moving, ts, keep=set())] == ["TRANSPOSE", "RESHAPE"]
+    assert len(fold_moves(chain, ts, keep={1})) == 3  # an intermediate that must stay (a role)

@@ -34,7 +34,7 @@ def test_initializer_names_fields_and_fills_defaults() -> None:
 def test_initializer_refuses_unknown_fields_and_overflow() -> None:
     with pytest.raises(ValueError, match="ek_op has no field"):
         initializer("ek_op", {"stride": 2})
-    with pytest.raises(ValueError, match=r"ek_op.pad_h = 40000 does not fit int16_t"):
+    with pytest.raises(ValueError, match=r"ek_op\.pad_h = 40000 does not fit int16_t"):
         initializer("ek_op", {"pad_h": 40000})
     with pytest.raises(ValueError, match=r"ek_op\.axes: 6 values for 5"):
         initializer("ek_op", {"axes": [0] * 6})
