@@ -27,7 +27,8 @@ from edgekit.runtime.members import MemberRunner, prefix_accuracies
 FLOAT_TOLERANCE = 1e-4  # x logit scale, exported vs PyTorch
 BACKEND_FLOAT_TOLERANCE = 1e-5  # x logit scale, one file in two interpreters
 INT8_MAX_DROP = 0.01  # accuracy, any prefix, int8 vs float
-INT8_TFLM_STEPS = 1  # TFLM vs LiteRT's reference kernels, logit quantisation steps
+INT8_TFLM_STEPS = 1  # TFLM vs LiteRT's reference kernels, logit quantisation steps (else a note)
+TFLM_MIN_AGREEMENT = 0.99  # TFLM's labels vs LiteRT's reference kernels' below this: refused
 CROSS_SAMPLES = 256  # inputs compared across interpreters (TFLM is the slow one)
 
 
@@ -127,10 +128,7 @@ def _cross_backend(
                 steps = diff / logits.quantization.scale
                 row[f"{b}_vs_{base}_max_steps"] = round(steps, 3)
                 if b == "tflm" and steps > INT8_TFLM_STEPS + 1e-3:
-                    failures.append(
-                        f"member {entry.index}: TFLM differs from {base} by {steps:.2f} logit "
-                        f"quantization steps (> {INT8_TFLM_STEPS})"
-                    )
+                    _tflm_beyond_steps(entry.index, base, steps, row, failures)
             elif diff > BACKEND_FLOAT_TOLERANCE * max(_scale(want), 1e-12):
                 failures.append(
                     f"member {entry.index}: {b} differs from {base} by {diff:.3g} "
@@ -139,3 +137,24 @@ def _cross_backend(
         if act is not None:
             activations[entry.index] = act
     return result
+
+
+def _tflm_beyond_steps(
+    index: int, base: str, steps: float, row: dict[str, Any], failures: list[str]
+) -> None:
+    """TFLM more than one int8 step from LiteRT's reference kernels: a note in the member's
+    parity, not a refusal, while the labels agree. TFLM's int8 LOGISTIC/TANH are fixed-point
+    approximations that differ from LiteRT's look-up tables by up to one step per call, and a
+    recurrent member calls them at every time step (a 4-step GRU measured 2 logit steps). The
+    C runtime reproduces TFLM bit for bit, so this is what a microcontroller computes."""
+    agreement = float(row[f"tflm_vs_{base}_label_agreement"])
+    row["tflm_note"] = (
+        f"TFLM differs from {base} by {steps:.2f} logit steps (> {INT8_TFLM_STEPS}); labels "
+        f"agree on {100 * agreement:.1f} % of inputs"
+    )
+    if agreement < TFLM_MIN_AGREEMENT:
+        failures.append(
+            f"member {index}: TFLM differs from {base} by {steps:.2f} logit quantization steps "
+            f"and its labels agree on only {100 * agreement:.1f} % of inputs (< "
+            f"{100 * TFLM_MIN_AGREEMENT:g} %)"
+        )
