@@ -32,6 +32,9 @@ class Recipe:
     student_train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     data_dir: str | None = None
+    # cnn1d members at their default layout get blocks / strides sized to the series length
+    # (issue 18; edgekit.train.sizing.sized_spec)
+    size_models: bool = False
 
     def __post_init__(self) -> None:
         from edgekit.models import parse_spec

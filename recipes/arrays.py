@@ -2,8 +2,14 @@
 
 A starting point for any multichannel time series: override with --set, or copy this file to
 recipes/<yourtask>.py and register the task (docs/recipes.md).
+
+Sized to the data (issue 18, edgekit/train/sizing.py): users bring a few dozen to a few thousand
+series, so training is set in optimizer steps with a floor, not in epochs: 30 epochs at batch 64
+were 30 steps for 40 series. Numbers: benchmarks/arrays_choices.md (teachers, 3 seeds) and
+benchmarks/arrays.md (the whole run beside MiniRocket).
 """
 
+from edgekit.distill.config import DistillConfig
 from edgekit.recipe import Recipe
 from edgekit.train.config import TrainConfig
 
@@ -11,16 +17,23 @@ RECIPE = Recipe(
     task="arrays",
     teacher="cnn1d-64",  # a mid-size temporal CNN: strong on sensor data, cheap to train on CPU
     students=("cnn1d-8", "cnn1d-16", "cnn1d-32"),  # ~2-25 % of the teacher's MACs
+    size_models=True,  # blocks added until the receptive field spans the series (OSULeaf, 427 steps: 5)
     teacher_train=TrainConfig(
-        epochs=30,  # enough for a few thousand windows; best epoch is kept anyway
+        epochs=30,  # the minimum; large sets keep it (best epoch is kept anyway)
         optimizer="adamw",  # robust without tuning the learning rate per data set
         lr=3e-3,  # AdamW's usual range
         schedule="cosine",  # anneals without a hand-tuned step schedule
+        min_steps=1500,  # small sets: epochs grow until 1500 steps (benchmarks/arrays_choices.md)
+        patience=10,  # x epochs/30 once the floor raises them: same test accuracy, 2-3x less time
     ),
     student_train=TrainConfig(
         epochs=30,  # as the teacher
         optimizer="adamw",  # as the teacher
         lr=3e-3,  # as the teacher
         schedule="cosine",  # as the teacher
+        min_steps=600,  # members train many times (every candidate, every round): fewer steps
+    ),
+    distill=DistillConfig(
+        budget=0.3,  # the ensemble stays under 30 % of the teacher's MACs
     ),
 )

@@ -40,6 +40,7 @@ from edgekit.recipe import Recipe, apply_overrides, load_recipe
 from edgekit.train.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.train.distributed import pick_device
 from edgekit.train.loop import BEST, Trainer, load_best, predict_logits
+from edgekit.train.sizing import sized_recipe
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,13 @@ class Distiller:
 
     # ------------------------------------------------------------------ phase 1: prepare
     def prepare(self) -> None:
-        self._check_existing_run()
-        cfg = self.recipe.teacher_train
         self.data: Dataset = load_dataset(
             self.task, self.data_dir or self.recipe.data_dir, self.cache_dir
         )
+        # issue 18: training (and cnn1d layouts) sized to the data before the resume check
+        self.recipe = sized_recipe(self.recipe, len(self.data.train), self.data.feature_shape[0])
+        self._check_existing_run()
+        cfg = self.recipe.teacher_train
         fit_idx, sel_idx = split_selection(
             self.data.train, self.recipe.distill.selection_fraction, cfg.seed
         )

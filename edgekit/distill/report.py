@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
+from edgekit.data.fit_checks import report_lines
 
 PLOT = "accuracy_cost.png"
 
@@ -60,6 +61,7 @@ def write_report(run_dir: Path) -> Path:
             f"Stopped before round {res['stopped']['round']}: {res['stopped']['reason']}.",
         ]
     lines += ["", f"Plot: `{PLOT}` (validation accuracy against cumulative MACs).", ""]
+    lines += report_lines(run_dir)  # issue 18: the data warnings, repeated
     atomic_write_text(run_dir / "summary.md", "\n".join(lines))
     atomic_write_json(run_dir / "summary.json", res)
     plot = run_dir / PLOT

@@ -28,6 +28,9 @@ class TrainConfig:
     noise_max_volume: float = 0.1
     grad_clip: float = 5.0
     eval_batch_size: int = 512
+    # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
+    min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
+    patience: int = 0  # stop after this many epochs without a better validation score (0: off)
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError
@@ -48,6 +51,8 @@ class TrainConfig:
             (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
             (self.kd_temperature > 0, "kd_temperature must be > 0"),
             (0 <= self.noise_prob <= 1, "noise_prob must be in [0, 1]"),
+            (self.min_steps >= 0, "min_steps must be >= 0 (0: train for epochs)"),
+            (self.patience >= 0, "patience must be >= 0 (0: off)"),
         ]
         for ok, message in checks:
             if not ok:

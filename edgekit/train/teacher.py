@@ -19,11 +19,13 @@ import torch
 from edgekit.atomic import atomic_write_json
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, load_dataset
+from edgekit.data.fit_checks import run_warnings, write_warnings
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.recipe import Recipe, apply_overrides, load_recipe
 from edgekit.train.loop import FeatureFn, StepHook, Trainer, load_best, predict_logits
 from edgekit.train.losses import accuracy
+from edgekit.train.sizing import sized_recipe
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,10 @@ def train_teacher(
         cache_dir,
         with_audio=speech and cfg.augment,
     )
+    # issue 18: steps floor and member layout sized to the data (idempotent; see train/sizing.py)
+    recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
+    cfg = recipe.teacher_train
+    warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
     out_dir = Path(out_dir)
     config = {"recipe": recipe.to_dict(), "data": dataset_record(data)}
     config_path = out_dir / CONFIG
@@ -138,11 +144,14 @@ def train_teacher(
         label=f"teacher {recipe.teacher}",
         on_step=on_step,
         meta={"spec": recipe.teacher, "task": task},
+        patience=cfg.patience or None,  # issue 18: early stopping on validation
     )
     trainer.features = speech_augmenter(data, cfg, trainer.ctx.device)
     result = trainer.fit(resume=resume)
     if trainer.ctx.is_main and not config_path.exists():
         atomic_write_json(config_path, config)
+    if trainer.ctx.is_main:
+        write_warnings(out_dir, warnings)
     load_best(model, out_dir / TEACHER_DIR)
     val_acc = accuracy(
         predict_logits(model, data.val.x, trainer.ctx.device), torch.as_tensor(data.val.y)

@@ -1,0 +1,80 @@
+"""Training sized to the data: the step floor, and cnn1d layouts sized to the series."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+
+from edgekit.models.receptive import receptive_field
+from edgekit.models.shapes import cnn1d_lengths
+from edgekit.models.spec import parse_spec
+from edgekit.recipe import load_recipe
+from edgekit.train.config import TrainConfig
+from edgekit.train.sizing import sized_recipe, sized_spec, sized_train, steps_per_epoch
+
+
+def steps(cfg: TrainConfig, n: int) -> int:
+    return cfg.epochs * steps_per_epoch(n, cfg.batch_size)
+
+
+def test_a_40_series_set_gets_at_least_the_floor_of_steps() -> None:
+    cfg = TrainConfig(epochs=30, batch_size=64, min_steps=1000)
+    assert steps(cfg, 40) == 30  # the old recipe: one batch per epoch
+    sized = sized_train(cfg, 40)
+    assert steps(sized, 40) >= 1000
+    assert sized.batch_size == 10  # 4 steps per epoch
+    assert sized.epochs == 250
+
+
+def test_a_large_set_keeps_its_epochs_and_batch() -> None:
+    cfg = TrainConfig(epochs=30, batch_size=64, min_steps=1000)
+    assert sized_train(cfg, 10_000) == cfg
+
+
+def test_floor_off_leaves_the_config_alone() -> None:
+    cfg = TrainConfig(epochs=3, batch_size=64)
+    assert sized_train(cfg, 40) == cfg
+
+
+def test_patience_grows_with_the_epochs_and_epochs_are_capped() -> None:
+    cfg = TrainConfig(epochs=10, batch_size=64, min_steps=100_000, patience=2)
+    sized = sized_train(cfg, 40)
+    assert sized.epochs == 2000
+    assert sized.patience == math.ceil(2 * 2000 / 10)
+
+
+def test_sizing_is_idempotent_so_a_resumed_run_compares_equal() -> None:
+    recipe = load_recipe("arrays")
+    once = sized_recipe(recipe, 57, 24)
+    assert sized_recipe(once, 57, 24) == once
+    assert once.teacher_train != recipe.teacher_train
+
+
+@pytest.mark.parametrize("length", [8, 24, 29, 150, 427, 1460])
+def test_sized_cnn1d_fits_the_series_and_grows_with_it(length: int) -> None:
+    spec = parse_spec(sized_spec("cnn1d-64", length))
+    cnn1d_lengths(spec, length)  # raises if it does not fit
+    field = receptive_field(spec)
+    assert field is not None
+    assert field >= min(length, receptive_field("cnn1d-64") or 0) or spec.layers == 8
+
+
+def test_long_series_get_more_blocks_and_short_ones_lose_downsampling() -> None:
+    assert parse_spec(sized_spec("cnn1d-64", 1460)).layers > 3
+    short = parse_spec(sized_spec("cnn1d-64", 8))
+    assert (short.stride, short.layers) == (1, 3)
+
+
+def test_a_layout_the_user_chose_is_kept() -> None:
+    for text in ("cnn1d-64x4", "cnn1d-64-s1", "gru-32", "dscnn-16x2"):
+        assert sized_spec(text, 1460) == text
+
+
+def test_students_are_sized_on_the_fit_part() -> None:
+    recipe = load_recipe("arrays")
+    recipe = replace(recipe, student_train=replace(recipe.student_train, min_steps=1000))
+    sized = sized_recipe(recipe, 40, 29)
+    n_fit = round(40 * (1 - recipe.distill.selection_fraction))
+    assert steps(sized.student_train, n_fit) >= 1000
