@@ -40,10 +40,11 @@ SMOKE_SET = "ItalyPowerDemand"
 SMOKE_SET_ARGS = [
     "teacher_train.min_steps=20",
     "teacher_train.epochs=2",
-    "student_train.min_steps=5",
+    "student_train.min_steps=40",
     "student_train.epochs=1",
     "distill.max_members=1",
     "distill.objectives=logit",
+    "distill.gamma_min=0",
     "students=cnn1d-8",
 ]
 
@@ -118,7 +119,11 @@ def distill_run(npz: Path, out: Path, extra: list[str]) -> float:
 
 def read_run(out: Path) -> dict[str, Any]:
     teacher = json.loads((out / "teacher" / "summary.json").read_text())
-    rounds = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x]
+    metrics = out / "metrics.jsonl"
+    rounds = (
+        [json.loads(x) for x in metrics.read_text().splitlines() if x] if metrics.exists() else []
+    )
+    stopped = out / "stopped.json"
     base_path = out / "baselines.json"
     baselines = json.loads(base_path.read_text()) if base_path.exists() else {}
     resched = {r["k"]: r.get("test_accuracy") for r in baselines.get("resched", [])}
@@ -139,6 +144,7 @@ def read_run(out: Path) -> dict[str, Any]:
             }
             for r in rounds
         ],
+        "stopped": json.loads(stopped.read_text())["reason"] if stopped.exists() else None,
         "warnings": json.loads(warnings_path.read_text()) if warnings_path.exists() else [],
     }
 
