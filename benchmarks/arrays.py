@@ -149,13 +149,16 @@ def read_run(out: Path) -> dict[str, Any]:
     }
 
 
-def bench_set(name: str, runs: Path, seed: int, smoke: bool) -> dict[str, Any]:
+def bench_set(
+    name: str, runs: Path, seed: int, smoke: bool, overrides: list[str] | None = None
+) -> dict[str, Any]:
     data = load_set(name)
     npz = runs / f"{name}.npz"
     sizes = write_npz(data, npz)
     out = runs / f"{name}-seed{seed}"
     extra = [f"teacher_train.seed={seed}", f"student_train.seed={seed}"]
     extra += SMOKE_SET_ARGS if smoke else []
+    extra += overrides or []
     seconds = None
     if not (out / "summary.md").exists():
         seconds = distill_run(npz, out, extra)
@@ -205,8 +208,32 @@ def markdown(results: list[dict[str, Any]], machine: str) -> str:
             f"| {_pct(r['teacher_test'])} | {pre} | {_pct(last.get('resched_test'))} "
             f"| {_pct(r['minirocket'])} | {100 * (r['teacher_test'] - r['minirocket']):+.1f} | |"
         )
+    lines += acceptance(results)
     lines += ["", f"Machine: {machine}", ""]
     return "\n".join(lines)
+
+
+def acceptance(results: list[dict[str, Any]]) -> list[str]:
+    """Issue 18's bar, computed: teacher vs MiniRocket, final ensemble vs teacher."""
+    gaps = [100 * (r["teacher_test"] - r["minirocket"]) for r in results]
+    finals = [r for r in results if r["prefixes"]]
+    drops = [100 * (r["teacher_test"] - r["prefixes"][-1]["test"]) for r in finals]
+    costs = [100 * r["prefixes"][-1]["fraction"] for r in finals]
+    if not gaps:
+        return []
+    out = [
+        "",
+        "## Against the acceptance bar",
+        "",
+        f"- teacher - MiniRocket: mean {sum(gaps) / len(gaps):+.1f} points (bar: >= -3), "
+        f"worst {min(gaps):+.1f} (bar: >= -8)",
+    ]
+    if drops:
+        out.append(
+            f"- final ensemble vs its teacher: mean {-sum(drops) / len(drops):+.1f} points "
+            f"(bar: >= -2) at {max(costs):.0f} % of the teacher's MACs at most (bar: <= 30 %)"
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
@@ -216,9 +243,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--runs", type=Path, default=HERE / ".runs" / "arrays")
     parser.add_argument("--smoke", action="store_true", help=f"CI: {SMOKE_SET}, a few steps")
     parser.add_argument("--out", type=Path, default=HERE / "arrays", help="writes OUT.md, OUT.json")
+    parser.add_argument("--set", action="append", default=[], help="a recipe override (trials)")
+    parser.add_argument("--render", action="store_true", help="rewrite OUT.md from OUT.json")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        md = markdown(saved["results"], machine_line(saved["machine"]))
+        args.out.with_suffix(".md").write_text(md)
+        return list(saved["results"])
     sets = [SMOKE_SET] if args.smoke else args.sets
-    results = [bench_set(s, args.runs, seed, args.smoke) for s in sets for seed in args.seeds]
+    results = [
+        bench_set(s, args.runs, seed, args.smoke, args.set) for s in sets for seed in args.seeds
+    ]
     info = save_results(args.out.with_suffix(".json"), results)
     args.out.with_suffix(".md").write_text(markdown(results, machine_line(info)))
     return results

@@ -84,6 +84,7 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
     base = d.out_dir / "baselines"
     resched: list[dict[str, Any]] = []
     total: Tensor | None = None
+    total_test: Tensor | None = None  # issue 14.9 / 18: test accuracy beside validation
     cumulative = 0
     seen: dict[str, int] = {}
     for record in d.records:
@@ -100,6 +101,9 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
                 "val_accuracy": _accuracy(total, d.parts.val.y),
             }
         )
+        if "test" in logits and d.parts.test is not None:
+            total_test = logits["test"] if total_test is None else total_test + logits["test"]
+            resched[-1]["test_accuracy"] = _accuracy(total_test, d.parts.test.y)
     pool = sorted(
         {
             s: model_cost(s, d.data.feature_shape, d.data.num_classes).macs
@@ -122,6 +126,8 @@ def train_baselines(distiller: Distiller) -> dict[str, Any]:
                 "val_accuracy": _accuracy(logits["val"], d.parts.val.y),
             }
         )
+        if "test" in logits and d.parts.test is not None:
+            no_resched[-1]["test_accuracy"] = _accuracy(logits["test"], d.parts.test.y)
     result = {"resched": resched, "no_resched": no_resched}
     atomic_write_json(d.out_dir / BASELINES, result)
     return result
