@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edgekit.models.receptive import receptive_field
@@ -13,6 +16,7 @@ from edgekit.models.spec import parse_spec
 from edgekit.recipe import load_recipe
 from edgekit.train.config import TrainConfig
 from edgekit.train.sizing import sized_recipe, sized_spec, sized_train, steps_per_epoch
+from edgekit.train.teacher import train_teacher
 
 
 def steps(cfg: TrainConfig, n: int) -> int:
@@ -78,3 +82,24 @@ def test_students_are_sized_on_the_fit_part() -> None:
     sized = sized_recipe(recipe, 40, 29)
     n_fit = round(40 * (1 - recipe.distill.selection_fraction))
     assert steps(sized.student_train, n_fit) >= 1000
+
+
+def test_train_teacher_on_40_series_makes_the_floor_of_steps(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    data = tmp_path / "mine.npz"
+    np.savez(
+        data,
+        X_train=rng.standard_normal((40, 32, 2)).astype(np.float32),
+        y_train=np.arange(40) % 4,
+        X_val=rng.standard_normal((12, 32, 2)).astype(np.float32),
+        y_val=np.arange(12) % 4,
+    )
+    floor = 60
+    sets = [f"teacher_train.min_steps={floor}", "teacher=cnn1d-4", "teacher_train.patience=0"]
+    train_teacher("arrays", tmp_path / "run", data, sets, device="cpu")
+    trained = json.loads((tmp_path / "run" / "config.json").read_text())["recipe"]
+    batch = trained["teacher_train"]["batch_size"]
+    epochs = len((tmp_path / "run" / "teacher" / "metrics.jsonl").read_text().splitlines())
+    assert batch == 10  # 40 series / 4 steps per epoch
+    assert epochs * steps_per_epoch(40, batch) >= floor
+    assert trained["teacher"] == "cnn1d-4"  # 32 steps: the default layout already spans them
