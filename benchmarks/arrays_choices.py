@@ -85,12 +85,16 @@ def main() -> None:
     parser.add_argument("--choices", nargs="+", default=list(CHOICES))
     args = parser.parse_args()
     runs = HERE / ".runs" / "arrays_choices"
-    results = []
+    saved = HERE / "arrays_choices.json"
+    results = json.loads(saved.read_text())["results"] if saved.exists() else []
+    done = {(r["set"], r["choice"], r["seed"]) for r in results}
     for name in args.sets:
         npz = runs / f"{name}.npz"
         write_npz(load_set(name), npz)
         for choice in args.choices:
             for seed in args.seeds:
+                if (name, choice, seed) in done:
+                    continue
                 results.append(run(name, choice, seed, runs, npz))
                 print(json.dumps(results[-1]), flush=True)
     info = save_results(HERE / "arrays_choices.json", results)
@@ -102,9 +106,11 @@ def main() -> None:
         "| set | choice | teacher | test acc | val acc | epochs run | seconds |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
-    for name in args.sets:
-        for choice in args.choices:
+    for name in dict.fromkeys(r["set"] for r in results):
+        for choice in CHOICES:
             rs = [r for r in results if r["set"] == name and r["choice"] == choice]
+            if not rs:
+                continue
             test = [100 * r["test"] for r in rs]
             val = [100 * r["val"] for r in rs]
             sd = statistics.stdev(test) if len(test) > 1 else 0.0
