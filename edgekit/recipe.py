@@ -35,6 +35,7 @@ class Recipe:
     # cnn1d members at their default layout get blocks / strides sized to the series length
     # (issue 18; edgekit.train.sizing.sized_spec)
     size_models: bool = False
+    deepen_models: bool = False  # with size_models: blocks until the receptive field spans T
 
     def __post_init__(self) -> None:
         from edgekit.models import parse_spec

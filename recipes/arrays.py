@@ -18,7 +18,7 @@ RECIPE = Recipe(
     teacher="cnn1d-64",  # a mid-size temporal CNN: strong on sensor data, cheap to train on CPU
     students=("cnn1d-16", "cnn1d-32"),  # ~7-25 % of the teacher's MACs; cnn1d-8 ensembles
     # stayed 5-7 points under their teacher on GunPoint and ArrowHead (benchmarks/arrays.md)
-    size_models=True,  # blocks added until the receptive field spans the series (OSULeaf, 427 steps: 5)
+    size_models=True,  # a series too short for the default strides/pools loses them (else no model)
     teacher_train=TrainConfig(
         epochs=30,  # the minimum; large sets keep it (best epoch is kept anyway)
         optimizer="adamw",  # robust without tuning the learning rate per data set

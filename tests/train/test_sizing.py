@@ -12,7 +12,7 @@ import pytest
 
 from edgekit.models.receptive import receptive_field
 from edgekit.models.shapes import cnn1d_lengths
-from edgekit.models.spec import parse_spec
+from edgekit.models.spec import ModelSpecError, parse_spec
 from edgekit.recipe import load_recipe
 from edgekit.train.config import TrainConfig
 from edgekit.train.sizing import sized_recipe, sized_spec, sized_train, steps_per_epoch
@@ -57,23 +57,26 @@ def test_sizing_is_idempotent_so_a_resumed_run_compares_equal() -> None:
 
 
 @pytest.mark.parametrize("length", [8, 24, 29, 150, 427, 1460])
-def test_sized_cnn1d_fits_the_series_and_grows_with_it(length: int) -> None:
-    spec = parse_spec(sized_spec("cnn1d-64", length))
+def test_deepened_cnn1d_fits_the_series_and_grows_with_it(length: int) -> None:
+    spec = parse_spec(sized_spec("cnn1d-64", length, deepen=True))
     cnn1d_lengths(spec, length)  # raises if it does not fit
     field = receptive_field(spec)
     assert field is not None
     assert field >= min(length, receptive_field("cnn1d-64") or 0) or spec.layers == 8
 
 
-def test_long_series_get_more_blocks_and_short_ones_lose_downsampling() -> None:
-    assert parse_spec(sized_spec("cnn1d-64", 1460)).layers > 3
+def test_short_series_lose_downsampling_and_long_ones_keep_the_layout() -> None:
     short = parse_spec(sized_spec("cnn1d-64", 8))
     assert (short.stride, short.layers) == (1, 3)
+    with pytest.raises(ModelSpecError):
+        cnn1d_lengths(parse_spec("cnn1d-64"), 8)  # the default could not be built at all
+    assert sized_spec("cnn1d-64", 1460) == "cnn1d-64"  # deepening is opt-in (measured harmful)
+    assert parse_spec(sized_spec("cnn1d-64", 1460, deepen=True)).layers > 3
 
 
 def test_a_layout_the_user_chose_is_kept() -> None:
     for text in ("cnn1d-64x4", "cnn1d-64-s1", "gru-32", "dscnn-16x2"):
-        assert sized_spec(text, 1460) == text
+        assert sized_spec(text, 1460, deepen=True) == text
 
 
 def test_students_are_sized_on_the_fit_part() -> None:
