@@ -36,9 +36,9 @@ def receptive_field_warnings(length: int, specs: Sequence[str]) -> list[str]:
         return []
     return [
         f"series have {length} steps but {len(longer)} of {len(fields)} models see more per "
-        f"output (receptive field in steps: {', '.join(longer)}); their convolutions read mostly "
-        "zero padding: expect lower accuracy, or pick a smaller kernel/stride/pool "
-        "(--set teacher=cnn1d-64-s1, docs/recipes.md)"
+        f"output (receptive field in steps: {', '.join(longer)}); their outer convolutions read "
+        "zero padding; if accuracy is low, try less downsampling "
+        "(e.g. --set teacher=cnn1d-64-s1-p1, docs/recipes.md)"
     ]
 
 
