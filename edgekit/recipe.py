@@ -32,7 +32,7 @@ class Recipe:
     student_train: TrainConfig = field(default_factory=TrainConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     data_dir: str | None = None
-    # cnn1d members at their default layout get blocks / strides sized to the series length
+    # cnn1d members at their default layout lose the downsampling a short series cannot afford
     # (issue 18; edgekit.train.sizing.sized_spec)
     size_models: bool = False
     deepen_models: bool = False  # with size_models: blocks until the receptive field spans T
