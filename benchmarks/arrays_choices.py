@@ -109,7 +109,7 @@ def main() -> None:
         "receptive field spans the series (`deepen_models=true`). Patience 10: early stopping,",
         "scaled with the epochs. OSULeaf and ACSF1: seed 0 only (time); ACSF1 with the sized",
         "layout is the teacher of benchmarks/arrays_pass2.json (same split, seed and settings): 63.0 %.",
-        "OSULeaf with patience 10 (benchmarks/arrays.py's first pass, seed 0): 69.0 %.",
+        "OSULeaf, sized layout + patience 10 (benchmarks/arrays.py's first pass, seed 0): 69.0 %.",
         "Seconds: of the call that wrote the table (0: a finished run was reused).",
         "",
         "| set | choice | teacher | test acc | val acc | epochs run | seconds |",
