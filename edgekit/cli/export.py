@@ -60,6 +60,13 @@ def export_cmd(
     data_dir: DataDirOpt = None,
     cache_dir: CacheDirOpt = None,
     force: ForceOpt = False,
+    max_int8_drop: Annotated[
+        float,
+        typer.Option(
+            help="int8: the most accuracy points any prefix may lose against float before the "
+            "bundle is refused (one validation sample's flip is always allowed)."
+        ),
+    ] = 1.0,
 ) -> None:
     """Export every member to one model file plus manifest.json, checked against PyTorch.
 
@@ -84,5 +91,7 @@ def export_cmd(
     from edgekit.export.exporter import ExportOptions, export_bundle
     from edgekit.export.report import print_bundle
 
-    options = ExportOptions(target=target, int8=int8, calib=calib)
+    options = ExportOptions(
+        target=target, int8=int8, calib=calib, max_int8_drop=max_int8_drop / 100
+    )
     print_bundle(export_bundle(run_dir, dest, options, data_dir, make_zip, cache_dir))

@@ -34,6 +34,10 @@ class Recipe:
     distill: DistillConfig = field(default_factory=DistillConfig)
     data_dir: str | None = None
     users: UserSplit = field(default_factory=UserSplit)  # DSA-19: users per split (rotation)
+    # cnn1d members at their default layout lose the downsampling a short series cannot afford
+    # (issue 18; edgekit.train.sizing.sized_spec)
+    size_models: bool = False
+    deepen_models: bool = False  # with size_models: blocks until the receptive field spans T
 
     def __post_init__(self) -> None:
         from edgekit.models.spec import parse_spec

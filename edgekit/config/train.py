@@ -38,6 +38,9 @@ class TrainConfig:
     sensor_scale: float = 0.0  # sensors: std of a per-channel gain around 1
     sensor_jitter: float = 0.0  # sensors: std of additive noise (normalised units)
     sensor_shift: int = 0  # sensors: max circular time shift in steps
+    # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
+    min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
+    patience: int = 0  # stop after this many epochs without a better validation score (0: off)
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError
@@ -62,6 +65,8 @@ class TrainConfig:
              "spec_freq_mask, spec_time_mask and spec_masks must be >= 0"),
             (min(self.sensor_rotation_deg, self.sensor_scale, self.sensor_jitter) >= 0
              and self.sensor_shift >= 0, "sensor_* settings must be >= 0"),
+            (self.min_steps >= 0, "min_steps must be >= 0 (0: train for epochs)"),
+            (self.patience >= 0, "patience must be >= 0 (0: off)"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

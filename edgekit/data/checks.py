@@ -70,12 +70,18 @@ def _split_warnings(dataset: Dataset, name: str, split: Split) -> list[str]:
     return out
 
 
-def check_dataset(dataset: Dataset) -> Dataset:
-    """``dataset`` with a note per risk found (each also logged); :class:`DataError` if unusable."""
-    _refuse_unusable(dataset)
+def dataset_warnings(dataset: Dataset) -> list[str]:
+    """Every risk found in the splits, with counts (nothing logged)."""
     found: list[str] = []
     for name, split in dataset.splits().items():
         found += _split_warnings(dataset, name, split)
+    return found
+
+
+def check_dataset(dataset: Dataset) -> Dataset:
+    """``dataset`` with a note per risk found (each also logged); :class:`DataError` if unusable."""
+    _refuse_unusable(dataset)
+    found = dataset_warnings(dataset)
     for message in found:
         log.warning("%s: %s", dataset.task, message)
     return replace(dataset, notes=(*dataset.notes, *found)) if found else dataset

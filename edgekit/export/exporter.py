@@ -21,7 +21,7 @@ import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
 from edgekit.export.built import BuiltMember
-from edgekit.export.parity import check_parity
+from edgekit.export.parity import INT8_MAX_DROP, check_parity
 from edgekit.export.reference import torch_outputs
 from edgekit.export.run_loader import ExportRun, load_run
 from edgekit.export.targets import build_member
@@ -40,6 +40,9 @@ class ExportOptions:
     calib: int = 256  # calibration samples from the training split
     seed: int = 0
     parity_samples: int | None = None  # validation samples to check parity on (None: all)
+    # int8: the most accuracy (a fraction; CLI --max-int8-drop in points) any prefix may lose
+    # against float before the bundle is refused (issue 14 item 9)
+    max_int8_drop: float = INT8_MAX_DROP
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -48,6 +51,10 @@ class ExportOptions:
             )
         if self.calib < 1:
             raise EdgekitError(f"export: --calib must be >= 1 (got {self.calib})")
+        if not 0 <= self.max_int8_drop <= 1:
+            raise EdgekitError(
+                f"export: --max-int8-drop must be 0..100 points (got {100 * self.max_int8_drop:g})"
+            )
 
 
 def _load_data(run: ExportRun, data_dir: Path | None, cache_dir: Path | None) -> Any:
@@ -110,7 +117,7 @@ def export_bundle(
         manifest = _write_members(run, options, tmp, calib_x, calib_ref)
         atomic_write_text(tmp / MANIFEST, manifest.to_json())
         bundle = load_bundle(tmp)  # exactly what users will load: digests, shapes, backends
-        report = check_parity(bundle, val_x, val_y, val_ref)
+        report = check_parity(bundle, val_x, val_y, val_ref, options.max_int8_drop)
         manifest = replace(
             manifest,
             members=tuple(

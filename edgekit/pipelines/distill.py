@@ -24,6 +24,7 @@ from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
+from edgekit.pipelines.sizing import sized_recipe
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunDir
 from edgekit.tasks import task_info
@@ -66,8 +67,6 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
     setup(options.device)  # under torchrun: join the process group (the rounds span the ranks)
     claim_output(out_dir, "run")  # a folder edgekit did not write is never written into
     run = RunDir(out_dir)
-    run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
-    Ranks.current().barrier()  # every rank has checked the folder before any rank writes to it
     # waveforms only where members train on augmented clips (train_teacher loads its own)
     audio = task_info(recipe.task).speech and recipe.student_train.augment
     data = load_dataset(
@@ -77,6 +76,10 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         with_audio=audio,
         users=recipe.users.as_dict(),
     )
+    # issue 18: training (and cnn1d layouts) sized to the data before the resume check
+    recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
+    run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
+    Ranks.current().barrier()  # every rank has checked the folder before any rank writes to it
     teacher = ensure_teacher(
         recipe,
         run,

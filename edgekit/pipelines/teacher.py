@@ -18,10 +18,12 @@ from edgekit.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.config import Recipe, apply_overrides, load_recipe
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, load_dataset
+from edgekit.data.fit_checks import run_warnings
 from edgekit.data.registry import task_info
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.outputs import claim_output
+from edgekit.pipelines.sizing import sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
 from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, teardown
@@ -59,6 +61,10 @@ def train_teacher(
         with_audio=task_info(recipe.task).speech and cfg.augment,
         users=recipe.users.as_dict(),
     )
+    # issue 18: steps floor and member layout sized to the data (idempotent; see train/sizing.py)
+    recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
+    cfg = recipe.teacher_train
+    warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
     run = RunDir(out_dir)
     config = RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads())
     if run.has_config():
@@ -82,11 +88,14 @@ def train_teacher(
         label=f"teacher {recipe.teacher}",
         on_step=on_step,
         meta={"spec": recipe.teacher, "task": recipe.task},
+        patience=cfg.patience or None,  # issue 18: early stopping on validation
     )
     trainer.features = speech_augmenter(data, cfg, trainer.ctx.device)
     result = trainer.fit(resume=resume)
     if trainer.ctx.is_main and not run.has_config():
         run.write_config(config)
+    if trainer.ctx.is_main:
+        run.write_warnings(warnings)
     load_best(model, run.teacher_dir)
     summary = _summary(recipe, data, model, trainer.ctx.device, result, out_dir)
     if trainer.ctx.is_main:

@@ -34,6 +34,7 @@ from edgekit.rundir.records import (
     TeacherSummary,
     data_record,
     differing_keys,
+    read_warning_list,
 )
 
 if TYPE_CHECKING:
@@ -259,6 +260,16 @@ class RunDir:
     def read_stopped(self) -> Stopped | None:
         path = self.stopped_path
         return Stopped(**json.loads(path.read_text())) if path.exists() else None
+
+    @property
+    def warnings_path(self) -> Path:  # the data warnings a run carries (issue 18)
+        return self.root / "warnings.json"
+
+    def write_warnings(self, warnings: Iterable[str]) -> None:
+        atomic_write_json(self.warnings_path, list(warnings))
+
+    def read_warnings(self) -> list[str]:
+        return read_warning_list(self.warnings_path)
 
     def read_baselines(self) -> dict[str, Any]:
         path = self.baselines_path

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -147,3 +148,14 @@ def differing_keys(
         for k, v in new.items()
         if k in old and old[k] != v and not any(k == f or k.startswith(f + ".") for f in free)
     ]
+
+
+def read_warning_list(path: Path) -> list[str]:
+    """warnings.json's list of strings ([] when absent; a note when damaged)."""
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return [f"{path} is damaged; the run's data warnings were not read"]
+    return [str(w) for w in data] if isinstance(data, list) else []

@@ -1,0 +1,293 @@
+"""Users' own time series: edgekit's `arrays` task against aeon's MiniRocket on the same splits.
+
+Run: python benchmarks/arrays.py [--sets GunPoint ArrowHead ...] [--smoke]
+Needs the bench extra (pip install -e '.[bench]': aeon, a benchmark dependency only; the package
+never imports it). Every data set is one aeon bundles in its package data (no download).
+
+Splits: the UCR/UEA archive's test split is the test split. Its train split is cut once
+(numpy seed 0), stratified: 20 % of each class (at least one series) becomes X_val/y_val, the
+rest X_train/y_train, written as an arrays ``.npz``; the edgekit side then runs exactly as a user
+would (``edgekit distill arrays --data-dir SET.npz --baselines``) and this script reads the run's
+results (teacher/summary.json, metrics.jsonl, baselines.json). MiniRocket (aeon defaults: 10,000
+kernels, ridge classifier) is fit on the whole train split, as the archive's protocol has it:
+it needs no validation series, and it is the number users compare with.
+
+Writes benchmarks/arrays.md and .json; runs go to benchmarks/.runs/arrays (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.machine import machine_line, save_results
+
+HERE = Path(__file__).resolve().parent
+SETS = ("GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "ACSF1")
+VAL_FRACTION = 0.2
+# Smoke mode (CI): one small set, a handful of steps, one member; checks the plumbing only.
+SMOKE_SET = "ItalyPowerDemand"
+SMOKE_SET_ARGS = [
+    "teacher_train.min_steps=20",
+    "teacher_train.epochs=2",
+    "student_train.min_steps=40",
+    "student_train.epochs=1",
+    "distill.max_members=1",
+    "distill.objectives=logit",
+    "distill.gamma_min=0",
+    "students=cnn1d-8",
+]
+
+
+def load_set(name: str) -> dict[str, np.ndarray]:
+    """aeon's bundled train/test splits as [N, T, C] float32 and integer labels."""
+    from aeon.datasets import load_classification
+
+    x_tr, y_tr = load_classification(name, split="train")
+    x_te, y_te = load_classification(name, split="test")
+    classes = np.unique(np.concatenate([y_tr, y_te]))
+    index = {c: i for i, c in enumerate(classes)}
+    return {
+        "X_train": np.asarray(x_tr, dtype=np.float32).transpose(0, 2, 1),
+        "y_train": np.array([index[c] for c in y_tr], dtype=np.int64),
+        "X_test": np.asarray(x_te, dtype=np.float32).transpose(0, 2, 1),
+        "y_test": np.array([index[c] for c in y_te], dtype=np.int64),
+        "class_names": np.array([str(c) for c in classes]),
+    }
+
+
+def carve_val(y: np.ndarray, fraction: float = VAL_FRACTION, seed: int = 0) -> np.ndarray:
+    """Indices of a stratified validation cut: ``fraction`` of each class, at least one."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        take = max(1, round(fraction * len(members)))
+        picked.append(rng.choice(members, size=min(take, len(members) - 1), replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def write_npz(data: dict[str, np.ndarray], path: Path) -> dict[str, int]:
+    val = carve_val(data["y_train"])
+    keep = np.setdiff1d(np.arange(len(data["y_train"])), val)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        X_train=data["X_train"][keep],
+        y_train=data["y_train"][keep],
+        X_val=data["X_train"][val],
+        y_val=data["y_train"][val],
+        X_test=data["X_test"],
+        y_test=data["y_test"],
+        class_names=data["class_names"],
+    )
+    return {"train": len(keep), "val": len(val), "test": len(data["y_test"])}
+
+
+def minirocket(data: dict[str, np.ndarray], seed: int, num_kernels: int = 10_000) -> float:
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    clf = MiniRocketClassifier(n_kernels=num_kernels, random_state=seed)
+    clf.fit(data["X_train"].transpose(0, 2, 1), data["y_train"])
+    pred = clf.predict(data["X_test"].transpose(0, 2, 1))
+    return float(np.mean(pred == data["y_test"]))
+
+
+def distill_run(npz: Path, out: Path, extra: list[str]) -> float:
+    """``edgekit distill arrays`` as a user runs it (resumes a killed run); wall seconds."""
+    cmd = [sys.executable, "-m", "edgekit", "distill", "arrays", "--data-dir", str(npz)]
+    cmd += ["--out", str(out), "--baselines", "--device", "cpu"]
+    for item in extra:
+        cmd += ["--set", item]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "EDGEKIT_PROGRESS": "0"}
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def read_run(out: Path) -> dict[str, Any]:
+    teacher = json.loads((out / "teacher" / "summary.json").read_text())
+    metrics = out / "metrics.jsonl"
+    rounds = (
+        [json.loads(x) for x in metrics.read_text().splitlines() if x] if metrics.exists() else []
+    )
+    stopped = out / "stopped.json"
+    base_path = out / "baselines.json"
+    baselines = json.loads(base_path.read_text()) if base_path.exists() else {}
+    resched = {r["k"]: r.get("test_accuracy") for r in baselines.get("resched", [])}
+    warnings_path = out / "warnings.json"
+    return {
+        "teacher": teacher["spec"],
+        "teacher_test": teacher["test_accuracy"],
+        "teacher_val": teacher["val_accuracy"],
+        "teacher_macs": teacher["macs"],
+        "prefixes": [
+            {
+                "k": r["round"],
+                "spec": r["spec"],
+                "test": r.get("test_accuracy"),
+                "macs": r["cumulative_macs"],
+                "fraction": r["teacher_fraction"],
+                "resched_test": resched.get(r["round"]),
+            }
+            for r in rounds
+        ],
+        "stopped": json.loads(stopped.read_text())["reason"] if stopped.exists() else None,
+        "warnings": json.loads(warnings_path.read_text()) if warnings_path.exists() else [],
+    }
+
+
+def bench_set(
+    name: str, runs: Path, seed: int, smoke: bool, overrides: list[str] | None = None
+) -> dict[str, Any]:
+    data = load_set(name)
+    npz = runs / f"{name}.npz"
+    sizes = write_npz(data, npz)
+    out = runs / f"{name}-seed{seed}"
+    extra = [f"teacher_train.seed={seed}", f"student_train.seed={seed}"]
+    extra += SMOKE_SET_ARGS if smoke else []
+    extra += overrides or []
+    seconds = None
+    if not (out / "summary.md").exists():
+        seconds = distill_run(npz, out, extra)
+    start = time.perf_counter()
+    mr = minirocket(data, seed, 500 if smoke else 10_000)
+    row = {
+        "set": name,
+        "seed": seed,
+        "shape": list(data["X_train"].shape[1:]),
+        "classes": len(data["class_names"]),
+        "sizes": sizes,
+        "edgekit_seconds": seconds,
+        "minirocket": mr,
+        "minirocket_seconds": time.perf_counter() - start,
+    }
+    row.update(read_run(out))
+    return row
+
+
+def _pct(v: float | None) -> str:
+    return "" if v is None else f"{100 * v:.1f}"
+
+
+def markdown(results: list[dict[str, Any]], machine: str) -> str:
+    lines = [
+        "# `arrays` on aeon's bundled sets, beside MiniRocket",
+        "",
+        "Made by `python benchmarks/arrays.py` (see its docstring for the splits). Test accuracy",
+        "(%) on the archive's test split; F_k is the ensemble of the first k members, with its",
+        "MACs as % of the teacher's; RESCHED is the same members' sizes trained as plain KD",
+        "students. Published: left blank: we do not have the archive pages' numbers at hand",
+        "reliably offline.",
+        "",
+        "| set | T x C, classes | train/val/test | teacher | "
+        + "F_k (% MACs) | "
+        + "RESCHED (last k) | MiniRocket | teacher - MR | published |",
+        "|---|---|---|---:|---|---:|---:|---:|---|",
+    ]
+    for r in results:
+        pre = "; ".join(
+            f"F{p['k']} {_pct(p['test'])} ({100 * p['fraction']:.0f} %)" for p in r["prefixes"]
+        )
+        last = r["prefixes"][-1] if r["prefixes"] else {}
+        lines.append(
+            f"| {r['set']} | {r['shape'][0]} x {r['shape'][1]}, {r['classes']} "
+            f"| {r['sizes']['train']}/{r['sizes']['val']}/{r['sizes']['test']} "
+            f"| {_pct(r['teacher_test'])} | {pre} | {_pct(last.get('resched_test'))} "
+            f"| {_pct(r['minirocket'])} | {100 * (r['teacher_test'] - r['minirocket']):+.1f} | |"
+        )
+    lines += acceptance(results)
+    lines += NOTES
+    lines += ["", f"Machine: {machine}", ""]
+    return "\n".join(lines)
+
+
+# What the committed run shows (seed 0, one run per set: tiny test splits and one seed leave
+# a few points of noise; GunPoint's test split is 150 series, ArrowHead's 175, ACSF1's 100).
+NOTES = [
+    "",
+    "## Reading it",
+    "",
+    "- Teacher: at or above MiniRocket on GunPoint, ArrowHead and OSULeaf, 0.6 under on",
+    "  ItalyPowerDemand; **11.0 under on ACSF1** (bar: 8). ACSF1 is 1460 steps of appliance power",
+    "  with 8 training series per class once validation is carved out (MiniRocket fits on all",
+    "  100); the 3-block cnn1d pools a 1460-step series down to 91 steps and averages it. Deeper",
+    "  models sized to span the series did worse (63.0 %, benchmarks/arrays_choices.md).",
+    "- Ensemble vs teacher: within 1.3 points on GunPoint and 0.2 on ItalyPowerDemand, 2.5 on",
+    "  OSULeaf (where RESCHED, the same sizes as plain KD students, reaches only 52 %), but",
+    "  **8.0 under on ArrowHead and 6.0 under on ACSF1**: mean 3.6 (bar: 2). Members are accepted",
+    "  on the selection part of the training split (15 %: 5 series on ArrowHead, 12 on ACSF1),",
+    "  so their edges are measured on a handful of series; with 6 or 20 validation series the",
+    "  F_k columns move 17 or 5 points per series. Cross-validated selection inside the training",
+    "  split is the next lever (not built).",
+    "- First passes (same splits; benchmarks/arrays_pass2.json): cnn1d-8 students left",
+    "  ensembles 5-7 points under their teacher on GunPoint and ArrowHead (hence cnn1d-16/32);",
+    "  deepened teachers lost 14-17 points on OSULeaf and ACSF1 (hence no deepening).",
+    "- Cost on this shared 2-core machine, one thread: 1.5-4 minutes per set for the whole",
+    "  edgekit run (teacher, rounds, both baselines; ItalyPowerDemand's run, 2.2 minutes, was",
+    "  reused from the previous pass: its layout and settings did not change); MiniRocket takes",
+    "  under 5 seconds.",
+]
+
+
+def acceptance(results: list[dict[str, Any]]) -> list[str]:
+    """Issue 18's bar, computed: teacher vs MiniRocket, final ensemble vs teacher."""
+    gaps = [100 * (r["teacher_test"] - r["minirocket"]) for r in results]
+    finals = [r for r in results if r["prefixes"]]
+    drops = [100 * (r["teacher_test"] - r["prefixes"][-1]["test"]) for r in finals]
+    costs = [100 * r["prefixes"][-1]["fraction"] for r in finals]
+    if not gaps:
+        return []
+    out = [
+        "",
+        "## Against the acceptance bar",
+        "",
+        f"- teacher - MiniRocket: mean {sum(gaps) / len(gaps):+.1f} points (bar: >= -3), "
+        f"worst {min(gaps):+.1f} (bar: >= -8)",
+    ]
+    if drops:
+        out.append(
+            f"- final ensemble vs its teacher: mean {-sum(drops) / len(drops):+.1f} points "
+            f"(bar: >= -2) at {max(costs):.0f} % of the teacher's MACs at most (bar: <= 30 %)"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--runs", type=Path, default=HERE / ".runs" / "arrays")
+    parser.add_argument("--smoke", action="store_true", help=f"CI: {SMOKE_SET}, a few steps")
+    parser.add_argument("--out", type=Path, default=HERE / "arrays", help="writes OUT.md, OUT.json")
+    parser.add_argument("--set", action="append", default=[], help="a recipe override (trials)")
+    parser.add_argument("--render", action="store_true", help="rewrite OUT.md from OUT.json")
+    args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        md = markdown(saved["results"], machine_line(saved["machine"]))
+        args.out.with_suffix(".md").write_text(md)
+        return list(saved["results"])
+    sets = [SMOKE_SET] if args.smoke else args.sets
+    results = [
+        bench_set(s, args.runs, seed, args.smoke, args.set) for s in sets for seed in args.seeds
+    ]
+    info = save_results(args.out.with_suffix(".json"), results)
+    args.out.with_suffix(".md").write_text(markdown(results, machine_line(info)))
+    return results
+
+
+if __name__ == "__main__":
+    main()

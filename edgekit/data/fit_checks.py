@@ -1,0 +1,65 @@
+"""Warnings when the data cannot support the models a recipe names (issue 18).
+
+``edgekit.data.checks`` looks at the splits alone (empty, missing or rare classes); these need
+the recipe too: series shorter than a member's receptive field, and a validation split so small
+that its accuracy moves in big steps. They are logged before training, written beside the run
+(``RunDir.write_warnings``) and repeated in its ``summary.md`` (:func:`report_lines`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from edgekit.data.checks import dataset_warnings
+from edgekit.data.dataset import Dataset
+from edgekit.models.receptive import receptive_field
+
+if TYPE_CHECKING:
+    from edgekit.config import Recipe
+
+log = logging.getLogger(__name__)
+
+SMALL_VAL = 30  # fewer validation series: one series moves accuracy by > 3 points
+
+
+def receptive_field_warnings(length: int, specs: Sequence[str]) -> list[str]:
+    """One warning naming every model whose receptive field is longer than the series."""
+    fields = {spec: receptive_field(spec) for spec in dict.fromkeys(specs)}
+    longer = [f"{s} ({f})" for s, f in fields.items() if f is not None and f > length]
+    if not longer:
+        return []
+    return [
+        f"series have {length} steps but {len(longer)} of {len(fields)} models see more per "
+        f"output (receptive field in steps: {', '.join(longer)}); their outer convolutions read "
+        "zero padding; if accuracy is low, try less downsampling "
+        "(e.g. --set teacher=cnn1d-64-s1-p1, docs/recipes.md)"
+    ]
+
+
+def small_val_warning(n_val: int) -> list[str]:
+    if n_val >= SMALL_VAL:
+        return []
+    return [
+        f"val split: {n_val} series; one series moves validation accuracy by "
+        f"{100 / max(n_val, 1):.1f} points, so early stopping and member selection are noisy "
+        f"(more than {SMALL_VAL} validation series help; the best epoch is chosen by accuracy, "
+        "ties by loss)"
+    ]
+
+
+def run_warnings(data: Dataset, recipe: Recipe) -> list[str]:
+    """Every warning a run on ``data`` with ``recipe`` should carry, logged once here."""
+    extra = small_val_warning(len(data.val))
+    extra += receptive_field_warnings(data.feature_shape[0], (recipe.teacher, *recipe.students))
+    for message in extra:  # the split warnings were logged when the data was loaded
+        log.warning("%s: %s", data.task, message)
+    return dataset_warnings(data) + extra
+
+
+def report_lines(warnings: Sequence[str]) -> list[str]:
+    """Markdown lines repeating the run's data warnings (none: no lines)."""
+    if not warnings:
+        return []
+    return ["", "## Data warnings", "", *(f"- {w}" for w in warnings)]
