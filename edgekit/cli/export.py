@@ -78,6 +78,7 @@ def export_cmd(
 
     For microcontrollers: edgekit export runs/dsa19 --target c --int8 --out fw/dsa19
     """
+    # long: one typer option per export setting makes the signature; the body is short
     from edgekit.outputs import claim_output
 
     precision = "int8" if int8 else "float"

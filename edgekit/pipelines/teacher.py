@@ -38,6 +38,21 @@ TEACHER_MAY_CHANGE = ("teacher_train.epochs",)
 TEACHER_DATA_KEYS = ("task", "source", "class_names", "feature_shape", "sizes")
 
 
+def _sized_data(
+    recipe: Recipe, data_dir: Path | None, cache_dir: Path | None
+) -> tuple[Recipe, Dataset]:
+    """The teacher's data, and the recipe sized to it (issue 18: steps floor, member layout;
+    idempotent, see train/sizing.py)."""
+    data = load_dataset(
+        recipe.task,
+        data_dir or recipe.data_dir,
+        cache_dir,
+        with_audio=task_info(recipe.task).speech and recipe.teacher_train.augment,
+        users=recipe.users.as_dict(),
+    )
+    return sized_recipe(recipe, len(data.train), data.feature_shape[0]), data
+
+
 def train_teacher(
     task: str | Path,
     out_dir: Path,
@@ -53,16 +68,7 @@ def train_teacher(
     ``resume=True`` to continue a killed run."""
     recipe = apply_overrides(recipe or load_recipe(task), overrides or [])
     claim_output(Path(out_dir), "run")  # a folder edgekit did not write is never written into
-    cfg = recipe.teacher_train
-    data = load_dataset(
-        recipe.task,
-        data_dir or recipe.data_dir,
-        cache_dir,
-        with_audio=task_info(recipe.task).speech and cfg.augment,
-        users=recipe.users.as_dict(),
-    )
-    # issue 18: steps floor and member layout sized to the data (idempotent; see train/sizing.py)
-    recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
+    recipe, data = _sized_data(recipe, data_dir, cache_dir)
     cfg = recipe.teacher_train
     warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
     run = RunDir(out_dir)
