@@ -79,7 +79,8 @@ class Distiller:
         """Round ``index``: offer candidates, score them, accept one. False when it stops."""
         cands, skipped = self._candidates(index)
         if not cands:
-            log.warning("round %d: no candidate fits the remaining budget; stopping", index)
+            if self.ranks.is_main:
+                log.warning("round %d: no candidate fits the remaining budget; stopping", index)
             self._stop(index, "mac cap", skipped)
             return False
         if self.ranks.is_main:
@@ -100,7 +101,8 @@ class Distiller:
         cfg = self.ctx.recipe.distill
         chosen, tried = find_weak_learner(cands, score_tier, cfg.gamma_min, cfg.lookahead)
         if chosen is None:
-            log.warning("round %d: no candidate lowers the held-out loss; stopping", index)
+            if self.ranks.is_main:
+                log.warning("round %d: no candidate lowers the held-out loss; stopping", index)
             self._stop(index, "no candidate helps", skipped, tried)
             return False
         self._accept(index, cands.index(chosen[0]) + 1, chosen, tried, skipped)

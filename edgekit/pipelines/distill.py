@@ -89,7 +89,6 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         data_dir=options.data_dir,
         cache_dir=options.cache_dir,
     )
-    setup(options.device)  # training a teacher under torchrun leaves the group: join again
     return Distiller(prepare_context(recipe, run, data, teacher, options.device, Ranks.current()))
 
 

@@ -84,6 +84,7 @@ def train_teacher(
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     model: EdgeModel = build_model(recipe.teacher, data.feature_shape, data.num_classes)
+    joined_here = not dist.is_initialized()  # leave a process group as this call found it
     trainer = Trainer(
         model,
         data.train,
@@ -106,7 +107,8 @@ def train_teacher(
     summary = _summary(recipe, data, model, trainer.ctx.device, result, out_dir)
     if trainer.ctx.is_main:
         run.write_teacher(summary)
-    teardown(trainer.ctx)
+    if joined_here:
+        teardown(trainer.ctx)
     return summary
 
 

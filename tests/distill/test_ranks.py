@@ -139,3 +139,22 @@ def test_a_rank_killed_mid_round_resumes_on_restart(
     assert "resuming after epoch 3" in done.stderr
     assert (round2[third] / "metrics.jsonl").read_text().splitlines()[:3] == epochs
     _same_run(one, out)
+
+
+@pytest.mark.slow
+def test_two_ranks_train_the_teacher_and_the_baselines_too(tmp_path: Path) -> None:
+    """Without --teacher: the teacher trains with DDP over both ranks, then the rounds and
+    --baselines run in the same process group (a call that found a group leaves it open)."""
+    out = tmp_path / "run"
+    sets = ["teacher_train.epochs=2", "student_train.epochs=1", "students=cnn1d-8",
+            "distill.objectives=hybrid", "distill.max_members=1"]  # fmt: skip
+    args = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+            "2", "-m", "edgekit", "distill", "synthetic", "--out", str(out), "--device", "cpu",
+            "--baselines", *(a for s in sets for a in ("--set", s))]  # fmt: skip
+    env = {**os.environ, "EDGEKIT_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((out / "teacher" / "summary.json").read_text())["best_epoch"] >= 1
+    assert (out / "members" / "01" / "member.json").exists()
+    assert [b["k"] for b in json.loads((out / "baselines.json").read_text())["resched"]] == [1]
