@@ -20,13 +20,13 @@ QUIET_ENV = {
     "ONEDNN_VERBOSE": "0",
 }
 
-_verbose = False
+_quiet = False  # the library leaves stderr alone; the CLI asks for quiet unless -v
 
 
 def set_verbose(verbose: bool) -> None:
-    """Called once by the CLI: quiet (the default) also sets the native libraries' log levels."""
-    global _verbose
-    _verbose = verbose
+    """Called once by the CLI: quiet (without -v) also sets the native libraries' log levels."""
+    global _quiet
+    _quiet = not verbose
     if not verbose:
         for key, value in QUIET_ENV.items():
             os.environ.setdefault(key, value)
@@ -34,8 +34,9 @@ def set_verbose(verbose: bool) -> None:
 
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
-    """Send fd 2 to /dev/null for the block (unless verbose); Python's own stderr is kept."""
-    if _verbose:
+    """Send fd 2 to /dev/null for the block when the CLI asked for quiet; Python's exceptions
+    still carry their messages."""
+    if not _quiet:
         yield
         return
     try:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from edgekit.errors import BundleError, EdgekitError
+from edgekit.native_logs import quiet_stderr
 from edgekit.runtime.manifest import MemberEntry
 
 ONNX_BACKENDS = ("onnxruntime",)
@@ -217,7 +218,8 @@ def _find_detail(by_name: dict[str, dict[str, Any]], name: str) -> dict[str, Any
 def _litert(entry: MemberEntry, data: bytes) -> Session:
     from ai_edge_litert.interpreter import Interpreter
 
-    return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "litert")
+    with quiet_stderr():  # "Created TensorFlow Lite XNNPACK delegate": shown with -v only
+        return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "litert")
 
 
 def _litert_reference(entry: MemberEntry, data: bytes) -> Session:
@@ -231,7 +233,9 @@ def _litert_reference(entry: MemberEntry, data: bytes) -> Session:
 def _tflite_runtime(entry: MemberEntry, data: bytes) -> Session:
     from tflite_runtime.interpreter import Interpreter
 
-    return _TfliteSession(entry, Interpreter(model_content=data, num_threads=1), "tflite-runtime")
+    with quiet_stderr():  # "Created TensorFlow Lite XNNPACK delegate": shown with -v only
+        session = Interpreter(model_content=data, num_threads=1)
+        return _TfliteSession(entry, session, "tflite-runtime")
 
 
 class TflmSession:
