@@ -24,10 +24,14 @@ log = logging.getLogger(__name__)
 SMALL_VAL = 30  # fewer validation series: one series moves accuracy by > 3 points
 
 
+FIELD_SLACK = 1.5  # a field a few steps past the series edge reads little padding: no warning
+
+
 def receptive_field_warnings(length: int, specs: Sequence[str]) -> list[str]:
-    """One warning naming every model whose receptive field is longer than the series."""
+    """One warning naming every model whose receptive field is well past the series length
+    (more than FIELD_SLACK times it: the synthetic task's 67-step field on 64 steps is fine)."""
     fields = {spec: receptive_field(spec) for spec in dict.fromkeys(specs)}
-    longer = [f"{s} ({f})" for s, f in fields.items() if f is not None and f > length]
+    longer = [f"{s} ({f})" for s, f in fields.items() if f is not None and f > FIELD_SLACK * length]
     if not longer:
         return []
     return [

@@ -71,3 +71,9 @@ def test_a_run_without_warnings_adds_nothing_to_the_report(tmp_path: Path) -> No
     assert report_lines(run.read_warnings()) == []
     run.write_warnings([])
     assert report_lines(run.read_warnings()) == []
+
+
+def test_a_field_just_past_the_series_edge_is_not_warned_about() -> None:
+    """The synthetic demo task: 64 steps, cnn1d fields of 67 steps."""
+    assert receptive_field_warnings(64, ["cnn1d-64", "cnn1d-8"]) == []
+    assert receptive_field_warnings(40, ["cnn1d-64"]) != []  # 67 > 1.5 x 40
