@@ -25,11 +25,12 @@ def run_with_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     (xt, yt), (xv, yv), (xs, ys) = split(90), split(30), split(30)
     np.savez(root / "d.npz", X_train=xt, y_train=yt, X_val=xv, y_val=yv, X_test=xs, y_test=ys)
+    # the arrays recipe's MAC cap and step floor would make this run slow or empty
     sets = [
         "teacher=cnn1d-32", "students=cnn1d-4", "teacher_train.epochs=2",
         "student_train.epochs=2", "distill.max_members=2", "distill.gamma_min=0",
         "distill.budget=1.0", "teacher_train.min_steps=0", "student_train.min_steps=0",
-    ]  # fmt: skip  (the arrays recipe's MAC cap and step floor would make this slow or empty)
+    ]  # fmt: skip
     out = root / "run"
     distill("arrays", out, overrides=sets, data_dir=root / "d.npz", device="cpu", baselines=True)
     return out
