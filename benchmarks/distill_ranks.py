@@ -64,11 +64,12 @@ def main() -> None:
     for n in args.ranks:
         out = root / f"run-{n}"
         shutil.rmtree(out, ignore_errors=True)
+        load = os.getloadavg()[0]  # other jobs on the machine make the numbers meaningless
         seconds = edgekit(["distill", args.task, "--out", str(out), "--teacher", str(teacher),
                            *common], n)  # fmt: skip
         rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
         results.append({
-            "processes": n, "seconds": seconds, "members": len(rows),
+            "processes": n, "seconds": seconds, "members": len(rows), "load_before": load,
             "candidates": [len(r["tried"]) for r in rows],
             "same_as_first": same_run(root / f"run-{args.ranks[0]}", out),
         })  # fmt: skip
@@ -90,15 +91,15 @@ def write(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
         "once, not timed); wall time of the whole command.",
         "",
         "| processes | wall time | vs 1 process | members | candidates trained per round | "
-        "same members and metrics as the first run |",
-        "|---:|---:|---:|---:|---|---|",
+        "same members and metrics as the first run | load average before |",
+        "|---:|---:|---:|---:|---|---|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r['processes']} | {float(r['seconds']):.1f} s | "
             f"{base / float(r['seconds']):.2f}x | {r['members']} | "
             f"{' / '.join(map(str, r['candidates']))} | "
-            f"{'yes, byte for byte' if r['same_as_first'] else 'NO'} |"
+            f"{'yes, byte for byte' if r['same_as_first'] else 'NO'} | {r['load_before']:.2f} |"
         )
     (HERE / f"distill_ranks_{args.task}.md").write_text("\n".join(lines) + "\n")
 
