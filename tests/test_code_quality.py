@@ -34,7 +34,7 @@ def test_mypy_clean() -> None:
 
 def test_user_facing_text_never_sends_users_to_the_projects_shared_folder() -> None:
     """README, docs/, --help and messages say where to get data, never ``../shared`` (ours,
-    not theirs); the README's own test section may name it, as tests read it."""
+    not theirs)."""
     root = Path(__file__).resolve().parents[1]
     texts = [root / "README.md", root / "firmware_stubs" / "README.md"]
     texts += sorted((root / "docs").glob("*.md"))
@@ -44,6 +44,6 @@ def test_user_facing_text_never_sends_users_to_the_projects_shared_folder() -> N
         for path in texts
         if path.exists()
         for n, line in enumerate(path.read_text().splitlines(), start=1)
-        if "../shared" in line and not line.startswith("Tests that need the real data")
+        if "../shared" in line
     ]
     assert hits == []

@@ -50,6 +50,20 @@ class Session(Protocol):
     def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]: ...
 
 
+class ByName:
+    """``run`` (arrays by tensor name) for a session that implements ``run_list``."""
+
+    input_names: list[str]
+    output_names: list[str]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = self.run_list([inputs[n] for n in self.input_names])
+        return dict(zip(self.output_names, values, strict=True))
+
+    def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+
 def available(name: str) -> bool:
     return importlib.util.find_spec(_MODULES[name]) is not None
 
@@ -92,7 +106,7 @@ def _check_shapes(entry: MemberEntry, found: dict[str, tuple[int, ...]], backend
             )
 
 
-class OnnxSession:
+class OnnxSession(ByName):
     """onnxruntime session; ``session.run`` is thread-safe and takes any batch size."""
 
     def __init__(self, entry: MemberEntry, data: bytes, threads: int = 1) -> None:
@@ -116,15 +130,6 @@ class OnnxSession:
         self.input_names = [t.name for t in entry.inputs]
         self.output_names = [t.name for t in entry.outputs]
 
-    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(
-            zip(
-                self.output_names,
-                self.run_list([inputs[n] for n in self.input_names]),
-                strict=True,
-            )
-        )
-
     def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
         outs: list[np.ndarray] = self.session.run(
             self.output_names, dict(zip(self.input_names, values, strict=True))
@@ -132,7 +137,7 @@ class OnnxSession:
         return outs
 
 
-class _TfliteSession:
+class _TfliteSession(ByName):
     """A TFLite interpreter (LiteRT or tflite-runtime): batch 1 files, one invoke per sample.
 
     An interpreter is not thread-safe, so each session serialises its invokes with a lock.
@@ -160,15 +165,6 @@ class _TfliteSession:
             self._set(index, value)
         self._invoke()
         return [self._get(index) for index in self._out_index]
-
-    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(
-            zip(
-                self.output_names,
-                self.run_list([inputs[n] for n in self.input_names]),
-                strict=True,
-            )
-        )
 
     def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
         with self.lock:
@@ -238,7 +234,7 @@ def _tflite_runtime(entry: MemberEntry, data: bytes) -> Session:
         return _TfliteSession(entry, session, "tflite-runtime")
 
 
-class TflmSession:
+class TflmSession(ByName):
     """The TensorFlow Lite Micro reference interpreter (tflite-micro's Python wrapper)."""
 
     def __init__(self, entry: MemberEntry, data: bytes, arena_bytes: int = 4 << 20) -> None:
@@ -251,17 +247,14 @@ class TflmSession:
                 f"member {entry.index} ({entry.file}): TFLM cannot load it ({e})"
             ) from None
         self.lock = threading.Lock()
-        self.inputs = [t.name for t in entry.inputs]
-        self.outputs = [t.name for t in entry.outputs]
+        self.input_names = [t.name for t in entry.inputs]
+        self.output_names = [t.name for t in entry.outputs]
 
     def _one(self, values: list[np.ndarray]) -> list[np.ndarray]:
         for i, value in enumerate(values):
             self.it.set_input(value, i)
         self.it.invoke()
-        return [np.array(self.it.get_output(i)) for i in range(len(self.outputs))]
-
-    def run(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(zip(self.outputs, self.run_list([inputs[n] for n in self.inputs]), strict=True))
+        return [np.array(self.it.get_output(i)) for i in range(len(self.output_names))]
 
     def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
         with self.lock:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO
 
 from edgekit.errors import BundleError
 from edgekit.runtime.manifest import Manifest, MemberEntry, parse_manifest
+from edgekit.runtime.manifest_fields import inside_bundle
 
 MANIFEST = "manifest.json"
 
@@ -25,16 +26,7 @@ def sha256_hex(data: bytes) -> str:
 
 def safe_name(name: str, source: str) -> str:
     """``name`` if it stays inside the bundle, else :class:`BundleError`."""
-    path = PurePosixPath(name)
-    if (
-        not name
-        or "\\" in name
-        or path.is_absolute()
-        or ".." in path.parts
-        or (path.parts and ":" in path.parts[0])
-    ):
-        raise BundleError(f"{source}: entry {name!r} escapes the bundle directory; refusing it")
-    return str(path)
+    return str(inside_bundle(name, source))
 
 
 @dataclass(frozen=True)

@@ -134,9 +134,9 @@ def count(obj: dict[str, Any], key: str, where: str) -> int:
     return value
 
 
-def file_name(obj: dict[str, Any], where: str) -> str:
-    """The member's file name, exactly as the bundle stores it (no ``./``, ``..`` or ``\\``)."""
-    name: str = get(obj, "file", str, where)
+def inside_bundle(name: str, where: str, what: str = "entry") -> PurePosixPath:
+    """``name`` as a path if it stays inside the bundle (not empty, absolute, ``..``, a drive
+    letter or backslashes), else :class:`BundleError`."""
     path = PurePosixPath(name)
     if (
         not name
@@ -145,7 +145,14 @@ def file_name(obj: dict[str, Any], where: str) -> str:
         or ".." in path.parts
         or (path.parts and ":" in path.parts[0])
     ):
-        raise BundleError(f"{where}: file {name!r} escapes the bundle directory; refusing it")
+        raise BundleError(f"{where}: {what} {name!r} escapes the bundle directory; refusing it")
+    return path
+
+
+def file_name(obj: dict[str, Any], where: str) -> str:
+    """The member's file name, exactly as the bundle stores it (no ``./``, ``..`` or ``\\``)."""
+    name: str = get(obj, "file", str, where)
+    path = inside_bundle(name, where, "file")
     if str(path) != name:
         raise BundleError(
             f"{where}: field 'file' must name the file as the bundle stores it "

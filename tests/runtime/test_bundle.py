@@ -140,39 +140,39 @@ def test_runner_matches_manifest_prefix_accuracy(onnx_bundle: Path) -> None:
     assert len(logits) == 3 and all(lg.shape == (2, 8) for lg in logits)
 
 
-def test_zip_member_over_the_cap_is_refused_before_it_is_inflated(
-    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = write_zip(bundle, tmp_path / "b.zip")
-    opened: list[str] = []
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the zip entries opened (inflated) while the test runs."""
+    names: list[str] = []
     real_open = zipfile.ZipFile.open
 
     def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
-        opened.append(name if isinstance(name, str) else name.filename)
+        names.append(name if isinstance(name, str) else name.filename)
         return real_open(self, name, *args, **kwargs)
 
     monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    return names
+
+
+def test_zip_member_over_the_cap_is_refused_before_it_is_inflated(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: list[str]
+) -> None:
+    path = write_zip(bundle, tmp_path / "b.zip")
     monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 100)
+    opened.clear()  # the entries written above; from here, only what loading reads
     with pytest.raises(BundleError, match=r"member 1 file 'member01.onnx' is [\d,]+ bytes, over"):
         load_bundle(path)
     assert not any(name.endswith(".onnx") for name in opened)
 
 
 def test_zip_entries_the_manifest_does_not_name_are_never_read(
-    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened: list[str]
 ) -> None:
     path = write_zip(bundle, tmp_path / "b.zip")
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("padding.bin", bytes(8 << 20))  # 8 MiB of zeros: a few kB compressed
     monkeypatch.setattr(bundle_module, "MAX_MEMBER_BYTES", 1 << 20)
-    opened: list[str] = []
-    real_open = zipfile.ZipFile.open
-
-    def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
-        opened.append(name if isinstance(name, str) else name.filename)
-        return real_open(self, name, *args, **kwargs)
-
-    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    opened.clear()  # the entries written above; from here, only what loading reads
     assert len(load_bundle(path).files) == 3
     assert "padding.bin" not in opened
 
