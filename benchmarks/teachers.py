@@ -20,15 +20,22 @@ from edgekit.pipelines.teacher import train_teacher
 from edgekit.rundir import RunDir
 
 
-def run(task: str, seed: int, runs: Path) -> dict[str, object]:
-    out = runs / f"{task}-seed{seed}"
+def run(
+    task: str, seed: int, runs: Path, overrides: list[str] | None = None, name: str = ""
+) -> dict[str, object]:
+    """Train (or reuse) one teacher; ``overrides`` e.g. a user fold, ``name`` its folder."""
+    out = runs / (name or f"{task}-seed{seed}")
     run = RunDir(out)
     saved = run.read_teacher()
     if saved is not None:
         summary: dict[str, object] = saved.to_dict()
     else:
         summary = train_teacher(
-            task, out, DATA[task], [f"teacher_train.seed={seed}"], resume=out.exists()
+            task,
+            out,
+            DATA.get(task),
+            [f"teacher_train.seed={seed}", *(overrides or [])],
+            resume=out.exists(),
         ).to_dict()
     rows = [json.loads(x) for x in run.teacher.metrics.read_text().splitlines()]
     summary["final_val_accuracy"] = rows[-1]["val_accuracy"]

@@ -42,6 +42,15 @@ def early_exit_table(
     return rows
 
 
+def recommend_margin(
+    table: list[dict[str, float]], full_accuracy: float, within: float = 0.005
+) -> dict[str, float] | None:
+    """The early-exit row with the fewest members whose accuracy stays within ``within`` of the
+    full ensemble's (what ``bench`` recommends; None when no margin keeps that promise)."""
+    ok = [r for r in table if r["accuracy"] >= full_accuracy - within]
+    return min(ok, key=lambda r: r["mean_members"]) if ok else None
+
+
 def _latency(ens: ProgressiveEnsemble, x: np.ndarray) -> list[np.ndarray]:
     """Per-member wall time (ms) at batch 1 on each of ``x``'s inputs, after a warm-up."""
     runner = ens.runner
@@ -102,9 +111,7 @@ def bench_bundle(
     profiles = load_profiles()
     members = _member_rows(manifest, accs, latency)
     table = early_exit_table(member_logits, y, macs, margins)
-    full = accs[-1]
-    ok = [r for r in table if r["accuracy"] >= full - 0.005]
-    best = min(ok, key=lambda r: r["mean_members"]) if ok else None
+    best = recommend_margin(table, accs[-1])
     result = {
         "bundle": str(bundle),
         "split": split,
