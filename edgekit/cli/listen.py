@@ -50,6 +50,21 @@ def listen_cmd(
         float | None,
         typer.Option(help="Spend at most this fraction of real time on the ensemble (0-1]."),
     ] = None,
+    quiet_gate: Annotated[
+        float | None,
+        typer.Option(
+            help="Windows less than G nats (1 nat = 4.3 dB) above the background run member 1 "
+            "alone; 0 turns it off. Default: the runtime's (see docs/runtime.md)."
+        ),
+    ] = None,
+    skip_suppressed: Annotated[
+        bool,
+        typer.Option(
+            "--skip-suppressed/--run-suppressed",
+            help="Windows that cannot change a detection (inside the gap after one) run member 1 "
+            "alone; the detections are the same either way.",
+        ),
+    ] = True,
     backend: Annotated[
         str,
         typer.Option(help="auto, onnxruntime, litert, tflite-runtime, tflm or litert-ref."),
@@ -63,12 +78,14 @@ def listen_cmd(
     posteriors, one detection per word. Prints the detections, the members used per window
     and the real-time factor.
 
-    Example: edgekit listen runs/kws8/bundle-tflite-int8 meeting.wav --margin 2
+    Example: edgekit listen runs/kws8/bundle-tflite-int8 meeting.wav (add --quiet-gate 0
+    --run-suppressed to run every member on every window)
     """
     # long: one typer option per stream setting makes the signature; the body is short
     import json
 
     from edgekit.runtime import Policy, ProgressiveEnsemble, StreamConfig
+    from edgekit.runtime.detection import QUIET_GATE
     from edgekit.runtime.listen import listen_file
 
     policy = Policy(
@@ -81,6 +98,8 @@ def listen_cmd(
         min_gap_ms=min_gap_ms,
         policy=policy,
         compute_share=compute_share,
+        skip_suppressed=skip_suppressed,
+        quiet_gate=QUIET_GATE if quiet_gate is None else (quiet_gate or None),
     )
     ensemble = ProgressiveEnsemble.load(bundle, backend)
     result = listen_file(ensemble, audio, config, keep_windows=windows and as_json)

@@ -56,10 +56,13 @@ class ListenResult:
         hist = s["members_histogram"]
         assert isinstance(hist, dict)
         per = ", ".join(f"{k}: {v}" for k, v in hist.items())
+        cut = s.get("shortcuts") or {}
+        assert isinstance(cut, dict)
+        skipped = "".join(f", {v} {k}" for k, v in cut.items())
         lines.append(
             f"{len(self.detections)} detection(s) in {s['audio_s']:.1f} s of audio; "
-            f"{s['windows']} windows, {s['mean_members']:.2f} of {self.members} members per "
-            f"window ({per}); {s['realtime_factor']:.0f}x faster than real time "
+            f"{s['windows']} windows{skipped}, {s['mean_members']:.2f} of {self.members} members "
+            f"per window ({per}); {s['realtime_factor']:.0f}x faster than real time "
             f"({s['busy_s']:.2f} s of compute, {self.backend})"
         )
         lines += [f"note: {n}" for n in self.notes]

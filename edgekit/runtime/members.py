@@ -23,6 +23,7 @@ from edgekit.runtime.quant import (
     same_encoding,
     to_file_dtype,
     to_float,
+    translation,
 )
 
 # features in each (dtype, scale, zero point) already converted during one prediction
@@ -40,6 +41,7 @@ class _MemberIO:
     connected_from: int | None
     source: TensorSpec | None  # the source member's activation output
     table: np.ndarray | None  # 8-bit source code -> 8-bit connection code
+    translated: bytes | None  # the same table for bytes.translate
     passthrough: bool  # the source's encoding is the connection's: no conversion at all
     features_key: tuple[str, float, int]  # (dtype, scale, zero point): the QuantizedCache key
     connection_first: bool  # the file lists the connection input before the features
@@ -67,6 +69,7 @@ class _MemberIO:
             entry.connected_from,
             source,
             table,
+            None if table is None else translation(table),
             passthrough,
             (features.dtype, q.scale if q else 0.0, q.zero_point if q else 0),
             entry.inputs[0].role == "connection",
@@ -79,7 +82,7 @@ class _MemberIO:
         """The source's activation (in its file encoding) in this member's connection encoding."""
         assert self.connection is not None and self.source is not None
         if self.table is not None:
-            return apply_table(self.table, activation)
+            return apply_table(self.table, activation, self.translated)
         if self.passthrough:
             return activation
         return to_file_dtype(to_float(activation, self.source), self.connection)

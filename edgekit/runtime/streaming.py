@@ -6,9 +6,11 @@ front end computes only the frames a chunk completes; every ``stride_ms`` the en
 the latest window under the per-window ``policy`` (and, optionally, a ``compute_share`` of real
 time); each window's posterior (softmax of the summed logits) is averaged over ``smooth_ms``; a
 detection needs the average's top class to reach ``threshold`` and ``min_gap_ms`` since the last
-detection. Results do not depend on how the audio was cut into chunks (frames are computed in
-stride-sized blocks counted from the start), unless a wall-clock limit (``deadline_ms``,
-``compute_share``) decides how many members run.
+detection. Windows that cannot matter run member 1 alone: those whose smoothed scores all fall
+in the suppression gap of the last detection (exact), and quiet ones, with nothing above the
+background (:mod:`edgekit.runtime.quiet`). Results do not depend on how the audio was cut into
+chunks (frames are computed in stride-sized blocks counted from the start), unless a wall-clock
+limit (``deadline_ms``, ``compute_share``) decides how many members run.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from edgekit.features.params import FrontEndParams
 from edgekit.runtime.detection import Detection, Detector, StreamConfig, posterior
 from edgekit.runtime.ensemble import ProgressiveEnsemble
 from edgekit.runtime.policy import Policy
+from edgekit.runtime.quiet import QuietGate
+
+_MEMBER_1 = Policy(max_members=1)  # a window that cannot matter: the anytime minimum
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class WindowResult:
     time_s: float  # the same in seconds
     members: int
     macs: int
-    stopped_by: str
+    stopped_by: str  # a Policy stop reason, or "suppressed" / "quiet" (member 1 alone)
     compute_ms: float  # the ensemble's time on this window
     label: int  # top class of the smoothed posterior
     score: float  # its smoothed posterior
@@ -50,6 +55,7 @@ class StreamStats:
     members: int = 0
     macs: int = 0
     members_histogram: dict[int, int] = field(default_factory=dict)
+    shortcuts: dict[str, int] = field(default_factory=dict)  # windows run by "suppressed"/"quiet"
 
     @property
     def mean_members(self) -> float:
@@ -69,6 +75,7 @@ class StreamStats:
             "mean_members": self.mean_members,
             "mean_macs": self.macs / self.windows if self.windows else 0.0,
             "members_histogram": {str(k): v for k, v in sorted(self.members_histogram.items())},
+            "shortcuts": dict(sorted(self.shortcuts.items())),
         }
 
 
@@ -104,6 +111,11 @@ class StreamingRecognizer:
         self._mean = None if norm is None else np.asarray(norm["mean"], np.float32)
         self._std = None if norm is None else np.asarray(norm["std"], np.float32)
         self.detector = Detector(self.config, manifest.class_names, self.params.sample_rate)
+        # a window's posterior enters the smoothed scores of the windows up to this much later
+        self._reach = (
+            (self.detector.smooth_windows - 1) * self.stride_frames * self.params.hop_length
+        )
+        self.gate = QuietGate(self.params.n_mels, self.window_frames, self.params.hop_ms)
         self.reset()
 
     def reset(self) -> None:
@@ -114,6 +126,7 @@ class StreamingRecognizer:
         self._held = 0  # frames in the buffer
         self._seen = 0  # frames since the start of the stream
         self.detector.reset()
+        self.gate.reset()
         self._credit_ms = 0.0
         self.stats = StreamStats()
         self.windows: list[WindowResult] = []
@@ -127,11 +140,13 @@ class StreamingRecognizer:
             raise DataError(f"stream: push mono samples [n], got shape {list(x.shape)}")
         if not np.isfinite(x).all():
             raise DataError("stream: the audio contains NaN or infinite samples")
-        frames = self.frontend.push(x)
+        raw = frames = self.frontend.push(x)
         if self._mean is not None and self._std is not None and len(frames):
             frames = (frames - self._mean) / self._std
         found = []
         for i in range(0, len(frames), self.stride_frames):
+            if self.config.quiet_gate is not None:
+                self.gate.push(raw[i : i + self.stride_frames])
             detection = self._step(frames[i : i + self.stride_frames])
             if detection is not None:
                 found.append(detection)
@@ -151,13 +166,14 @@ class StreamingRecognizer:
         self._seen += len(block)
         if self._seen < size:
             return None
-        pred = self.ensemble.predict(buf[n - size : n], self._policy())
+        end = (self._seen - 1) * self.params.hop_length + self.params.win_length
+        policy, shortcut = self._policy(), self._shortcut(end)
+        pred = self.ensemble.predict(buf[n - size : n], policy if shortcut is None else _MEMBER_1)
         if self.config.compute_share is not None:
             self._credit_ms -= pred.elapsed_ms
         window_posterior = posterior(pred.logits[0])
-        end = (self._seen - 1) * self.params.hop_length + self.params.win_length
         top, score, found = self.detector.update(window_posterior, end, pred.members_run)
-        self._count(pred.members_run, pred.macs)
+        self._count(pred.members_run, pred.macs, shortcut)
         if self.keep_windows:
             self.windows.append(
                 WindowResult(
@@ -165,7 +181,7 @@ class StreamingRecognizer:
                     end / self.params.sample_rate,
                     pred.members_run,
                     pred.macs,
-                    pred.stopped_by,
+                    shortcut or pred.stopped_by,
                     pred.elapsed_ms,
                     top,
                     score,
@@ -173,6 +189,20 @@ class StreamingRecognizer:
                 )
             )
         return found
+
+    def _shortcut(self, end: int) -> str | None:
+        """Why the window ending at ``end`` cannot matter (it runs member 1 alone), or None.
+
+        "suppressed": every smoothed score it enters (the windows up to ``smooth_ms`` later)
+        falls within ``min_gap_ms`` of the last detection, so no detection can change; "quiet":
+        its level above the background is under ``quiet_gate`` (no word in it).
+        """
+        if self.config.skip_suppressed and self.detector.suppressed(end + self._reach):
+            return "suppressed"
+        gate = self.config.quiet_gate
+        if gate is not None and self.gate.level() < gate:
+            return "quiet"
+        return None
 
     def _policy(self) -> Policy:
         """The window's policy: the configured one, its deadline tightened to the compute credit
@@ -189,8 +219,10 @@ class StreamingRecognizer:
             deadline = min(deadline, policy.deadline_ms)
         return replace(policy, deadline_ms=deadline)
 
-    def _count(self, members: int, macs: int) -> None:
+    def _count(self, members: int, macs: int, shortcut: str | None) -> None:
         stats = self.stats
+        if shortcut is not None:
+            stats.shortcuts[shortcut] = stats.shortcuts.get(shortcut, 0) + 1
         stats.windows += 1
         stats.members += members
         stats.macs += macs

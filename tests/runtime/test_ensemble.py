@@ -220,6 +220,18 @@ def test_int8_chain_matches_float_conversions_between_members(
         np.testing.assert_array_equal(ens.refine(first).logits, want)
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("batch", [None, 2])
+def test_one_non_finite_value_is_refused_on_either_check(
+    ens: ProgressiveEnsemble, x: np.ndarray, value: float, batch: int | None
+) -> None:
+    """One input is checked in a per-thread buffer, a batch directly: both find a single value."""
+    bad = np.ascontiguousarray(x[0] if batch is None else x[:batch], dtype=np.float32)
+    bad.reshape(-1)[bad.size // 3] = value
+    with pytest.raises(DataError, match="NaN or infinite"):
+        ens.predict(bad)
+
+
 def test_huge_finite_features_are_accepted(ens: ProgressiveEnsemble, x: np.ndarray) -> None:
     """Large but finite values are data, not an error (only NaN and inf are refused)."""
     pred = ens.predict(np.full_like(x[0], 1e30))

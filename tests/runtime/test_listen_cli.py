@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from edgekit.cli import app
 from edgekit.runtime import Policy, ProgressiveEnsemble, StreamConfig
+from edgekit.runtime.detection import QUIET_GATE
 from edgekit.runtime.listen import listen_file
 from tests.runtime.conftest import stream_audio
 
@@ -35,6 +36,27 @@ def test_listen_prints_detections_members_and_speed(
     assert text.exit_code == 0, text.output
     assert f"{len(want.detections)} detection(s) in 6.0 s of audio" in text.output
     assert "faster than real time" in text.output and "members per window" in text.output
+
+
+def test_listen_shortcut_flags(speech_bundles: dict[str, Path], tmp_path: Path) -> None:
+    wav = tmp_path / "stream.wav"
+    sf.write(wav, stream_audio(), 16000, subtype="FLOAT")
+    base = ["listen", str(speech_bundles["onnx-float"]), str(wav), "--threshold", "0.3", "--json"]
+    runs = {}
+    for name, flags in (
+        ("default", []),
+        ("off", ["--quiet-gate", "0", "--run-suppressed"]),
+        ("suppressed", ["--quiet-gate", "0"]),
+    ):
+        result = CliRunner().invoke(app, base + flags)
+        assert result.exit_code == 0, result.output
+        runs[name] = json.loads(result.output)
+    assert runs["default"]["config"]["quiet_gate"] == QUIET_GATE
+    assert runs["default"]["shortcuts"]["quiet"] > 0
+    assert runs["off"]["config"]["quiet_gate"] is None and runs["off"]["shortcuts"] == {}
+    assert runs["off"]["mean_members"] == runs["off"]["bundle_members"]  # every member, window
+    assert set(runs["suppressed"]["shortcuts"]) == {"suppressed"}
+    assert runs["suppressed"]["detections"] == runs["off"]["detections"]  # exact
 
 
 def test_listen_refuses_a_bundle_without_front_end(onnx_bundle: Path, tmp_path: Path) -> None:

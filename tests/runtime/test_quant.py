@@ -13,6 +13,7 @@ from edgekit.runtime.quant import (
     same_encoding,
     to_file_dtype,
     to_float,
+    translation,
 )
 
 
@@ -36,7 +37,11 @@ def test_table_equals_dequantise_then_quantise(source: TensorSpec, target: Tenso
     table = requantize_table(source, target)
     assert table is not None and table.dtype == np.dtype(target.dtype)
     want = to_file_dtype(to_float(codes, source), target)
-    np.testing.assert_array_equal(apply_table(table, codes), want)
+    for got in (apply_table(table, codes), apply_table(table, codes, translation(table))):
+        assert got.dtype == want.dtype and got.shape == want.shape == (4, 64)
+        np.testing.assert_array_equal(got, want)
+    # the old look-up (np.take by bit pattern) gives the same codes
+    np.testing.assert_array_equal(table.take(codes.view(np.uint8)), want)
 
 
 def test_float_tensors_get_no_table_and_equal_encodings_pass() -> None:

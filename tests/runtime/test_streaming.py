@@ -49,7 +49,8 @@ def test_results_do_not_depend_on_chunk_size(
     detections, windows = summary(recognizer, audio, len(audio))
     frames = (1 + (len(audio) - 400) // 160) // 10 * 10  # in whole strides of 10 frames
     assert detections and len(windows) == (frames - 70) // 10 + 1  # the first once 64 are in
-    assert len({w[1] for w in windows}) > 1  # the margin really varies the members per window
+    assert len({w[1] for w in windows}) > 1  # members per window really vary
+    assert {"quiet", "suppressed"} < {w[3] for w in windows}  # both shortcuts, and the policy
     for chunk in (7, 160, 1601, 4001):
         assert summary(recognizer, audio, chunk) == (detections, windows), chunk
 
@@ -66,7 +67,8 @@ def test_each_window_is_the_one_shot_front_end_and_ensemble(
         seen.append((x.copy(), pred))
         return pred
 
-    recognizer = StreamingRecognizer(ens, StreamConfig(stride_ms=50))
+    every_window = StreamConfig(stride_ms=50, skip_suppressed=False, quiet_gate=None)
+    recognizer = StreamingRecognizer(ens, every_window)
     recognizer.ensemble = spy_ensemble = _Spy(ens, spy)  # type: ignore[assignment]
     audio = stream_audio(3.0)
     recognizer.push(audio)
@@ -167,14 +169,17 @@ def test_compute_share_of_real_time(speech_bundles: dict[str, Path]) -> None:
     ens.member_seconds = [0.001] * len(ens)
     audio = stream_audio()
     for share, mean in ((0.015, 1.5), (0.5, 3.0)):
-        recognizer = StreamingRecognizer(ens, StreamConfig(compute_share=share), keep_windows=True)
+        config = StreamConfig(compute_share=share, skip_suppressed=False, quiet_gate=None)
+        recognizer = StreamingRecognizer(ens, config, keep_windows=True)
         recognizer.push(audio)
         windows = recognizer.windows
         spent = sum(w.compute_ms for w in windows)
         assert spent <= share * 100 * len(windows) + 1.0
         assert recognizer.stats.mean_members == pytest.approx(mean, abs=0.05)
         assert recognizer.stats.realtime_factor >= 1 / share * 0.9
-    tight = StreamConfig(compute_share=0.5, policy=Policy(deadline_ms=2.5))  # the tighter wins
+    tight = StreamConfig(  # the tighter wins
+        compute_share=0.5, policy=Policy(deadline_ms=2.5), skip_suppressed=False, quiet_gate=None
+    )
     recognizer = StreamingRecognizer(ens, tight)
     recognizer.push(audio)
     assert recognizer.stats.members_histogram == {2: recognizer.stats.windows}

@@ -1,0 +1,50 @@
+"""The quiet gate's level: a band's rise over its running median, loudest 100 ms, top quarter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgekit.runtime.quiet import QuietGate
+
+
+def background(frames: int, mels: int = 8, seed: int = 0) -> np.ndarray:
+    return (-5.0 + 0.01 * np.random.default_rng(seed).standard_normal((frames, mels))).astype(
+        np.float32
+    )
+
+
+def test_level_is_the_loudest_100_ms_of_the_top_quarter_of_bands() -> None:
+    gate = QuietGate(n_mels=8, window_frames=64, hop_ms=10.0)  # history 500, 10 frames, 2 bands
+    frames = background(600)
+    gate.push(frames)
+    assert gate.level() < 0.05  # the background alone: noise around its median
+    burst = background(600)
+    burst[-30:-20, [1, 6]] += 3.0  # 100 ms, 3 nats, in two bands (a quarter of 8)
+    burst[-30:-20, 3] += 1.0  # a third band rises less: not in the top quarter
+    gate.reset()
+    gate.push(burst)
+    assert gate.level() == pytest.approx(3.0, abs=0.05)
+    half = background(600)
+    half[-5:, [1, 6]] += 3.0  # 50 ms at the window's end: half of the loudest 100 ms
+    gate.reset()
+    gate.push(half)
+    assert gate.level() == pytest.approx(1.5, abs=0.05)
+
+
+def test_level_does_not_depend_on_how_frames_arrive() -> None:
+    frames = background(3000, seed=1)
+    frames[2900:2950, :2] += 2.0
+    one = QuietGate(n_mels=8, window_frames=64, hop_ms=10.0)
+    one.push(frames)
+    many = QuietGate(n_mels=8, window_frames=64, hop_ms=10.0)
+    for i in range(0, len(frames), 7):  # the ring shifts several times on the way
+        many.push(frames[i : i + 7])
+    assert many.level() == one.level() > 1.0
+
+
+def test_level_needs_a_whole_window() -> None:
+    gate = QuietGate(n_mels=8, window_frames=64, hop_ms=10.0)
+    gate.push(background(63))
+    with pytest.raises(ValueError, match="63 frames held, a window needs 64"):
+        gate.level()
