@@ -28,7 +28,7 @@ from edgekit.export.targets import build_member
 from edgekit.export.wrap import exportable, io_names
 from edgekit.progress import track
 from edgekit.runtime.bundle import MANIFEST, load_bundle, sha256_hex
-from edgekit.runtime.manifest import Manifest, MemberEntry, TensorSpec
+from edgekit.runtime.manifest import Manifest, MemberEntry, Quantization, TensorSpec
 
 TARGETS = ("onnx", "tflite")
 
@@ -156,10 +156,11 @@ def _write_members(
     calib_ref: list[tuple[np.ndarray, np.ndarray]],
 ) -> Manifest:
     """Write one file per member into ``tmp``; the manifest describing them (no parity yet)."""
-    entries: list[MemberEntry] = []
     precision = "int8" if options.int8 else "float32"
+    entries: list[MemberEntry] = []
     for k in track(range(len(run.members)), f"export {options.target} {precision}"):
-        entries.append(_export_member(run, options, tmp, k, calib_x, calib_ref, entries))
+        pin = _connection_pin(run, options, k, entries)
+        entries.append(_export_member(run, options, tmp, k, calib_x, calib_ref, pin))
     return Manifest(
         task=run.data["task"],
         class_names=tuple(run.data["class_names"]),
@@ -175,6 +176,18 @@ def _write_members(
     )
 
 
+def _connection_pin(
+    run: ExportRun, options: ExportOptions, k: int, exported: list[MemberEntry]
+) -> Quantization | None:
+    """The quantization member ``k``'s (0-based) connection input must have: its source's
+    activation output's, so that the int8 bytes pass between the two unchanged (TFLite int8;
+    the source, member k - 1, is already exported)."""
+    if not (options.int8 and options.target == "tflite" and run.records[k].connected):
+        return None
+    source = exported[k - 1].output("activation")
+    return None if source is None else source.quantization
+
+
 def _export_member(
     run: ExportRun,
     options: ExportOptions,
@@ -182,9 +195,10 @@ def _export_member(
     k: int,
     calib_x: np.ndarray,
     calib_ref: list[tuple[np.ndarray, np.ndarray]],
-    before: list[MemberEntry],
+    pin: Quantization | None = None,
 ) -> MemberEntry:
-    """Member ``k`` (0-based) as a file in ``tmp`` and its manifest entry."""
+    """Member ``k`` (0-based) as a file in ``tmp`` and its manifest entry; ``pin``: the int8
+    quantization its connection input must have."""
     record, member = run.records[k], run.members[k]
     index = k + 1
     with_act = run.exports_activation(index)
@@ -197,6 +211,7 @@ def _export_member(
         inputs,
         outputs,
         calib if options.int8 else None,
+        None if pin is None else {"connection": pin},
     )
     name = f"member{index:02d}.{options.target}"
     (tmp / name).write_bytes(built.data)
@@ -220,7 +235,7 @@ def _export_member(
         connected_from=index - 1 if record.connected else None,
         macs=record.macs,
         params=record.params,
-        cumulative_macs=sum(e.macs for e in before) + record.macs,
+        cumulative_macs=sum(r.macs for r in run.records[:index]),
     )
 
 

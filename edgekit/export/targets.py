@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from edgekit.export.built import BuiltMember
+from edgekit.runtime.manifest import Quantization
 
 CALIB_BATCH = 32
 
@@ -24,8 +25,12 @@ def build_member(
     inputs: list[str],
     outputs: list[str],
     calibration: list[np.ndarray] | None,
+    pins: dict[str, Quantization] | None = None,
 ) -> BuiltMember:
-    """Export ``module``; with ``calibration`` (arrays in input order), quantise it to int8."""
+    """Export ``module``; with ``calibration`` (arrays in input order), quantise it to int8.
+
+    ``pins``: input role -> int8 quantization that input must have (TFLite int8; ONNX int8
+    members take and return float at their boundaries, so there is nothing to pin)."""
     if target == "onnx":
         from edgekit.export.onnx import export_onnx, quantize_onnx
 
@@ -41,4 +46,4 @@ def build_member(
         return BuiltMember(data, None)
     from edgekit.export.tflite import export_tflite
 
-    return export_tflite(module, samples, inputs, outputs, calibration)
+    return export_tflite(module, samples, inputs, outputs, calibration, pins)

@@ -23,6 +23,7 @@ from torch import nn
 from edgekit.export.built import BuiltMember
 from edgekit.export.quiet import quiet_exporter
 from edgekit.export.wrap import fold_batchnorm
+from edgekit.runtime.manifest import Quantization
 
 
 def _convert(
@@ -54,15 +55,21 @@ def strip_internal_names(data: bytes) -> bytes:
 
 
 def _pt2e_int8(
-    module: nn.Module, samples: tuple[torch.Tensor, ...], calibration: list[np.ndarray]
+    module: nn.Module,
+    samples: tuple[torch.Tensor, ...],
+    calibration: list[np.ndarray],
+    pins: dict[int, Quantization],
 ) -> bytes:
+    """``pins``: graph input position -> the int8 quantization it must have (see pinned.py)."""
     from litert_torch.quantize import pt2e_quantizer
     from litert_torch.quantize.quant_config import QuantConfig
     from torchao.quantization.pt2e import move_exported_model_to_eval, quantize_pt2e
 
+    from edgekit.export.tflite.pinned import PinnedInputsQuantizer
+
     with quiet_exporter():
         graph = torch.export.export(module, samples).module()
-        quantizer = pt2e_quantizer.PT2EQuantizer().set_global(
+        quantizer = PinnedInputsQuantizer(pins).set_global(
             pt2e_quantizer.get_symmetric_quantization_config(is_per_channel=True, is_dynamic=False)
         )
         prepared = quantize_pt2e.prepare_pt2e(graph, quantizer)
@@ -93,8 +100,6 @@ def _io(
             scale, zero = detail["quantization"]
             info[name] = {"dtype": dtype}
             if dtype != "float32":
-                from edgekit.runtime.manifest import Quantization
-
                 info[name]["quantization"] = Quantization(float(scale), int(zero))
     return info, names
 
@@ -105,10 +110,17 @@ def export_tflite(
     inputs: list[str],
     outputs: list[str],
     calibration: list[np.ndarray] | None,
+    pins: dict[str, Quantization] | None = None,
 ) -> BuiltMember:
+    """``pins`` (int8 only): input role -> the quantization that input must have, e.g. the
+    connection pinned to its source's activation output (a requantisation-free hand-over)."""
     folded = fold_batchnorm(module)
     one = tuple(s[:1] for s in samples)
-    data = _convert(folded, one) if calibration is None else _pt2e_int8(folded, one, calibration)
+    if calibration is None:
+        data = _convert(folded, one)
+    else:
+        at = {inputs.index(role): q for role, q in (pins or {}).items()}
+        data = _pt2e_int8(folded, one, calibration, at)
     data = strip_internal_names(data)
     info, names = _io(data, inputs, outputs)
     return BuiltMember(data, 1, info, names)
