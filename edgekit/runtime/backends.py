@@ -168,14 +168,28 @@ class _TfliteSession(ByName):
 
     def run_list(self, values: list[np.ndarray]) -> list[np.ndarray]:
         with self.lock:
-            if values[0].shape[0] != 1:
-                return _per_sample(values, self._one)
-            # batch 1, the common case: straight through (``_one`` inlined: one call less)
-            set_tensor, get_tensor = self._set, self._get
-            for index, value in zip(self._in_index, values, strict=True):
-                set_tensor(index, value)
+            if values[0].shape[0] != 1 or len(values) != len(self._in_index):
+                return _per_sample(values, self._one)  # (a wrong count fails in there, clearly)
+            # batch 1, the common case: straight through, unrolled for members' one or two inputs
+            # and outputs (no zip, no comprehension: ~0.5 us a member less)
+            set_tensor, get_tensor, ins, outs = (
+                self._set,
+                self._get,
+                self._in_index,
+                self._out_index,
+            )
+            set_tensor(ins[0], values[0])
+            if len(ins) == 2:
+                set_tensor(ins[1], values[1])
+            elif len(ins) > 2:
+                for index, value in zip(ins[2:], values[2:], strict=True):
+                    set_tensor(index, value)
             self._invoke()
-            return [get_tensor(index) for index in self._out_index]
+            if len(outs) == 1:
+                return [get_tensor(outs[0])]
+            if len(outs) == 2:
+                return [get_tensor(outs[0]), get_tensor(outs[1])]
+            return [get_tensor(index) for index in outs]
 
 
 def _interpreter_calls(it: Any) -> tuple[Any, Any, Any]:

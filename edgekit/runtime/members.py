@@ -126,13 +126,16 @@ class MemberRunner:
             values = [feats]
         else:
             assert io.connected_from is not None
-            connection = io.connection_input(activations[io.connected_from])
+            connection = activations[io.connected_from]
+            if not io.passthrough:  # an export pins the scales equal: the bytes pass as they are
+                connection = io.connection_input(connection)
             values = [connection, feats] if io.connection_first else [feats, connection]
         out = self.sessions[index - 1].run_list(values)
         act = None if io.activation_at is None else out[io.activation_at]
         logits = out[io.logits_at]
         if io.logits_table is not None:  # int8 logits: one look-up, exactly to_float's values
-            return io.logits_table.take(logits.view(np.uint8)), act
+            # indexed by bit pattern: "wrap" maps int8 code c to c mod 256 (no uint8 view needed)
+            return io.logits_table.take(logits, mode="wrap"), act
         return to_float(logits, io.logits), act
 
     def activation_float(self, index: int, activation: np.ndarray) -> np.ndarray:
