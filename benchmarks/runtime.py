@@ -2,9 +2,11 @@
 runtime overhead per member (and where it goes), deadline overrun over many deadlines, and the
 early-exit trade-off.
 
-Run: python benchmarks/runtime.py [--bundles DIR] [--baseline REV]
+Run: python benchmarks/runtime.py [--bundles DIR] [--baseline REV] [--repeat N]
   --bundles DIR: bundles named DIR/<task>-<bundle> (default: benchmarks/.runs/export-<task>-<bundle>)
   --baseline REV: also time the runtime of git revision REV on the same bundles, same run
+  --repeat N: time each bundle's overhead N times, interleaved with the task's other bundles
+    (the median run is reported, every run's overhead and load average in runtime.json)
 Writes benchmarks/runtime.md and runtime.json.
 """
 
@@ -14,7 +16,6 @@ import argparse
 import gc
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.machine import machine_line, save_results
-from benchmarks.runtime_parts import baseline_overhead, breakdown
+from benchmarks.runtime_parts import breakdown
+from benchmarks.runtime_timing import interleaved_overheads, load_average, overhead
+
+__all__ = ["overhead", "quiet_process"]  # baseline runs import them from here (runtime_parts)
 from edgekit.bench import early_exit_table
 from edgekit.data.registry import load_dataset
 from edgekit.runtime import Policy, ProgressiveEnsemble, prefix_accuracies
@@ -34,63 +38,6 @@ SHARED = HERE.parents[1] / "shared" / "data"
 DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 BUNDLES = ("tflite-int8", "tflite-float", "onnx-float")
 TIMED = 300  # validation inputs timed at batch 1
-
-
-class InvokeClock:
-    """Accumulates the time spent inside the backend's own invoke (ORT run / interpreter invoke)."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-
-    def wrap(self, fn: Any) -> Any:
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds += time.perf_counter() - t0
-
-        return timed
-
-
-def instrument(ens: ProgressiveEnsemble, clock: InvokeClock) -> None:
-    for s in ens.runner.sessions:
-        if hasattr(s, "session"):  # onnxruntime
-            s.session.run = clock.wrap(s.session.run)
-        elif hasattr(s, "_invoke"):  # TFLite, this runtime: the interpreter call bound at load
-            s._invoke = clock.wrap(s._invoke)
-        else:  # TFLite, runtimes before the hot path was bound at load
-            s.it.invoke = clock.wrap(s.it.invoke)  # type: ignore[attr-defined]
-
-
-def overhead(ens: ProgressiveEnsemble, x: np.ndarray) -> dict[str, Any]:
-    clock = InvokeClock()
-    instrument(ens, clock)
-    per_member_total, per_member_invoke, member_ms = [], [], []
-    for i in range(-5, len(x)):
-        clock.seconds = 0.0
-        t0 = time.perf_counter()
-        pred = ens.predict(x[max(i, 0)])
-        total = time.perf_counter() - t0
-        if i >= 0:
-            per_member_total.append(total / pred.members_run)
-            per_member_invoke.append(clock.seconds / pred.members_run)
-            member_ms.append(pred.member_ms)
-    total_us = 1e6 * np.median(per_member_total)
-    invoke_us = 1e6 * np.median(per_member_invoke)
-    over = total_us - invoke_us
-    limit = max(0.05 * total_us, 30.0)
-    times = np.asarray(member_ms)
-    return {
-        "member_us_median": total_us,
-        "invoke_us_median": invoke_us,
-        "overhead_us": over,
-        "overhead_fraction": over / total_us,
-        "limit_us": limit,
-        "within_limit": bool(over <= limit),
-        "member_p50_ms": np.median(times, axis=0).tolist(),
-        "member_p99_ms": np.percentile(times, 99, axis=0).tolist(),
-    }
 
 
 def deadlines(ens: ProgressiveEnsemble, x: np.ndarray, p99_ms: list[float]) -> dict[str, Any]:
@@ -147,7 +94,8 @@ def bundle_path(args: argparse.Namespace, task: str, name: str) -> Path:
     return RUNS / f"export-{task}-{name}"
 
 
-def measure(bundle: Path, x: np.ndarray, y: np.ndarray, baseline: str | None) -> dict[str, Any]:
+def measure(bundle: Path, x: np.ndarray, y: np.ndarray, timing: dict[str, Any]) -> dict[str, Any]:
+    """Accuracy, early exit, deadlines and the breakdown; ``timing``: the overhead runs."""
     ens = ProgressiveEnsemble.load(bundle)
     logits = ens.runner.member_logits(x)
     accs = prefix_accuracies(logits, y)
@@ -157,7 +105,7 @@ def measure(bundle: Path, x: np.ndarray, y: np.ndarray, baseline: str | None) ->
     ok = [r for r in table if r["accuracy"] >= accs[-1] - 0.005]
     best = min(ok, key=lambda r: r["mean_members"]) if ok else None
     timed = x[:TIMED]
-    ov = overhead(ProgressiveEnsemble.load(bundle), timed)
+    ov = timing["overhead"]
     dl = deadlines(ens, timed, ov["member_p99_ms"])
     return {
         "backend": ens.runner.backend,
@@ -165,7 +113,7 @@ def measure(bundle: Path, x: np.ndarray, y: np.ndarray, baseline: str | None) ->
         "prefix_accuracy": accs,
         "cumulative_macs": macs,
         "overhead": ov,
-        "overhead_before": baseline_overhead(baseline, bundle, timed) if baseline else None,
+        "overhead_before": timing["overhead_before"],
         "breakdown_us_per_member": breakdown(ProgressiveEnsemble.load(bundle), timed),
         "deadline": dl,
         "early_exit": table,
@@ -177,27 +125,39 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bundles", help="folder of <task>-<bundle> bundles")
     parser.add_argument("--baseline", help="git revision whose runtime to time as 'before'")
+    parser.add_argument("--repeat", type=int, default=1, help="overhead runs per bundle")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     setup = quiet_process()
+    loads = [load_average()]
     for task, path in DATA.items():
         data = load_dataset(task, path)
-        results[task] = {}
+        bundles = {}
         for name in BUNDLES:
             bundle = bundle_path(args, task, name)
             if not bundle.exists():
                 print(f"skip {bundle}: not found (run benchmarks/export.py first)")
                 continue
-            results[task][name] = measure(bundle, data.val.x, data.val.y, args.baseline)
+            bundles[name] = bundle
+        timings = interleaved_overheads(bundles, data.val.x[:TIMED], args.repeat, args.baseline)
+        results[task] = {
+            name: measure(bundle, data.val.x, data.val.y, timings[name])
+            for name, bundle in bundles.items()
+        }
+    loads.append(load_average())
     gc.enable()
-    info = save_results(HERE / "runtime.json", results)
-    text = report(results, info, setup, args)
+    info = save_results(HERE / "runtime.json", {**results, "load_average": loads})
+    text = report(results, info, setup, args, loads)
     (HERE / "runtime.md").write_text(text)
     print(text)
 
 
 def report(
-    results: dict[str, Any], info: dict[str, Any], setup: str, args: argparse.Namespace
+    results: dict[str, Any],
+    info: dict[str, Any],
+    setup: str,
+    args: argparse.Namespace,
+    loads: list[float],
 ) -> str:
     where = f"`--bundles {args.bundles}`" if args.bundles else "bundles from `benchmarks/export.py`"
     lines = [
@@ -205,13 +165,16 @@ def report(
         "",
         f"Machine: {machine_line(info)}; shared with other jobs while this ran. Command: "
         f"`python benchmarks/runtime.py{' --bundles DIR' if args.bundles else ''}"
-        f"{' --baseline ' + args.baseline if args.baseline else ''}` ({where}). Batch 1, one thread "
-        f"per backend; {setup}.",
+        f"{' --baseline ' + args.baseline if args.baseline else ''} --repeat {args.repeat}` "
+        f"({where}). Batch 1, one thread per backend; {setup}. Load average (1 min) "
+        f"{loads[0]:.1f} at the start, {loads[-1]:.1f} at the end.",
         "",
         "## Overhead per member",
         "",
         "Overhead = time in `predict` minus time inside the backend's own invoke (ORT `run`, the "
         f"interpreter's invoke), per member, median over {TIMED} validation inputs; target <= 10 us. "
+        f"Each bundle timed {args.repeat} times on a freshly loaded ensemble, round-robin with the "
+        "task's other bundles; the table gives the median run, *runs* the lowest and highest. "
         + (
             f"*Before*: the runtime of revision `{args.baseline}` on the same bundles and inputs, "
             "timed by the same code in the same run (a subprocess)."
@@ -219,15 +182,15 @@ def report(
             else ""
         ),
         "",
-        "| task | bundle | backend | member us (median) | invoke us | overhead us | before us | overhead / invoke | <= 10 us |",
-        "|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| task | bundle | backend | member us (median) | invoke us | overhead us | runs | before us | overhead / invoke | <= 10 us |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for task, rows in results.items():
         for name, r in rows.items():
             o, b = r["overhead"], r["overhead_before"]
             lines.append(
                 f"| {task} | {name} | {r['backend']} | {o['member_us_median']:.1f} | "
-                f"{o['invoke_us_median']:.1f} | {o['overhead_us']:.1f} | "
+                f"{o['invoke_us_median']:.1f} | {o['overhead_us']:.1f} | {_span(o)} | "
                 + (f"{b['overhead_us']:.1f} | " if b is not None else "- | ")
                 + f"{o['overhead_us'] / o['invoke_us_median']:.2f} | {'yes' if o['overhead_us'] <= 10 else 'NO'} |"
             )
@@ -235,6 +198,11 @@ def report(
     lines += deadline_lines(results)
     lines += early_exit_lines(results)
     return "\n".join(lines) + "\n"
+
+
+def _span(run: dict[str, Any]) -> str:
+    values = run.get("overhead_us_runs") or [run["overhead_us"]]
+    return f"{min(values):.1f}-{max(values):.1f}"
 
 
 def breakdown_lines(results: dict[str, Any]) -> list[str]:
@@ -251,21 +219,19 @@ def breakdown_lines(results: dict[str, Any]) -> list[str]:
         "",
         "## Where it goes",
         "",
-        "Each piece of one batch-1 `predict` timed alone (median), in us per member, as *before -> now*: "
-        "per-call pieces divided by the number of members. Changes: features quantised with the clip "
-        "ufunc (np.clip's Python wrapper cost ~3 us); the interpreter's C++ SetTensor/Invoke/GetTensor "
-        "bound once at load (the public wrappers add checks for numpy views this runtime never takes); "
-        "inputs and outputs passed as lists, not dicts; int8 logits dequantised by one 256-entry table "
-        "look-up (bit-identical); the stop rules in `Policy.stop_reason`, skipped entirely for `Policy()` "
-        "(the margin check on one row runs without numpy calls); an int8 connection requantised by "
-        "`bytes.translate` with the same 256-entry table (np.take first widens every code to a 64-bit index); "
-        "one input's finiteness checked into a per-thread buffer and reduced by the ufunc (no `.all()` "
-        "wrapper, no new array). The pieces do not add up to the overhead: "
-        "the rest is Python glue (calls, the loop, the Prediction) and memory the invoke left cold, which is "
-        "why the same Python path costs more after a 60-80 us KWS-8 invoke than after a 4-8 us DSA-19 one; "
-        "on KWS-8 int8 the largest piece is requantising the 6,400-value connection activation between "
-        "members (one table look-up per value; the export gives producer and consumer different scales: "
-        "an export that gave a member's connection input its producer's scale would remove it).",
+        "Each piece of one batch-1 `predict` timed alone (median), in us per member, as *before -> now* "
+        "(before: as the runtime did it at a8f5643; one number: unchanged); per-call pieces divided by the "
+        "number of members. Changes: the int8 TFLite export pins each connection input to its source's "
+        "activation quantization, so an int8 connection goes to the next member as it is (before: one "
+        "256-entry `bytes.translate` look-up per value, 6,400 values on KWS-8, which the runtime still "
+        "does for a bundle whose scales differ); int8 logits dequantised by `take(mode='wrap')` (the "
+        "code's bit pattern without a uint8 view); one input's finiteness by its dot product with zeros "
+        "(one BLAS call: NaN or inf times 0 is NaN; no flags array); the TFLite batch-1 call unrolled for "
+        "one or two inputs and outputs (no zip, no comprehension; timed here with the invoke skipped, "
+        "so it includes set/get). The pieces do not add up to the overhead: the rest is Python glue "
+        "(calls, the loop, the Prediction) and memory the invoke left cold, which is why the same Python "
+        "path costs more after a 60-80 us KWS-8 invoke than after a 4-8 us DSA-19 one; the largest "
+        "piece left on int8 bundles is quantising the features (once per call, five numpy passes).",
         "",
         "| piece | " + " | ".join(f"{t} {n}" for t, n in cols) + " |",
         "|---|" + "---:|" * len(cols),
