@@ -7,9 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 
 from edgekit.data import load_dataset
+from edgekit.export.tflite import export_tflite
+from edgekit.export.wrap import exportable
+from edgekit.models import build_model
 from edgekit.runtime import MemberRunner, load_bundle
+from edgekit.runtime.manifest import Quantization
 from edgekit.runtime.quant import requantize_table, translation
 
 
@@ -45,3 +51,27 @@ def test_runtime_passes_the_bytes_and_equals_the_table_path(bundles: dict[str, P
     got = direct.member_logits(x)
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("spec", "shape"), [("dscnn-8x2", (99, 32)), ("gru-4", (12, 6))])
+def test_pinned_connection_input_of_each_family_has_the_pin(
+    spec: str, shape: tuple[int, int]
+) -> None:
+    """DS-CNN concatenates the connection (the pin goes on the concatenation's shared group); a
+    recurrent member projects it into its initial state (the pin goes on the projection's input)."""
+    torch.manual_seed(0)
+    first = build_model(spec, shape, 5).eval()
+    member = build_model(spec, shape, 5, first.activation_shape).eval()
+    x = np.random.default_rng(0).standard_normal((32, *shape)).astype(np.float32)
+    with torch.no_grad():
+        act = first(torch.as_tensor(x)).activation.numpy()
+    pin = Quantization(float(np.float32(act.max() / 200)), -128)  # not what calibration gives
+    built = export_tflite(
+        exportable(member, True, False),
+        (torch.as_tensor(x[:2]), torch.as_tensor(act[:2])),
+        ["features", "connection"],
+        ["logits"],
+        [x, act],
+        {"connection": pin},
+    )
+    assert built.io["connection"]["quantization"] == pin
