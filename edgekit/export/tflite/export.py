@@ -8,6 +8,9 @@
   ai-edge-quantizer's static recipe as well: it was less accurate on our members and, when a
   member's activation is both an output and an input of a later op, its signature pointed at an
   intermediate tensor (wrong outputs through the signature runner).
+- A connected int8 member's connection input is pinned to its source's activation quantization
+  (pinned.py), so the int8 bytes pass between members unchanged; if a converter ever left them
+  different, the manifest would say so and the runtimes would requantise (correct, slower).
 - Files run at batch 1: that is what microcontrollers run, and TFLM has no dynamic shapes.
 """
 
