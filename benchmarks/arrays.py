@@ -103,12 +103,13 @@ def minirocket(data: dict[str, np.ndarray], seed: int, num_kernels: int = 10_000
     return float(np.mean(pred == data["y_test"]))
 
 
-def distill_run(npz: Path, out: Path, extra: list[str]) -> float:
+def distill_run(npz: Path, out: Path, extra: list[str], teacher: Path | None = None) -> float:
     """``edgekit distill arrays`` as a user runs it (resumes a killed run); wall seconds."""
     cmd = [sys.executable, "-m", "edgekit", "distill", "arrays", "--data-dir", str(npz)]
     cmd += ["--out", str(out), "--baselines", "--device", "cpu"]
     for item in extra:
         cmd += ["--set", item]
+    cmd += ["--teacher", str(teacher)] if teacher is not None else []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "EDGEKIT_PROGRESS": "0"}
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -150,8 +151,15 @@ def read_run(out: Path) -> dict[str, Any]:
 
 
 def bench_set(
-    name: str, runs: Path, seed: int, smoke: bool, overrides: list[str] | None = None
+    name: str,
+    runs: Path,
+    seed: int,
+    smoke: bool,
+    overrides: list[str] | None = None,
+    teachers: Path | None = None,
 ) -> dict[str, Any]:
+    """One set's row; ``teachers``: a runs folder whose teacher of this set and seed is reused
+    (trials of distillation settings: the teacher's training is settled and costs minutes)."""
     data = load_set(name)
     npz = runs / f"{name}.npz"
     sizes = write_npz(data, npz)
@@ -159,9 +167,10 @@ def bench_set(
     extra = [f"teacher_train.seed={seed}", f"student_train.seed={seed}"]
     extra += SMOKE_SET_ARGS if smoke else []
     extra += overrides or []
+    teacher = None if teachers is None else teachers / out.name / "teacher" / "best.pt"
     seconds = None
     if not (out / "summary.md").exists():
-        seconds = distill_run(npz, out, extra)
+        seconds = distill_run(npz, out, extra, teacher)
     start = time.perf_counter()
     mr = minirocket(data, seed, 500 if smoke else 10_000)
     row = {
@@ -274,6 +283,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--out", type=Path, default=HERE / "arrays", help="writes OUT.md, OUT.json")
     parser.add_argument("--set", action="append", default=[], help="a recipe override (trials)")
     parser.add_argument("--render", action="store_true", help="rewrite OUT.md from OUT.json")
+    parser.add_argument("--teachers", type=Path, help="reuse the teachers of this runs folder")
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.out.with_suffix(".json").read_text())
@@ -282,7 +292,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         return list(saved["results"])
     sets = [SMOKE_SET] if args.smoke else args.sets
     results = [
-        bench_set(s, args.runs, seed, args.smoke, args.set) for s in sets for seed in args.seeds
+        bench_set(s, args.runs, seed, args.smoke, args.set, args.teachers)
+        for s in sets
+        for seed in args.seeds
     ]
     info = save_results(args.out.with_suffix(".json"), results)
     args.out.with_suffix(".md").write_text(markdown(results, machine_line(info)))
