@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.arrays_table import markdown
 from benchmarks.machine import machine_line, save_results
 
 HERE = Path(__file__).resolve().parent
@@ -129,7 +130,9 @@ def read_run(out: Path) -> dict[str, Any]:
     baselines = json.loads(base_path.read_text()) if base_path.exists() else {}
     resched = {r["k"]: r.get("test_accuracy") for r in baselines.get("resched", [])}
     warnings_path = out / "warnings.json"
+    recipe = json.loads((out / "config.json").read_text())["recipe"]
     return {
+        "selection": recipe["distill"].get("selection", "split"),
         "teacher": teacher["spec"],
         "teacher_test": teacher["test_accuracy"],
         "teacher_val": teacher["val_accuracy"],
@@ -187,42 +190,6 @@ def bench_set(
     return row
 
 
-def _pct(v: float | None) -> str:
-    return "" if v is None else f"{100 * v:.1f}"
-
-
-def markdown(results: list[dict[str, Any]], machine: str) -> str:
-    lines = [
-        "# `arrays` on aeon's bundled sets, beside MiniRocket",
-        "",
-        "Made by `python benchmarks/arrays.py` (see its docstring for the splits). Test accuracy",
-        "(%) on the archive's test split; F_k is the ensemble of the first k members, with its",
-        "MACs as % of the teacher's; RESCHED is the same members' sizes trained as plain KD",
-        "students. Published: left blank: we do not have the archive pages' numbers at hand",
-        "reliably offline.",
-        "",
-        "| set | T x C, classes | train/val/test | teacher | "
-        + "F_k (% MACs) | "
-        + "RESCHED (last k) | MiniRocket | teacher - MR | published |",
-        "|---|---|---|---:|---|---:|---:|---:|---|",
-    ]
-    for r in results:
-        pre = "; ".join(
-            f"F{p['k']} {_pct(p['test'])} ({100 * p['fraction']:.0f} %)" for p in r["prefixes"]
-        )
-        last = r["prefixes"][-1] if r["prefixes"] else {}
-        lines.append(
-            f"| {r['set']} | {r['shape'][0]} x {r['shape'][1]}, {r['classes']} "
-            f"| {r['sizes']['train']}/{r['sizes']['val']}/{r['sizes']['test']} "
-            f"| {_pct(r['teacher_test'])} | {pre} | {_pct(last.get('resched_test'))} "
-            f"| {_pct(r['minirocket'])} | {100 * (r['teacher_test'] - r['minirocket']):+.1f} | |"
-        )
-    lines += acceptance(results)
-    lines += NOTES
-    lines += ["", f"Machine: {machine}", ""]
-    return "\n".join(lines)
-
-
 # What the committed run shows (seed 0, one run per set: tiny test splits and one seed leave
 # a few points of noise; GunPoint's test split is 150 series, ArrowHead's 175, ACSF1's 100).
 NOTES = [
@@ -251,29 +218,6 @@ NOTES = [
 ]
 
 
-def acceptance(results: list[dict[str, Any]]) -> list[str]:
-    """Issue 18's bar, computed: teacher vs MiniRocket, final ensemble vs teacher."""
-    gaps = [100 * (r["teacher_test"] - r["minirocket"]) for r in results]
-    finals = [r for r in results if r["prefixes"]]
-    drops = [100 * (r["teacher_test"] - r["prefixes"][-1]["test"]) for r in finals]
-    costs = [100 * r["prefixes"][-1]["fraction"] for r in finals]
-    if not gaps:
-        return []
-    out = [
-        "",
-        "## Against the acceptance bar",
-        "",
-        f"- teacher - MiniRocket: mean {sum(gaps) / len(gaps):+.1f} points (bar: >= -3), "
-        f"worst {min(gaps):+.1f} (bar: >= -8)",
-    ]
-    if drops:
-        out.append(
-            f"- final ensemble vs its teacher: mean {-sum(drops) / len(drops):+.1f} points "
-            f"(bar: >= -2) at {max(costs):.0f} % of the teacher's MACs at most (bar: <= 30 %)"
-        )
-    return out
-
-
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=list(SETS))
@@ -287,7 +231,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parser.parse_args(argv)
     if args.render:
         saved = json.loads(args.out.with_suffix(".json").read_text())
-        md = markdown(saved["results"], machine_line(saved["machine"]))
+        md = markdown(saved["results"], machine_line(saved["machine"]), NOTES)
         args.out.with_suffix(".md").write_text(md)
         return list(saved["results"])
     sets = [SMOKE_SET] if args.smoke else args.sets
@@ -297,7 +241,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         for seed in args.seeds
     ]
     info = save_results(args.out.with_suffix(".json"), results)
-    args.out.with_suffix(".md").write_text(markdown(results, machine_line(info)))
+    args.out.with_suffix(".md").write_text(markdown(results, machine_line(info), NOTES))
     return results
 
 

@@ -39,6 +39,7 @@ CHOICES: dict[str, list[str]] = {
         "teacher_train.sensor_jitter=0.05",
     ],
     "first stride 4": ["teacher=cnn1d-64-s4"],
+    "pool 4": ["teacher=cnn1d-64-p4"],
     "kernel 9": ["teacher=cnn1d-64-k9"],
 }
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from edgekit.config.train import TrainConfig
 from edgekit.data.dataset import Dataset, Split
 from edgekit.distill.context import make_parts
 from edgekit.errors import ConfigError
+from edgekit.pipelines.distill import distill
 from edgekit.pipelines.sizing import selection_size, sized_distill, sized_recipe
 from edgekit.train.sizing import steps_per_epoch
 
@@ -71,3 +74,26 @@ def test_parts_train_mode_fits_and_scores_on_the_whole_split_and_split_mode_carv
     whole = make_parts(replace(recipe, distill=replace(recipe.distill, selection="train")), data)
     assert whole.fit is data.train and whole.selection is data.train
     assert whole.val is data.val  # validation is never scored on
+
+
+def test_a_tiny_arrays_run_fits_and_scores_members_on_the_whole_training_split(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    y = np.arange(36) % 3
+    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
+    np.savez(tmp_path / "d.npz", X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+    sets = [
+        "teacher=cnn1d-8", "students=cnn1d-4", "teacher_train.min_steps=20",
+        "student_train.min_steps=20", "distill.max_members=1", "distill.gamma_min=0",
+        "distill.budget=1.0",
+    ]  # fmt: skip
+    out = tmp_path / "run"
+    distill("arrays", out, overrides=sets, data_dir=tmp_path / "d.npz", device="cpu")
+    recipe = json.loads((out / "config.json").read_text())["recipe"]
+    assert recipe["distill"]["selection"] == "train"  # 4 carved series < min_selection
+    (row,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert row["selection_kd_loss"] == row["train_kd_loss"]  # scored on the series it fit
+    assert any(
+        "train split: 24 series" in w for w in json.loads((out / "warnings.json").read_text())
+    )
