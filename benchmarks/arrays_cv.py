@@ -40,6 +40,8 @@ CHOICES: dict[str, list[str]] = {
     ],
     "first stride 4": ["teacher=cnn1d-64-s4"],
     "pool 4": ["teacher=cnn1d-64-p4"],
+    "weight decay 0.05": ["teacher_train.weight_decay=0.05"],
+    "label smoothing 0.1": ["teacher_train.label_smoothing=0.1"],
     "kernel 9": ["teacher=cnn1d-64-k9"],
 }
 
