@@ -121,6 +121,10 @@ def distill_run(npz: Path, out: Path, extra: list[str], teacher: Path | None = N
 
 def read_run(out: Path) -> dict[str, Any]:
     teacher = json.loads((out / "teacher" / "summary.json").read_text())
+    if teacher.get("test_accuracy") is None and teacher.get("imported_from"):
+        # a reused teacher (--teachers): its test accuracy is in the run it came from
+        source = Path(teacher["imported_from"]).parent / "summary.json"
+        teacher["test_accuracy"] = json.loads(source.read_text())["test_accuracy"]
     metrics = out / "metrics.jsonl"
     rounds = (
         [json.loads(x) for x in metrics.read_text().splitlines() if x] if metrics.exists() else []
