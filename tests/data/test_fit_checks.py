@@ -86,5 +86,5 @@ def test_a_field_just_past_the_series_edge_is_not_warned_about() -> None:
 def test_members_scored_on_their_own_series_are_named_with_the_counts() -> None:
     recipe = sized_recipe(load_recipe("arrays"), 30, 251)
     (message,) = whole_train_selection_warning(recipe, 30)
-    assert "would hold 4 series" in message and "min_selection is 20" in message
+    assert "would hold 4 series" in message and "min_selection is 30" in message
     assert whole_train_selection_warning(sized_recipe(load_recipe("arrays"), 500, 251), 500) == []
