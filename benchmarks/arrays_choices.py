@@ -111,6 +111,8 @@ def main() -> None:
         "layout is the teacher of benchmarks/arrays_pass2.json (same split, seed and settings): 63.0 %.",
         "OSULeaf, sized layout + patience 10 (benchmarks/arrays.py's first pass, seed 0): 69.0 %.",
         "Seconds: of the call that wrote the table (0: a finished run was reused).",
+        "ACSF1's further choices (pool/stride 4, augmentation, weight decay, label smoothing),",
+        "compared by cross-validation inside the training split: benchmarks/arrays_cv.md.",
         "",
         "| set | choice | teacher | test acc | val acc | epochs run | seconds |",
         "|---|---|---|---:|---:|---:|---:|",

@@ -11,9 +11,11 @@ ObjectiveName = Literal["logit", "kd", "hybrid", "independent"]
 Connections = Literal["off", "on", "both"]
 Score = Literal["calibrated", "kd"]
 InitRounds = Literal["first", "all"]
+Selection = Literal["split", "train"]
 OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
 CONNECTIONS: tuple[str, ...] = get_args(Connections)
 SCORES: tuple[str, ...] = get_args(Score)
+SELECTIONS: tuple[str, ...] = get_args(Selection)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class DistillConfig:
         "calibrated"  # held-out loss at the running sum's best scale ("kd": raw); see scoring.py
     )
     selection_fraction: float = 0.15
+    # Where members are scored (edge, step, best epoch): "split" carves selection_fraction of the
+    # training split off for it; "train" fits and scores members on the whole training split
+    # (their target is the teacher's logits, not the labels). A carved part of a handful of
+    # series decides by one or two series (issue 18), so sizing switches to "train" when the
+    # part would hold fewer than min_selection series (0: never; pipelines/sizing.py).
+    selection: Selection = "split"
+    min_selection: int = 0
     patience: int = (
         0  # stop a candidate after this many epochs without a better held-out loss (0: off)
     )
@@ -81,6 +90,8 @@ class DistillConfig:
             (self.alpha_max > 0, "alpha_max must be > 0"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
+            (self.selection in SELECTIONS, f"selection must be one of {', '.join(SELECTIONS)}"),
+            (self.min_selection >= 0, "min_selection must be >= 0 (0: never switch)"),
             (self.patience >= 0, "patience must be >= 0"),
             (0 <= self.plateau_gain < 1, "plateau_gain must be in [0, 1) (0: no plateau test)"),
             (self.plateau_rounds >= 1, "plateau_rounds must be >= 1"),

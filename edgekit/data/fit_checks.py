@@ -1,8 +1,8 @@
 """Warnings when the data cannot support the models a recipe names (issue 18).
 
 ``edgekit.data.checks`` looks at the splits alone (empty, missing or rare classes); these need
-the recipe too: series shorter than a member's receptive field, and a validation split so small
-that its accuracy moves in big steps. They are logged before training, written beside the run
+the recipe too: series shorter than a member's receptive field, a validation split so small
+that its accuracy moves in big steps, and members scored on the series they train on. They are logged before training, written beside the run
 (``RunDir.write_warnings``) and repeated in its ``summary.md`` (:func:`report_lines`).
 """
 
@@ -53,9 +53,23 @@ def small_val_warning(n_val: int) -> list[str]:
     ]
 
 
+def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
+    """Members scored on the series they train on (``distill.selection="train"``): say so."""
+    cfg = recipe.distill
+    if cfg.selection != "train":
+        return []
+    carved = max(1, round(cfg.selection_fraction * n_train))
+    return [
+        f"train split: {n_train} series; members are fit and scored on all of them "
+        f"(distill.selection=train: a carved selection part would hold {carved} series, "
+        f"distill.min_selection is {cfg.min_selection}), so only the validation split is unseen"
+    ]
+
+
 def run_warnings(data: Dataset, recipe: Recipe) -> list[str]:
     """Every warning a run on ``data`` with ``recipe`` should carry, logged once here."""
     extra = small_val_warning(len(data.val))
+    extra += whole_train_selection_warning(recipe, len(data.train))
     extra += receptive_field_warnings(data.feature_shape[0], (recipe.teacher, *recipe.students))
     for message in extra:  # the split warnings were logged when the data was loaded
         log.warning("%s: %s", data.task, message)

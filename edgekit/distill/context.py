@@ -73,6 +73,18 @@ class Parts:
         return split
 
 
+def make_parts(recipe: Recipe, data: Dataset) -> Parts:
+    """The rounds' parts: ``distill.selection="split"`` carves the selection part off the
+    training split; ``"train"`` fits and scores members on all of it (tiny sets, where a carved
+    part would be a handful of series: edges measured there are noise)."""
+    if recipe.distill.selection == "train":
+        return Parts(data.train, data.train, data.val, data.test)
+    fit_idx, sel_idx = split_selection(
+        data.train, recipe.distill.selection_fraction, recipe.teacher_train.seed
+    )
+    return Parts(_subset(data.train, fit_idx), _subset(data.train, sel_idx), data.val, data.test)
+
+
 @dataclass(frozen=True)
 class DistillContext:
     """One run's fixed inputs: the recipe, where it writes, the data parts, teacher logits."""
@@ -107,10 +119,7 @@ def prepare_context(
     Under torchrun rank 0 computes (or reads) the logits and every other rank receives them.
     """
     ranks = ranks or Ranks.current()
-    fit_idx, sel_idx = split_selection(
-        data.train, recipe.distill.selection_fraction, recipe.teacher_train.seed
-    )
-    parts = Parts(_subset(data.train, fit_idx), _subset(data.train, sel_idx), data.val, data.test)
+    parts = make_parts(recipe, data)
     torch_device = pick_device(device)
     augment = feature_augmenter(parts.fit, data, recipe.student_train, torch_device)
     return DistillContext(

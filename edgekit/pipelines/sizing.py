@@ -1,4 +1,5 @@
-"""A recipe sized to the data it meets: training steps with a floor, cnn1d layouts that fit.
+"""A recipe sized to the data it meets: training steps with a floor, cnn1d layouts that fit, and
+where members are scored.
 
 The pure sizing rules live in :mod:`edgekit.train.sizing` (a TrainConfig, a spec); this applies
 them to a whole recipe, which only the pipelines know (train knows no recipe).
@@ -8,19 +9,38 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from edgekit.config import Recipe
+from edgekit.config import DistillConfig, Recipe
 from edgekit.train.sizing import sized_spec, sized_train
+
+
+def selection_size(cfg: DistillConfig, n_train: int) -> int:
+    """Series the carved selection part holds (as ``distill.context.split_selection`` cuts it)."""
+    return max(1, round(cfg.selection_fraction * n_train))
+
+
+def sized_distill(cfg: DistillConfig, n_train: int) -> DistillConfig:
+    """``cfg`` with ``selection="train"`` when a carved part would hold fewer than
+    ``min_selection`` series: there one series moves a candidate's edge, its step and its best
+    epoch (ArrowHead: 4 of 30 series; its ensemble ended 8 points under the teacher)."""
+    if cfg.selection == "split" and selection_size(cfg, n_train) < cfg.min_selection:
+        return replace(cfg, selection="train")
+    return cfg
 
 
 def sized_recipe(recipe: Recipe, n_train: int, length: int) -> Recipe:
     """``recipe`` with its training sized to ``n_train`` series and (if ``recipe.size_models``)
-    its cnn1d members fitted to ``length`` steps (deepened only if ``recipe.deepen_models``). Students train on the fit part of the split (the
-    rest selects members), so their floor is sized on that count."""
-    n_fit = max(1, round(n_train * (1 - recipe.distill.selection_fraction)))
+    its cnn1d members fitted to ``length`` steps (deepened only if ``recipe.deepen_models``).
+    Students train on the fit part of the split (all of it with ``selection="train"``, else the
+    rest once the selection part is carved), so their floor is sized on that count."""
+    distill = sized_distill(recipe.distill, n_train)
+    n_fit = n_train
+    if distill.selection == "split":
+        n_fit = max(1, n_train - selection_size(distill, n_train))
     sized = replace(
         recipe,
         teacher_train=sized_train(recipe.teacher_train, n_train),
         student_train=sized_train(recipe.student_train, n_fit),
+        distill=distill,
     )
     if recipe.size_models:
         sized = replace(

@@ -15,7 +15,9 @@ from edgekit.data.fit_checks import (
     report_lines,
     run_warnings,
     small_val_warning,
+    whole_train_selection_warning,
 )
+from edgekit.pipelines.sizing import sized_recipe
 from edgekit.rundir import RunDir
 
 
@@ -53,10 +55,12 @@ def test_run_warnings_are_logged_and_repeated_in_the_report(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = load_dataset("arrays", npz(tmp_path, 24, 8))
+    recipe = sized_recipe(load_recipe("arrays"), 40, 24)  # as the pipelines pass it
     with caplog.at_level(logging.WARNING):
-        found = run_warnings(data, load_recipe("arrays"))
+        found = run_warnings(data, recipe)
     assert any("receptive field" in w for w in found)
     assert any("val split: 8 series" in w for w in found)
+    assert any("train split: 40 series; members are fit and scored on all" in w for w in found)
     assert "receptive field" in caplog.text
     run = RunDir(tmp_path / "run")
     run.root.mkdir()
@@ -77,3 +81,10 @@ def test_a_field_just_past_the_series_edge_is_not_warned_about() -> None:
     """The synthetic demo task: 64 steps, cnn1d fields of 67 steps."""
     assert receptive_field_warnings(64, ["cnn1d-64", "cnn1d-8"]) == []
     assert receptive_field_warnings(40, ["cnn1d-64"]) != []  # 67 > 1.5 x 40
+
+
+def test_members_scored_on_their_own_series_are_named_with_the_counts() -> None:
+    recipe = sized_recipe(load_recipe("arrays"), 30, 251)
+    (message,) = whole_train_selection_warning(recipe, 30)
+    assert "would hold 4 series" in message and "min_selection is 30" in message
+    assert whole_train_selection_warning(sized_recipe(load_recipe("arrays"), 500, 251), 500) == []

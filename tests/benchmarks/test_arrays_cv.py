@@ -1,0 +1,46 @@
+"""benchmarks/arrays_cv.py's folds: stratified, disjoint, and never the archive's test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.arrays_cv import chosen, fold_of, write_fold
+
+
+def test_folds_spread_every_class_and_cover_each_series_once() -> None:
+    y = np.array([0] * 10 + [1] * 7 + [2] * 3)
+    fold = fold_of(y, 3)
+    assert sorted(np.bincount(fold)) == [6, 7, 7]
+    for c in (0, 1, 2):
+        counts = np.bincount(fold[y == c], minlength=3)
+        assert counts.max() - counts.min() <= 1  # each class split evenly over the folds
+
+
+def test_a_fold_file_holds_train_and_the_held_out_fold_only(tmp_path: Path) -> None:
+    y = np.arange(12) % 2
+    data = {
+        "X_train": np.arange(12, dtype=np.float32).reshape(12, 1, 1),
+        "y_train": y,
+        "X_test": np.zeros((5, 1, 1), np.float32),
+        "y_test": np.zeros(5, np.int64),
+        "class_names": np.array(["a", "b"]),
+    }
+    fold = fold_of(y, 3)
+    write_fold(data, fold, 1, tmp_path / "f.npz")
+    saved = np.load(tmp_path / "f.npz")
+    assert "X_test" not in saved.files
+    held = set(saved["X_val"].ravel().tolist())
+    assert held == set(np.flatnonzero(fold == 1).tolist())
+    assert held.isdisjoint(saved["X_train"].ravel().tolist())
+
+
+def test_the_chosen_line_names_the_highest_last_epoch_mean() -> None:
+    rows = [
+        {"set": "S", "choice": "a", "last": 0.7},
+        {"set": "S", "choice": "a", "last": 0.8},
+        {"set": "S", "choice": "b", "last": 0.9},
+        {"set": "S", "choice": "b", "last": 0.5},
+    ]
+    assert chosen(rows) == ["\nS: highest last-epoch mean: a (75.0 %)."]
