@@ -222,12 +222,12 @@ void ek_conv_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     if (op->kind == EK_OP_DWCONV2D) {
         if (is_i8) {
             ek_dwconv_i8_fast(op, ts, work, &d);
-        } else {
+        } else if (!ek_dwconv_f32_wide(op, ts, work, &d)) {
             ek_dwconv_ref(op, ts, work, &d);
         }
     } else if (is_i8) {
         ek_conv_i8_fast(op, ts, work, &d);
-    } else {
+    } else if (!ek_pointwise_f32(op, ts, work, &d)) {
         ek_conv_f32_fast(op, ts, work, &d);
     }
 }

@@ -34,8 +34,16 @@ static inline void ek_tap_range(int32_t o, int32_t stride, int32_t pad, int32_t 
 }
 
 /* the fast kernels (same bits as the reference ones) */
+/* 1x1 int8 conv (conv_pointwise.c): 0 when the layer does not fit its fast path */
+int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
 void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
 void ek_conv_f32_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+/* DS-CNN-like int8 depthwise layers (dwconv_wide.c): 0 when the layer does not fit */
+int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+/* float32 depthwise and 1x1 conv, eight channels per pass (conv_f32_wide.c): 0 when the
+ * layer does not fit */
+int ek_dwconv_f32_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+int ek_pointwise_f32(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
 void ek_dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
 void ek_dwconv_ref(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
 

@@ -3,12 +3,20 @@
  */
 #include "conv.h"
 #include "dot.h"
+#include "requant.h"
+
+/* the short requantisation where ek_rq_prepare proved it exact (rq), else TFLite's */
+static inline int8_t out_i8(int32_t acc, const ek_op *op, int32_t o, int32_t zp, const ek_rq *rq) {
+    return rq != NULL ? ek_rq_clamp(ek_rq_apply(acc, &rq[o]), op->act_min, op->act_max, 0)
+                      : (int8_t)ek_requant(acc, op, o, zp);
+}
 
 /* Output pixels x and x + 1 of row y together (same in-image taps, dil_w 1): two pixels x
  * two channels per pass, each widened input and filter word used twice. */
 static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t *in,
                                const int8_t *f, const int32_t *bias, int8_t *out, int32_t in_off,
-                               int32_t zp, int32_t y, int32_t x, int32_t x0, int32_t x1) {
+                               int32_t zp, int32_t y, int32_t x, int32_t x0, int32_t x1,
+                               const ek_rq *rq) {
     int32_t y0, y1;
     ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
     const size_t fstride = (size_t)d->kh * d->kw * d->ic;
@@ -30,10 +38,10 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
             ek_dot2x2_i8(ip, ip + step, f + (size_t)o * fstride + fo, f + (size_t)o1 * fstride + fo,
                          len, in_off, a);
         }
-        po[o] = (int8_t)ek_requant(a[0], op, o, zp);
-        po[o1] = (int8_t)ek_requant(a[1], op, o1, zp);
-        po[d->oc + o] = (int8_t)ek_requant(a[2], op, o, zp);
-        po[d->oc + o1] = (int8_t)ek_requant(a[3], op, o1, zp);
+        po[o] = out_i8(a[0], op, o, zp, rq);
+        po[o1] = out_i8(a[1], op, o1, zp, rq);
+        po[d->oc + o] = out_i8(a[2], op, o, zp, rq);
+        po[d->oc + o1] = out_i8(a[3], op, o1, zp, rq);
     }
 }
 
@@ -42,6 +50,9 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
  * in both the input and the filter, so each row is a single dot product. */
 void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    if (ek_pointwise_i8(op, ts, work, d)) {
+        return;
+    }
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
@@ -51,6 +62,8 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
     const int32_t in_off = -tin->zero_point, zp = tout->zero_point;
     const size_t fstride = (size_t)d->kh * d->kw * d->ic; /* one output channel's filter */
     const int32_t runs = op->dil_w == 1 ? 1 : d->kw; /* dot products per filter row */
+    ek_rq rq_all[EK_RQ_MAX];
+    const ek_rq *rq = ek_rq_prepare(op, d->oc, zp, bias, (int32_t)fstride, rq_all) ? rq_all : NULL;
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
         ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
@@ -61,7 +74,7 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
                 int32_t n0, n1;
                 ek_tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
                 if (n0 == x0 && n1 == x1) {
-                    conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1);
+                    conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1, rq);
                     ++x;
                     continue;
                 }
@@ -86,7 +99,7 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
                     }
                 }
                 for (int c = 0; c < 4; ++c) {
-                    po[o + c] = (int8_t)ek_requant(a[c], op, o + c, zp);
+                    po[o + c] = out_i8(a[c], op, o + c, zp, rq);
                 }
             }
             for (; o < d->oc; o += 2) {
@@ -108,9 +121,9 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
                         }
                     }
                 }
-                po[o] = (int8_t)ek_requant(a0, op, o, zp);
+                po[o] = out_i8(a0, op, o, zp, rq);
                 if (pair) {
-                    po[o + 1] = (int8_t)ek_requant(a1, op, o + 1, zp);
+                    po[o + 1] = out_i8(a1, op, o + 1, zp, rq);
                 }
             }
         }

@@ -83,6 +83,9 @@ EK_NOINLINE static void dw4_one(const int8_t *ip, const int8_t *fp, const dw_tap
 }
 
 void ek_dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    if (ek_dwconv_wide(op, ts, work, d)) {
+        return;
+    }
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
