@@ -11,12 +11,28 @@ static inline int8_t out_i8(int32_t acc, const ek_op *op, int32_t o, int32_t zp,
                       : (int8_t)ek_requant(acc, op, o, zp);
 }
 
+#ifdef EK_DSP
+#define EK_TSUM_MAX 256 /* filter taps (channels x rows x columns) summed on the stack */
+
+/* tsum[(o * kh + ky) * kw + kx] = the sum of output channel o's filter at tap (ky, kx): the
+ * DSP pixel pairs add input offset x filter sum once instead of the offset to every input */
+static void tap_sums(const int8_t *f, const conv_dims *d, int32_t *tsum) {
+    for (int32_t t = 0; t < d->oc * d->kh * d->kw; ++t, f += d->ic) {
+        int32_t s = 0;
+        for (int32_t c = 0; c < d->ic; ++c) {
+            s += f[c];
+        }
+        tsum[t] = s;
+    }
+}
+#endif
+
 /* Output pixels x and x + 1 of row y together (same in-image taps, dil_w 1): two pixels x
  * two channels per pass, each widened input and filter word used twice. */
 static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t *in,
                                const int8_t *f, const int32_t *bias, int8_t *out, int32_t in_off,
                                int32_t zp, int32_t y, int32_t x, int32_t x0, int32_t x1,
-                               const ek_rq *rq) {
+                               const ek_rq *rq, const int32_t *tsum) {
     int32_t y0, y1;
     ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
     const size_t fstride = (size_t)d->kh * d->kw * d->ic;
@@ -30,13 +46,32 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
             a[0] = a[2] = bias[o];
             a[1] = a[3] = bias[o1];
         }
+        if (tsum != NULL) { /* the offset as in_off x the filter's sum over the taps */
+            int32_t c0 = 0, c1 = 0;
+            for (int32_t ky = y0; ky < y1; ++ky) {
+                for (int32_t kx = x0; kx < x1; ++kx) {
+                    c0 += tsum[((size_t)o * d->kh + ky) * d->kw + kx];
+                    c1 += tsum[((size_t)o1 * d->kh + ky) * d->kw + kx];
+                }
+            }
+            a[0] += in_off * c0;
+            a[2] += in_off * c0;
+            a[1] += in_off * c1;
+            a[3] += in_off * c1;
+        }
         for (int32_t ky = y0; ky < y1 && len > 0; ++ky) {
             const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
             const int32_t xx = x * op->stride_w - op->pad_w + x0;
             const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
             const size_t fo = ((size_t)ky * d->kw + x0) * d->ic;
-            ek_dot2x2_i8(ip, ip + step, f + (size_t)o * fstride + fo, f + (size_t)o1 * fstride + fo,
-                         len, in_off, a);
+            const int8_t *f0 = f + (size_t)o * fstride + fo, *f1 = f + (size_t)o1 * fstride + fo;
+#ifdef EK_DSP
+            if (tsum != NULL) {
+                ek_dot2x2_raw(ip, ip + step, f0, f1, len, a);
+                continue;
+            }
+#endif
+            ek_dot2x2_i8(ip, ip + step, f0, f1, len, in_off, a);
         }
         po[o] = out_i8(a[0], op, o, zp, rq);
         po[o1] = out_i8(a[1], op, o1, zp, rq);
@@ -64,6 +99,14 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
     const int32_t runs = op->dil_w == 1 ? 1 : d->kw; /* dot products per filter row */
     ek_rq rq_all[EK_RQ_MAX];
     const ek_rq *rq = ek_rq_prepare(op, d->oc, zp, bias, (int32_t)fstride, rq_all) ? rq_all : NULL;
+    const int32_t *tsum = NULL;
+#ifdef EK_DSP
+    int32_t tsum_all[EK_TSUM_MAX];
+    if (runs == 1 && d->oc * d->kh * d->kw <= EK_TSUM_MAX) {
+        tap_sums(f, d, tsum_all);
+        tsum = tsum_all;
+    }
+#endif
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
         ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
@@ -74,7 +117,7 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
                 int32_t n0, n1;
                 ek_tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
                 if (n0 == x0 && n1 == x1) {
-                    conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1, rq);
+                    conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1, rq, tsum);
                     ++x;
                     continue;
                 }
