@@ -226,7 +226,9 @@ void ek_conv_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
             ek_dwconv_ref(op, ts, work, &d);
         }
     } else if (is_i8) {
-        ek_conv_i8_fast(op, ts, work, &d);
+        if (!ek_pointwise_i8(op, ts, work, &d)) { /* its stack buffers, then the general one's */
+            ek_conv_i8_fast(op, ts, work, &d);
+        }
     } else if (!ek_pointwise_f32(op, ts, work, &d)) {
         ek_conv_f32_fast(op, ts, work, &d);
     }

@@ -12,7 +12,7 @@ static inline int8_t out_i8(int32_t acc, const ek_op *op, int32_t o, int32_t zp,
 }
 
 #ifdef EK_DSP
-#define EK_TSUM_MAX 256 /* filter taps (channels x rows x columns) summed on the stack */
+#define EK_TSUM_MAX 128 /* filter taps (channels x rows x columns) summed on the stack */
 
 /* tsum[(o * kh + ky) * kw + kx] = the sum of output channel o's filter at tap (ky, kx): the
  * DSP pixel pairs add input offset x filter sum once instead of the offset to every input */
@@ -85,9 +85,6 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
  * in both the input and the filter, so each row is a single dot product. */
 void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
-    if (ek_pointwise_i8(op, ts, work, d)) {
-        return;
-    }
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];

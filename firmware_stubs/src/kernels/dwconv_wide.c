@@ -102,10 +102,35 @@ DW_ACC void dw_acc4_3x3(const int8_t *ip, const dw_f *fp, size_t in_col, size_t 
 }
 #endif
 
+#ifndef EK_DSP
+/* eight channels of one output pixel from c, requantised (clamp to [lo, hi]) */
+static void dw_out8(const int8_t *ip, const int8_t *fp, int32_t ny, int32_t nx, size_t in_row,
+                    size_t in_col, size_t f_row, size_t f_col, int32_t off, int one,
+                    const ek_rq *rq, int32_t lo, int32_t hi, int8_t *po) {
+    int32_t a[8];
+    for (int j = 0; j < 8; ++j) {
+        a[j] = rq[j].bias;
+    }
+    ek_acc8_i8(ip, fp, ny, nx, in_row, in_col, f_row, f_col, (int16_t)off, one, a);
+    for (int j = 0; j < 8; ++j) {
+        po[j] = ek_rq_clamp(ek_rq_apply(a[j], &rq[j]), lo, hi, 0);
+    }
+}
+#endif
+
 /* every channel of one output pixel (window ny x nx from ip / fp), requantised */
 EK_ALWAYS_INLINE void dw_pixel(const int8_t *ip, const dw_f *fp, int32_t ny, int32_t nx,
                                int32_t oc, const dw_step *s, const ek_rq *rq, int8_t *po,
                                int32_t lo, int32_t hi, int full) {
+#ifndef EK_DSP
+    if (oc % 8 == 0) {
+        for (int32_t c = 0; c < oc; c += 8) {
+            dw_out8(ip + c, fp + c, ny, nx, s->in_row, s->in_col, (size_t)s->f_row,
+                    (size_t)s->f_col, s->off, 0, rq + c, lo, hi, po + c);
+        }
+        return;
+    }
+#endif
     for (int32_t c = 0; c < oc; c += 4, ip += 4, fp += DW_PER, rq += 4, po += 4) {
         int32_t a[4] = {rq[0].bias, rq[1].bias, rq[2].bias, rq[3].bias};
 #ifdef EK_DSP
@@ -228,6 +253,15 @@ static void dw_one_run(const ek_op *op, const conv_dims *d, const int8_t *in, in
         const int8_t *row = in + (size_t)y * op->stride_h * d->iw;
         for (int32_t x = 0; x < d->ow; ++x, out += oc) {
             const int8_t *ip = row + (size_t)x * op->stride_w;
+#ifndef EK_DSP
+            if (oc % 8 == 0) {
+                for (int32_t c = 0; c < oc; c += 8) {
+                    dw_out8(ip, fw + c, d->kh, d->kw, (size_t)d->iw, 1, (size_t)d->kw * oc,
+                            (size_t)oc, off, 1, rq + c, lo, hi, out + c);
+                }
+                continue;
+            }
+#endif
             for (int32_t c = 0; c < oc; c += 4) {
                 const ek_rq *q = rq + c;
                 int32_t a[4] = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};

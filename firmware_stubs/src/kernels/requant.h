@@ -30,7 +30,7 @@ typedef struct {
 #define EK_ALWAYS_INLINE static inline
 #endif
 
-#define EK_RQ_MAX 64 /* channels: more, and the kernels use ek_requant */
+#define EK_RQ_MAX 32 /* channels (16 B each on the stack): more, and the kernels use ek_requant */
 
 /*
  * rq[0..oc) for the operator's channels, or 0 where the short form might not be exact: more
