@@ -10,7 +10,7 @@
 #include "requant.h"
 
 #define EK_PW_MAXC 64    /* input channels */
-#define EK_PW_MAXF 1024 /* filter values (2 KB of stack once widened) */
+#define EK_PW_MAXF 512 /* filter values (1 KB of stack once widened) */
 
 #ifdef EK_DSP
 typedef uint32_t pw_word; /* two widened values: (v0, v2) then (v1, v3) of each 4 */

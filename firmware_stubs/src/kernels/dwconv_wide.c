@@ -16,7 +16,13 @@
 #include "conv.h"
 #include "requant.h"
 
-#define EK_DW_MAXF 1024 /* filter values widened on the stack (4 KB with the DSP extension) */
+#if defined(__GNUC__)
+#define DW_FRAME __attribute__((noinline)) static /* one widened filter on the stack at a time */
+#else
+#define DW_FRAME static
+#endif
+
+#define EK_DW_MAXF 512 /* filter values widened on the stack (1 KB with the DSP extension) */
 
 /* ---------------------------------------------------------------- depth multiplier 1 */
 
@@ -172,7 +178,7 @@ static void dw_same_run(const ek_op *op, const conv_dims *d, const int8_t *in, c
 }
 
 /* depth multiplier 1, channels a multiple of 4 */
-static int dw_same(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+DW_FRAME int dw_same(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
                    const ek_rq *rq) {
     const int32_t taps = d->kh * d->kw, oc = d->oc;
     if (op->depth_mult != 1 || oc % 4 != 0 || taps * oc > EK_DW_MAXF) {
@@ -276,7 +282,7 @@ static void dw_one_run(const ek_op *op, const conv_dims *d, const int8_t *in, in
 }
 
 /* one input channel, all taps inside the input, filter width a multiple of 4 */
-static int dw_one(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+DW_FRAME int dw_one(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
                   const ek_rq *rq) {
     const int32_t oc = d->oc;
     if (d->ic != 1 || oc % 4 != 0 || d->kw % 4 != 0 || op->dil_h != 1 || op->dil_w != 1 ||
