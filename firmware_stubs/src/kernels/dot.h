@@ -266,61 +266,67 @@ EK_ACC8_FN void ek_acc8_i8(const int8_t *ip, const int8_t *fp,
 
 #ifdef EK_DSP
 /*
- * ek_dot2x2_i8 without the input offset (the caller adds offset x the filter's sum): a[0] +=
- * f0 . x0, a[1] += f1 . x0, a[2] += f0 . x1, a[3] += f1 . x1, n elements. Written out in
- * assembly: without the offset register the loop's 14 values (4 pointers, 4 sums, 6 widened
- * words) fit the core's registers, where GCC's own schedule spills 4 per pass; 23 instructions
- * per 16 MACs (the end pointer is read from the stack) instead of 27.
+ * The loop of ek_dot2x2_raw, in assembly: without the input offset's register its 14 values
+ * (4 pointers, 4 sums, 6 widened words) fit r0-r12 and lr, where GCC's schedule of the C loop
+ * spills 4 per pass: 23 instructions per 16 MACs (the end pointer read from the stack) instead
+ * of 27. A naked function, so it needs no registers from the compiler and builds the same at
+ * every optimisation level and frame-pointer setting. AAPCS: x0, x1, f0, f1 in r0-r3; end
+ * (x0 + a multiple of 4, above x0) and a (s00, s01, s10, s11) on the stack.
  */
-__attribute__((noinline, unused)) static void ek_dot2x2_raw(const int8_t *x0, const int8_t *x1,
-                                                           const int8_t *f0, const int8_t *f1,
-                                                           int32_t n, int32_t *a) {
-    int32_t s00 = a[0], s01 = a[1], s10 = a[2], s11 = a[3];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 / stack */
+__attribute__((naked, noinline, unused)) static void ek_dot2x2_loop(
+    const int8_t *x0, const int8_t *x1, const int8_t *f0, const int8_t *f1, const int8_t *end,
+    int32_t *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r12, [sp, #40]\n\t"
+        "ldm r12, {r4-r7}\n\t"
+        "1:\n\t"
+        "ldr r8, [r0], #4\n\t"
+        "ldr r9, [r2], #4\n\t"
+        "sxtb16 r10, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "sxtb16 r11, r9\n\t"
+        "sxtb16 r9, r9, ror #8\n\t"
+        "smlad r4, r11, r10, r4\n\t"
+        "smlad r4, r9, r8, r4\n\t"
+        "ldr r12, [r1], #4\n\t"
+        "sxtb16 lr, r12\n\t"
+        "sxtb16 r12, r12, ror #8\n\t"
+        "smlad r6, r11, lr, r6\n\t"
+        "smlad r6, r9, r12, r6\n\t"
+        "ldr r9, [r3], #4\n\t"
+        "sxtb16 r11, r9\n\t"
+        "sxtb16 r9, r9, ror #8\n\t"
+        "smlad r5, r11, r10, r5\n\t"
+        "smlad r5, r9, r8, r5\n\t"
+        "smlad r7, r11, lr, r7\n\t"
+        "smlad r7, r9, r12, r7\n\t"
+        "ldr r8, [sp, #36]\n\t"
+        "cmp r0, r8\n\t"
+        "bne 1b\n\t"
+        "ldr r12, [sp, #40]\n\t"
+        "stm r12, {r4-r7}\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+/* ek_dot2x2_i8 without the input offset (the caller adds offset x the filter's sum): a[0] +=
+ * f0 . x0, a[1] += f1 . x0, a[2] += f0 . x1, a[3] += f1 . x1, n elements */
+__attribute__((unused)) static inline void ek_dot2x2_raw(const int8_t *x0, const int8_t *x1,
+                                                         const int8_t *f0, const int8_t *f1,
+                                                         int32_t n, int32_t *a) {
     const int32_t n4 = n & ~3;
     if (n4 > 0) {
-        const int8_t *volatile end = x0 + n4; /* in memory: no register left for it */
-        uint32_t t0, t1, t2, t3, t4, t5;
-        __asm__ volatile(
-            "1:\n\t"
-            "ldr %[t0], [%[x0]], #4\n\t"
-            "ldr %[t1], [%[f0]], #4\n\t"
-            "sxtb16 %[t2], %[t0]\n\t"
-            "sxtb16 %[t0], %[t0], ror #8\n\t"
-            "sxtb16 %[t3], %[t1]\n\t"
-            "sxtb16 %[t1], %[t1], ror #8\n\t"
-            "smlad %[s00], %[t3], %[t2], %[s00]\n\t"
-            "smlad %[s00], %[t1], %[t0], %[s00]\n\t"
-            "ldr %[t4], [%[x1]], #4\n\t"
-            "sxtb16 %[t5], %[t4]\n\t"
-            "sxtb16 %[t4], %[t4], ror #8\n\t"
-            "smlad %[s10], %[t3], %[t5], %[s10]\n\t"
-            "smlad %[s10], %[t1], %[t4], %[s10]\n\t"
-            "ldr %[t1], [%[f1]], #4\n\t"
-            "sxtb16 %[t3], %[t1]\n\t"
-            "sxtb16 %[t1], %[t1], ror #8\n\t"
-            "smlad %[s01], %[t3], %[t2], %[s01]\n\t"
-            "smlad %[s01], %[t1], %[t0], %[s01]\n\t"
-            "smlad %[s11], %[t3], %[t5], %[s11]\n\t"
-            "smlad %[s11], %[t1], %[t4], %[s11]\n\t"
-            "ldr %[t0], %[end]\n\t"
-            "cmp %[x0], %[t0]\n\t"
-            "bne 1b\n\t"
-            : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), [x0] "+r"(x0),
-              [x1] "+r"(x1), [f0] "+r"(f0), [f1] "+r"(f1), [t0] "=&r"(t0), [t1] "=&r"(t1),
-              [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
-            : [end] "m"(end)
-            : "cc", "memory");
+        ek_dot2x2_loop(x0, x1, f0, f1, x0 + n4, a);
     }
-    for (int32_t i = 0; i < n - n4; ++i) {
-        s00 += (int32_t)f0[i] * x0[i];
-        s01 += (int32_t)f1[i] * x0[i];
-        s10 += (int32_t)f0[i] * x1[i];
-        s11 += (int32_t)f1[i] * x1[i];
+    for (int32_t i = n4; i < n; ++i) {
+        a[0] += (int32_t)f0[i] * x0[i];
+        a[1] += (int32_t)f1[i] * x0[i];
+        a[2] += (int32_t)f0[i] * x1[i];
+        a[3] += (int32_t)f1[i] * x1[i];
     }
-    a[0] = s00;
-    a[1] = s01;
-    a[2] = s10;
-    a[3] = s11;
 }
 #endif
 
