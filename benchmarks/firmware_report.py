@@ -3,8 +3,11 @@ then per bundle the host and Cortex-M4 tables."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+CI = Path(__file__).resolve().parent / "firmware_ci.json"  # benchmarks/firmware_ci.py writes it
 
 
 def host_table(r: dict[str, Any]) -> list[str]:
@@ -69,8 +72,9 @@ def section(name: str, r: dict[str, Any]) -> list[str]:
         f"Bundle `{Path(r['bundle']).name}`; arena {model['arena_bytes']:,} B, tables' "
         f"constants {model['flash_bytes']:,} B.",
         "",
-        f"Host (x86, gcc -O2; us per member, medians over {r['settings']['timed']} validation inputs and {r['settings']['rounds']} "
-        f"interleaved rounds; speed-up: the median of the per-round ratios of the full ensemble, "
+        f"Host (x86, gcc -O2; CPU us per member and input, {r['settings']['timed']} validation "
+        f"inputs, medians over {r['settings']['rounds']} interleaved rounds; speed-up: the median "
+        "of the per-round ratios of the full ensemble, "
         f"rounds {', '.join(f'{v:.2f}' for v in h['speedup_rounds'])}):",
         "",
         *host_table(r),
@@ -140,17 +144,40 @@ def report(results: dict[str, Any], machine: str, s: dict[str, Any]) -> str:
         f"rework (commit {s['before']}: plain kernels, every member's tables re-checked on every "
         "call), *reference* the plain kernels kept as a build option (`KERNELS=reference`), "
         "*fast* the default kernels. Host times: the machine is shared (2 cores, other jobs "
-        "running), so the three builds are timed in one run, interleaved: per round, per "
-        f"`--max-members k` prefix, each build in turn runs the same {s['timed']} inputs (the mean of "
-        f"{s['repeat']} runs each); a build's time is the median over the inputs, then over {s['rounds']} "
-        "rounds; per member the difference between k and k - 1; the speed-up is the median over "
-        "the rounds of before / fast for the full ensemble (two builds timed seconds apart see "
-        "the same load). Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 "
+        "running), so the figures are the processes' own CPU time (user + system, which waiting "
+        "for a core does not inflate, unlike wall time), measured in one run, interleaved: per "
+        f"round, per `--max-members k` prefix, each build in turn runs the same {s['timed']} "
+        f"inputs {s['repeat']} times each (us per input and run, the process start included); "
+        f"medians over {s['rounds']} rounds; per member the difference between k and k - 1; the "
+        "speed-up is the median over the rounds of before / fast for the full ensemble (two "
+        "builds timed seconds apart see the same load). Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 "
         "instruction = 1 ns of virtual time, SysTick at 25 MHz), around each `ek_run_member` "
         "(input conversion included); instructions are not cycles (docs/firmware.md).",
         "",
     ]
-    lines += [*budget_table(results), ""]
+    lines += [*budget_table(results), "", *ci_lines()]
     for name, r in results.items():
         lines += section(name, {**r, "settings": s})
     return "\n".join(lines)
+
+
+def ci_lines() -> list[str]:
+    """The C part of CI's time, from benchmarks/firmware_ci.json where it was measured."""
+    if not CI.exists():
+        return []
+    ci = json.loads(CI.read_text())
+    steps, total = ci["results"]["steps"], ci["results"]["total"]
+    parts = "; ".join(
+        f"{name}: {v['wall_s']:.0f} s wall, {v['cpu_s']:.0f} s CPU (load {v['load_after']:.1f} "
+        "after)"
+        for name, v in steps.items()
+    )
+    return [
+        "## The C part of CI",
+        "",
+        f"`python benchmarks/firmware_ci.py` (the toolchain install excluded): "
+        f"**{total['wall_s']:.0f} s wall, {total['cpu_s']:.0f} s of CPU** ({parts}). The machine "
+        "is shared (the load average is over its 2 cores), so the wall time is an upper bound; "
+        "the CPU time is what the steps cost.",
+        "",
+    ]
