@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.firmware_report import report
 from benchmarks.machine import machine_line, save_results
 from edgekit.data.registry import load_dataset
 from edgekit.export.c import export_c
@@ -44,9 +46,9 @@ SHARED = HERE.parents[1] / "shared" / "data"
 DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 FIRMWARE = REPO / "firmware_stubs"
 BEFORE = "aee2581"  # the runtime before issue 15/16: src/edgekit.c, plain kernels
-TIMED = 20
-REPEAT = 20  # runs per input: the host clock has 1 us resolution
-ROUNDS = 5  # passes over the builds, interleaved (each keeps its fastest)
+TIMED = 5  # inputs timed (CPU time: a few suffice)
+REPEAT = 100  # runs per input: the process start is about 1 % of each timed call
+ROUNDS = 3  # passes over the builds, interleaved (medians over the rounds)
 
 
 def build_before(gen: Path, out: Path) -> Path:
@@ -70,18 +72,35 @@ def build_before(gen: Path, out: Path) -> Path:
     return exe
 
 
-def member_us(hosts: list[Path], x: np.ndarray, k: int, tmp: Path) -> list[list[float]]:
-    """Per-member time (us) of each host build: --max-members m for m = 1..k, differenced. Per
-    prefix the builds run in turn, ROUNDS times, and each keeps its fastest input (the mean of
-    REPEAT runs): on a shared machine the minimum is what the code costs, the rest is load."""
-    prefix = np.full((len(hosts), k), np.inf)
-    for _ in range(ROUNDS):
+def cpu_us_per_run(host: Path, x: np.ndarray, tmp: Path, m: int) -> float:
+    """CPU time (user + system, us) of one ``--max-members m`` call of ``host`` per input and
+    repeat: the process's own CPU time, which other jobs on the machine do not inflate (wall
+    time does: a process waiting for a core keeps its clock running)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run_host(host, x, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return 1e6 * cpu / (len(x) * REPEAT)
+
+
+def member_us(hosts: list[Path], x: np.ndarray, k: int, tmp: Path) -> dict[str, Any]:
+    """Per-member time (us) of each host build: --max-members m for m = 1..k, differenced, and
+    the speed-up of the whole ensemble. The machine is shared, so every figure is CPU time
+    (cpu_us_per_run), measured in one run, interleaved: per round, per prefix, each build in
+    turn; the figures are medians over ROUNDS rounds and the speed-up is the median of the
+    per-round ratios of the full ensemble."""
+    prefix = np.zeros((ROUNDS, len(hosts), k))
+    for r in range(ROUNDS):
         for m in range(1, k + 1):
             for h, host in enumerate(hosts):
-                rows = run_host(host, x, tmp, "--max-members", str(m), "--repeat", str(REPEAT))
-                best = min(r.mean_us for r in rows if r.mean_us is not None)
-                prefix[h, m - 1] = min(prefix[h, m - 1], best)
-    return [[float(v) for v in np.diff([0.0, *p])] for p in prefix]
+                prefix[r, h, m - 1] = cpu_us_per_run(host, x, tmp, m)
+    per_member = np.diff(np.concatenate([np.zeros((ROUNDS, len(hosts), 1)), prefix], 2), axis=2)
+    full = prefix[:, :, -1]  # [round, build]
+    return {
+        "us": [[float(v) for v in np.median(per_member[:, h], axis=0)] for h in range(len(hosts))],
+        "ensemble_us": [float(v) for v in np.median(full, axis=0)],
+        "ratio_rounds": [(full[r, 0] / full[r, -1]).item() for r in range(ROUNDS)],
+    }
 
 
 def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) -> dict[str, Any]:
@@ -116,9 +135,18 @@ def host_part(bundle: Path, gen: Path, x: np.ndarray, y: np.ndarray, tmp: Path) 
             "fast_equals_reference": bool(np.array_equal(c_logits, ref_logits)),
             "fast_equals_before": bool(np.array_equal(c_logits, before_logits)),
         },
-        **dict(zip(("us_before", "us_reference", "us_fast"),
-                   member_us([before, reference, fast], timed, k, tmp), strict=True)),
-    }  # fmt: skip
+        **timing_fields(member_us([before, reference, fast], timed, k, tmp)),
+    }
+
+
+def timing_fields(t: dict[str, Any]) -> dict[str, Any]:
+    names = ("us_before", "us_reference", "us_fast")
+    return {
+        **dict(zip(names, t["us"], strict=True)),
+        "ensemble_us": dict(zip(names, t["ensemble_us"], strict=True)),
+        "speedup_rounds": t["ratio_rounds"],
+        "speedup": float(np.median(t["ratio_rounds"])),
+    }
 
 
 def object_size(source: Path, gen: Path, out: Path) -> int:
@@ -205,121 +233,6 @@ def measure(name: str, bundle: Path, n_inputs: int, tmp: Path) -> dict[str, Any]
     return result
 
 
-def host_table(r: dict[str, Any]) -> list[str]:
-    model, h = r["model"], r["host"]
-    lines = [
-        "| k | member | MACs | ops | flash B | working memory B | before us | reference us | "
-        "fast us | fast vs before |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for i, m in enumerate(model["members"]):
-        conn = f"+conn({m['connected_from']})" if m["connected_from"] else ""
-        b, ref, f = h["us_before"][i], h["us_reference"][i], h["us_fast"][i]
-        lines.append(
-            f"| {m['index']} | {m['spec']}{conn} | {m['macs']:,} | {m['ops']} | "
-            f"{m['flash_bytes']:,} | {m['work_bytes']:,} | {b:.1f} | {ref:.1f} | {f:.1f} | "
-            f"{b / max(f, 1e-9):.2f}x |"
-        )
-    b, ref, f = (sum(h[k]) for k in ("us_before", "us_reference", "us_fast"))
-    lines.append(f"| all | | | | | | {b:.1f} | {ref:.1f} | {f:.1f} | {b / max(f, 1e-9):.2f}x |")
-    return lines
-
-
-def target_table(r: dict[str, Any]) -> list[str]:
-    model, t = r["model"], r["target"]
-    lines = [
-        "| k | member | MACs | instructions (reference) | instructions (fast) | "
-        "MACs/instr (reference) | MACs/instr (fast) | conv/dw/FC kernels alone (fast): "
-        "instructions, MACs/instr |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    ref, fast = t["reference"], t["fast"]
-    for i, m in enumerate(model["members"]):
-        conn = f"+conn({m['connected_from']})" if m["connected_from"] else ""
-        lines.append(
-            f"| {m['index']} | {m['spec']}{conn} | {m['macs']:,} | "
-            f"{ref['member_instructions'][i]:,.0f} | {fast['member_instructions'][i]:,.0f} | "
-            f"{ref['macs_per_instruction'][i]:.3f} | {fast['macs_per_instruction'][i]:.3f} | "
-            f"{fast['kernel_instructions'][i]:,}, {fast['kernel_macs_per_instruction'][i]:.3f} |"
-        )
-    macs = sum(m["macs"] for m in model["members"])
-    lines.append(
-        f"| all | `ek_run` | {macs:,} | {ref['ensemble_instructions']:,.0f} | "
-        f"{fast['ensemble_instructions']:,.0f} | {macs / ref['ensemble_instructions']:.3f} | "
-        f"{macs / fast['ensemble_instructions']:.3f} | |"
-    )
-    return lines
-
-
-def section(name: str, r: dict[str, Any]) -> list[str]:
-    model, h, t = r["model"], r["host"], r["target"]
-    p, f = h["parity"], t["fast"]
-    step = ""
-    if p["within_one_step_per_member"] is not None:
-        step = f"; within one logit step per member: {'yes' if p['within_one_step_per_member'] else 'NO'}"
-    ram = t["arena_bytes"] + f["stack_bytes"]
-    return [
-        f"## {name}",
-        "",
-        f"Bundle `{Path(r['bundle']).name}`; arena {model['arena_bytes']:,} B, tables' "
-        f"constants {model['flash_bytes']:,} B.",
-        "",
-        f"Host (x86, gcc -O2; us per member, the fastest of {TIMED} validation inputs):",
-        "",
-        *host_table(r),
-        "",
-        f"Host parity over the {p['samples']} validation inputs against the Python runtime "
-        f"({h['reference_backend']}): max |logit difference| {p['max_abs_logit_diff']:.2e} (logit "
-        f"scale {p['logit_scale']:.1f}){step}; labels agree on {100 * p['label_agreement']:.2f} %; "
-        f"C accuracy {100 * p['c_accuracy']:.2f} %; fast == reference kernels bit for bit: "
-        f"{'yes' if p['fast_equals_reference'] else 'NO'}; fast == the previous runtime bit for "
-        f"bit: {'yes' if p.get('fast_equals_before') else 'NO'}.",
-        "",
-        f"Cortex-M4 (QEMU mps2-an386, median over {t['inputs']} embedded validation inputs; "
-        "instructions, not cycles):",
-        "",
-        *target_table(r),
-        "",
-        f"Flash: runtime code {f['library_flash_bytes']:,} B (fast kernels; reference "
-        f"{t['reference']['library_flash_bytes']:,} B) + tables {t['tables_flash_bytes']:,} B = "
-        f"{f['library_flash_bytes'] + t['tables_flash_bytes']:,} B. RAM: arena {t['arena_bytes']:,} B "
-        f"+ stack high-water mark {f['stack_bytes']:,} B = {ram:,} B. `ek_prepare` (every table "
-        f"checked, once): {f['prepare_instructions']:,} instructions "
-        f"({100 * f['prepare_instructions'] / f['ensemble_instructions']:.1f} % of a full `ek_run`).",
-        f"Target vs host C on the same inputs: max |logit difference| "
-        f"{t['target_vs_host_max_abs_diff']:.2e} (bit for bit: "
-        f"{'yes' if t['target_equals_host_bitwise'] else 'no'}; logit scale {t['logit_scale']:.1f}); "
-        f"fast == reference kernels on the target: {'yes' if t['fast_equals_reference'] else 'NO'}. "
-        "Members run / stop reason per policy (all inputs): "
-        + "; ".join(f"{k}: {sorted(set(map(tuple, v)))}" for k, v in t["runs"].items())
-        + ".",
-        "",
-    ]
-
-
-def budget_table(results: dict[str, Any]) -> list[str]:
-    """Flash, RAM and instructions per bundle on the M4 (fast kernels): the budget table that
-    docs/firmware.md and firmware_stubs/README.md quote."""
-    lines = [
-        "| bundle | members | flash: code + tables | RAM: arena + stack | instructions, all "
-        "members (fast / reference) | MACs/instr | host: fast vs before |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, r in results.items():
-        t, f, h = r["target"], r["target"]["fast"], r["host"]
-        code, tables = f["library_flash_bytes"], t["tables_flash_bytes"]
-        macs = sum(m["macs"] for m in r["model"]["members"])
-        lines.append(
-            f"| {name} | {len(r['model']['members'])} | {code:,} + {tables:,} = "
-            f"{code + tables:,} B | {t['arena_bytes']:,} + {f['stack_bytes']:,} = "
-            f"{t['arena_bytes'] + f['stack_bytes']:,} B | {f['ensemble_instructions']:,.0f} / "
-            f"{t['reference']['ensemble_instructions']:,.0f} | "
-            f"{macs / f['ensemble_instructions']:.3f} | "
-            f"{sum(h['us_before']) / max(sum(h['us_fast']), 1e-9):.2f}x |"
-        )
-    return lines
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     default = [
@@ -340,28 +253,11 @@ def main() -> None:
             results[name] = measure(name, Path(path), args.inputs, tmp)
             print(f"{name}: done", flush=True)
     info = save_results(HERE / "firmware.json", results)
-    lines = [
-        "# firmware_stubs on the host and on an emulated Cortex-M4 (C99, float32 and int8)",
-        "",
-        f"Machine: {machine_line(info)}; gcc -O2 (host), arm-none-eabi-gcc -O2 "
-        "-mcpu=cortex-m4 -mfloat-abi=hard (target), QEMU mps2-an386 with `-icount shift=0`. "
-        "Command: `python benchmarks/firmware.py` (bundles named in each section).",
-        "",
-        "Three host builds on the same generated tables: *before* is the runtime before this "
-        f"rework (commit {BEFORE}: plain kernels, every member's tables re-checked on every "
-        "call), *reference* the plain kernels kept as a build option (`KERNELS=reference`), "
-        "*fast* the default kernels. Host times: per input the mean of "
-        f"{REPEAT} `--max-members k` runs, the fastest of {TIMED} inputs over {ROUNDS} rounds (the "
-        "machine is shared: the minimum is the code's cost), differenced between k and k - 1. Target instructions: SysTick ticks x 40 under `-icount shift=0` (1 instruction = "
-        "1 ns of virtual time, SysTick at 25 MHz), around each `ek_run_member` (input "
-        "conversion included); instructions are not cycles (docs/firmware.md).",
-        "",
-    ]
-    lines += [*budget_table(results), ""]
-    for name, r in results.items():
-        lines += section(name, r)
-    (HERE / "firmware.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    text = report(
+        results, machine_line(info), dict(timed=TIMED, repeat=REPEAT, rounds=ROUNDS, before=BEFORE)
+    )
+    (HERE / "firmware.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,11 @@
 
 #include "edgekit.h"
 
+#include <math.h>
 #include <string.h>
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+#include <arm_acle.h>
+#endif
 
 #define EK_ALIGN(n) (((n) + 7u) & ~(size_t)7u)
 
@@ -75,6 +79,26 @@ static inline int32_t ek_requant(int32_t acc, const ek_op *op, int32_t o, int32_
     return ek_clamp_i32(acc, op->act_min, op->act_max);
 }
 
+/* float -> int8 exactly as the Python runtime: rint(x * (1/scale)) + zero point, clamped.
+ * Below 2^22 in magnitude, adding 1.5 x 2^23 rounds to the nearest integer, ties to even,
+ * exactly as rintf does in the default rounding mode, and leaves that integer in the low bits
+ * of the sum: no libm call, no float-to-int conversion (the Cortex-M4's FPU has no rounding
+ * instruction), one integer range check. Larger values, infinities and NaN take rintf. */
+static inline int8_t ek_quantize_value(float x, float inv_scale, int32_t zero_point) {
+    const float q = x * inv_scale;
+    const float t = q + 12582912.0f;
+    uint32_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    if (bits - 0x4B000000u < 0x800000u) { /* t in [2^23, 2^24): |q| < 2^22, t = 1.5 x 2^23 + rint(q) */
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+        return (int8_t)__ssat((int32_t)(bits - 0x4B400000u) + zero_point, 8); /* one SSAT */
+#else
+        return (int8_t)ek_clamp_i32((int32_t)(bits - 0x4B400000u) + zero_point, -128, 127);
+#endif
+    }
+    return ek_to_i8(rintf(q) + (float)zero_point);
+}
+
 /* dims of a 4-D NHWC tensor (lower ranks right-aligned: [.., H, W, C]) */
 void ek_nhwc(const ek_tensor *t, int32_t *n, int32_t *h, int32_t *w, int32_t *c);
 /* dims and strides of a tensor, padded on the left to EK_MAX_DIMS */
@@ -102,7 +126,9 @@ void ek_shape(const ek_op *op, const ek_tensor *ts, uint8_t *work);
 /* kernels/elementwise.c: ADD, SUB, MUL, LOGISTIC, TANH */
 ek_status ek_check_elementwise(const ek_op *op, const ek_tensor *ts);
 void ek_elementwise(const ek_op *op, const ek_tensor *ts, uint8_t *work);
-/* kernels/quantize.c: QUANTIZE, DEQUANTIZE */
+/* kernels/quantize.c: QUANTIZE, DEQUANTIZE; float -> int8 as the Python runtime (member inputs) */
+void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zero_point,
+                          int8_t *dst);
 ek_status ek_check_quantize(const ek_op *op, const ek_tensor *ts);
 void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work);
 

@@ -171,22 +171,6 @@ ek_status ek_prepare(ek_runtime *rt, const ek_ensemble *e, void *arena, size_t a
     return EK_OK;
 }
 
-/* float -> int8 exactly as the Python runtime: rint(x * (1/scale)) + zero point, clamped.
- * Below 2^22 in magnitude, adding 1.5 x 2^23 rounds to the nearest integer, ties to even,
- * exactly as rintf does in the default rounding mode, and leaves that integer in the low bits
- * of the sum: no libm call, no float-to-int conversion (the Cortex-M4's FPU has no rounding
- * instruction), one integer range check. Larger values, infinities and NaN take rintf. */
-static inline int8_t quantize_value(float x, float inv_scale, int32_t zero_point) {
-    const float q = x * inv_scale;
-    const float t = q + 12582912.0f;
-    uint32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    if (bits - 0x4B000000u < 0x800000u) { /* t in [2^23, 2^24): |q| < 2^22, t = 1.5 x 2^23 + rint(q) */
-        return (int8_t)ek_clamp_i32((int32_t)(bits - 0x4B400000u) + zero_point, -128, 127);
-    }
-    return ek_to_i8(rintf(q) + (float)zero_point);
-}
-
 static float real_value(const ek_tensor *t, const void *v, size_t i) {
     return t->dtype == EK_I8 ? ((float)((const int8_t *)v)[i] - (float)t->zero_point) * t->scale
                              : ((const float *)v)[i];
@@ -197,12 +181,8 @@ static void member_inputs(const ek_runtime *rt, const ek_member *m, const float 
     const ek_tensor *feat = &m->tensors[m->features];
     const size_t nf = ek_numel(feat);
     if (feat->dtype == EK_I8) {
-        int8_t *dst = (int8_t *)ek_out(feat, rt->work);
-        const float inv_scale = m->features_inv_scale;
-        const int32_t zero_point = feat->zero_point;
-        for (size_t i = 0; i < nf; ++i) {
-            dst[i] = quantize_value(features[i], inv_scale, zero_point);
-        }
+        ek_quantize_features(features, nf, m->features_inv_scale, feat->zero_point,
+                             (int8_t *)ek_out(feat, rt->work));
     } else {
         memcpy(ek_out(feat, rt->work), features, nf * sizeof(float));
     }
@@ -216,7 +196,7 @@ static void member_inputs(const ek_runtime *rt, const ek_member *m, const float 
     for (size_t i = 0, n = ek_numel(dst); i < n; ++i) {
         const float v = real_value(src, sv, i);
         if (dst->dtype == EK_I8) {
-            ((int8_t *)dv)[i] = quantize_value(v, m->connection_inv_scale, dst->zero_point);
+            ((int8_t *)dv)[i] = ek_quantize_value(v, m->connection_inv_scale, dst->zero_point);
         } else {
             ((float *)dv)[i] = v;
         }

@@ -44,9 +44,16 @@ static union {
     uint8_t bytes[16 * MAXW];
 } ref_work, fast_work;
 
+/* the quantisation the next compare() draws: the whole int8 range as the activation clamp (the
+ * fast kernels' SSAT path), the right shifts (0: 1..8; -1: none, +1: a left shift; both take
+ * TFLite's arithmetic), biases beyond the short requantisation's bound, one multiplier */
+static struct {
+    int full, shift, big_bias, per_tensor, oc;
+} q;
+
 /* one random conv (depthwise when dm > 0) in both precisions; fast == reference */
 static void compare(int dm, int ih, int iw, int ic, int kh, int kw, int stride, int dil, int same) {
-    const int oc = dm > 0 ? ic * dm : 1 + (int)(rng() % 9u);
+    const int oc = dm > 0 ? ic * dm : (q.oc > 0 ? q.oc : 1 + (int)(rng() % 9u));
     const int pad_h = same ? ((kh - 1) * dil) / 2 : 0, pad_w = same ? ((kw - 1) * dil) / 2 : 0;
     const int oh = (ih + 2 * pad_h - (kh - 1) * dil - 1) / stride + 1;
     const int ow = (iw + 2 * pad_w - (kw - 1) * dil - 1) / stride + 1;
@@ -59,9 +66,12 @@ static void compare(int dm, int ih, int iw, int ic, int kh, int kw, int stride, 
     }
     for (int o = 0; o < oc; ++o) {
         bias32[o] = (int32_t)(rng() % 2001u) - 1000;
+        if (q.big_bias && o == oc / 2) {
+            bias32[o] = (int32_t)(rng() % 2u ? 1 : -1) * ((1 << 30) - 1000);
+        }
         biasf[o] = (float)bias32[o] / 512.0f;
         mults[o] = (int32_t)(1u << 30) + (int32_t)(rng() % (1u << 29));
-        shifts[o] = -(int32_t)(rng() % 8u) - 1;
+        shifts[o] = q.shift == 0 ? -(int32_t)(rng() % 8u) - 1 : (q.shift < 0 ? 0 : 1);
     }
     for (int prec = 0; prec < 2; ++prec) {
         const int i8 = prec == 0;
@@ -81,8 +91,8 @@ static void compare(int dm, int ih, int iw, int ic, int kh, int kw, int stride, 
         op.depth_mult = (int16_t)(dm > 0 ? dm : 1);
         op.mult = mults;
         op.shift = shifts;
-        op.num_mult = i8 ? oc : 0;
-        op.act_min = i8 ? -100 : -128; /* a clamp that bites */
+        op.num_mult = i8 ? (q.per_tensor ? 1 : oc) : 0;
+        op.act_min = i8 && !q.full ? -100 : -128; /* a clamp that bites, or none */
         op.fact_min = i8 ? -INF : -1.0f;
         CHECK(ek_check_op(&op, ts) == EK_OK);
         fill_i8((int8_t *)ref_work.bytes, sizeof ref_work.bytes);
@@ -114,8 +124,34 @@ static void test_fast_equals_reference(void) {
     }
 }
 
+/* the shapes of the DS-CNN / cnn1d fast paths (1x1 on multiples of 4 channels, 3x3 depthwise
+ * on multiples of 4 or 8, one input channel to 8 outputs with 4-wide filters, no padding), each
+ * with every requantisation case: short form (full range or a clamp), and the fallbacks */
+static void test_fast_paths(void) {
+    for (int mode = 0; mode < 6; ++mode) {
+        q.full = mode % 2 == 0;
+        q.shift = mode == 2 ? -1 : (mode == 3 ? 1 : 0);
+        q.big_bias = mode == 4;
+        q.per_tensor = mode == 5;
+        for (int ic = 4; ic <= 16; ic += 4) {
+            q.oc = ic == 12 ? 3 : 2 * ic;
+            compare(0, 5, 7, ic, 1, 1, 1 + mode % 2, 1, 0); /* pointwise */
+            q.oc = 8;
+            compare(0, 3, 17, ic + 1, 1, 5, 2, 1, 1); /* a cnn1d row: pixel pairs */
+            compare(1, 6, 7, ic, 3, 3, 1 + (ic == 8), 1, 1); /* 3x3 depthwise, padded */
+            compare(1, 6, 7, 2 * ic, 3, 3, 1, 1, 0);
+        }
+        compare(8, 12, 9, 1, 4, 4, 2, 1, 0);  /* one input channel, 4-wide filter */
+        compare(8, 13, 10, 1, 10, 4, 2, 1, 0); /* DS-CNN's first layer */
+        compare(4, 12, 9, 1, 3, 8, 1, 1, 0);
+        compare(8, 12, 9, 1, 4, 4, 2, 1, 1);  /* padded: the general kernel */
+    }
+    memset(&q, 0, sizeof q);
+}
+
 int main(void) {
     test_int8_conv_by_hand();
     test_fast_equals_reference();
+    test_fast_paths();
     return finish("test_conv");
 }

@@ -23,6 +23,13 @@ static void test_mean(void) {
     mn.num_mult = 1;
     int8_t w8[16] = {9, 1, 9, 1, 9, 1, 9, 1}; /* sums 36, 4 -> (36-4)/8 = 4, 0 */
     CHECK(ek_run_op(&mn, ts, (uint8_t *)w8) == EK_OK && w8[8] == 4 && w8[9] == 0);
+    /* the reduced axis last (each output's elements contiguous: the 32-bit sum) */
+    const int32_t d_t[3] = {1, 2, 4};
+    ts[0] = make_tensor(EK_I8, 3, d_t, 0, NULL);
+    ts[0].zero_point = 1;
+    mn.axes[0] = 2;
+    int8_t t8[16] = {9, 9, 9, 9, 1, 1, 1, 1, 7, 7}; /* sums 36, 4 -> 4, 0 */
+    CHECK(ek_run_op(&mn, ts, (uint8_t *)t8) == EK_OK && t8[8] == 4 && t8[9] == 0);
     mn.axes[0] = 3; /* no such axis */
     CHECK(ek_check_op(&mn, ts) == EK_ERR_MODEL);
 }
@@ -41,6 +48,17 @@ static void test_max_pool(void) {
     CHECK(work[8] == 3 && work[9] == 7 && work[10] == -9);
     mp.act_min = 0; /* fused ReLU */
     CHECK(ek_run_op(&mp, ts, (uint8_t *)work) == EK_OK && work[10] == 0);
+    /* every window inside, two channels: [1,2,3,2] window 2x2 stride 1 -> [1,1,2,2] */
+    const int32_t d_in2[4] = {1, 2, 3, 2}, d_out2[4] = {1, 1, 2, 2};
+    ts[0] = make_tensor(EK_I8, 4, d_in2, 0, NULL);
+    ts[1] = make_tensor(EK_I8, 4, d_out2, 12, NULL);
+    int8_t w2[16] = {1, -1, 5, -7, 2, -3, /* row 0: pixels (c0, c1) */
+                     -4, -2, 0, -6, 9, -8};
+    mp.filter_h = 2;
+    mp.stride_w = 1;
+    mp.act_min = -128;
+    CHECK(ek_run_op(&mp, ts, (uint8_t *)w2) == EK_OK);
+    CHECK(w2[12] == 5 && w2[13] == -1 && w2[14] == 9 && w2[15] == -3);
 }
 
 int main(void) {

@@ -16,6 +16,33 @@ static ek_status check_max_pool(const ek_op *op, const ek_tensor *ts) {
     return EK_OK;
 }
 
+/* int8 windows all inside the input (no padding): pointer steps, no bounds tests, the
+ * channels of a pixel inner (the same values as the general loop below) */
+static int max_pool_i8_inside(const ek_op *op, const int8_t *iv, int8_t *ov, int32_t ih,
+                              int32_t iw, int32_t c, int32_t oh, int32_t ow) {
+    const int32_t fh = op->filter_h, fw = op->filter_w;
+    if (op->pad_h != 0 || op->pad_w != 0 || (oh - 1) * op->stride_h + fh > ih ||
+        (ow - 1) * op->stride_w + fw > iw) {
+        return 0;
+    }
+    for (int32_t y = 0; y < oh; ++y) {
+        for (int32_t x = 0; x < ow; ++x, ov += c) {
+            const int8_t *p = iv + ((size_t)y * op->stride_h * iw + (size_t)x * op->stride_w) * c;
+            for (int32_t ch = 0; ch < c; ++ch) {
+                int32_t best = -128;
+                for (int32_t ky = 0; ky < fh; ++ky) {
+                    const int8_t *q = p + (size_t)ky * iw * c + ch;
+                    for (int32_t kx = 0; kx < fw; ++kx, q += c) {
+                        best = *q > best ? *q : best;
+                    }
+                }
+                ov[ch] = (int8_t)ek_clamp_i32(best, op->act_min, op->act_max);
+            }
+        }
+    }
+    return 1;
+}
+
 static void max_pool(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
     int32_t n, ih, iw, c, on, oh, ow, oc;
@@ -24,6 +51,9 @@ static void max_pool(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const void *iv = ek_in(in, work);
     void *ov = ek_out(out, work);
     const int is_i8 = in->dtype == EK_I8;
+    if (is_i8 && max_pool_i8_inside(op, (const int8_t *)iv, (int8_t *)ov, ih, iw, c, oh, ow)) {
+        return;
+    }
     for (int32_t y = 0; y < oh; ++y) {
         for (int32_t x = 0; x < ow; ++x) {
             for (int32_t ch = 0; ch < c; ++ch) {
@@ -94,6 +124,26 @@ static ek_status check_mean(const ek_op *op, const ek_tensor *ts) {
     return EK_OK;
 }
 
+/* int8, each output's elements contiguous: a plain 32-bit sum (no overflow below 2^23
+ * elements), the same result as the general loop below */
+static void mean_i8_trailing(const ek_op *op, const ek_tensor *in, const ek_tensor *out,
+                             const int8_t *iv, int8_t *ov, size_t count, size_t outer) {
+    for (size_t o = 0; o < outer; ++o, iv += count) {
+        int32_t s0 = 0, s1 = 0;
+        size_t r = 0;
+        for (; r + 2 <= count; r += 2) {
+            s0 += iv[r];
+            s1 += iv[r + 1];
+        }
+        if (r < count) {
+            s0 += iv[r];
+        }
+        int32_t acc = s0 + s1 - in->zero_point * (int32_t)count;
+        acc = ek_multiply_by_quantized_multiplier(acc, op->mult[0], op->shift[0]);
+        ov[o] = (int8_t)ek_clamp_i32(acc + out->zero_point, -128, 127);
+    }
+}
+
 static void mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
     int32_t dims[EK_MAX_DIMS], kdims[EK_MAX_DIMS], rdims[EK_MAX_DIMS];
@@ -114,6 +164,10 @@ static void mean(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     }
     const void *iv = ek_in(in, work);
     void *ov = ek_out(out, work);
+    if (trailing && in->dtype == EK_I8 && count < ((size_t)1 << 23)) {
+        mean_i8_trailing(op, in, out, (const int8_t *)iv, (int8_t *)ov, count, outer);
+        return;
+    }
     for (size_t o = 0; o < outer; ++o) {
         size_t base = 0, rem = o;
         for (int i = nk - 1; i >= 0; --i) {

@@ -1,10 +1,28 @@
 /*
- * Fixed-point arithmetic (TFLite's MultiplyByQuantizedMultiplier, double rounding) and the
- * QUANTIZE / DEQUANTIZE operators.
+ * Fixed-point arithmetic (TFLite's MultiplyByQuantizedMultiplier, double rounding), the
+ * QUANTIZE / DEQUANTIZE operators, and the float features' conversion to a member's int8 input
+ * (the Python runtime's: rint(x * (1/scale)) + zero point).
  */
 #include "../internal.h"
 
 #include <math.h>
+
+/* the member inputs (runtime.c): n features to int8 (ek_quantize_value), four per pass: the
+ * loop's own instructions amortised */
+void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zero_point,
+                          int8_t *dst) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        dst[i] = ek_quantize_value(x[i], inv_scale, zero_point);
+        dst[i + 1] = ek_quantize_value(x[i + 1], inv_scale, zero_point);
+        dst[i + 2] = ek_quantize_value(x[i + 2], inv_scale, zero_point);
+        dst[i + 3] = ek_quantize_value(x[i + 3], inv_scale, zero_point);
+    }
+    for (; i < n; ++i) {
+        dst[i] = ek_quantize_value(x[i], inv_scale, zero_point);
+    }
+}
+
 
 int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     return ek_requantize(x, multiplier, shift);

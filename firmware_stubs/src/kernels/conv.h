@@ -1,0 +1,50 @@
+/*
+ * Shared by the conv kernels (conv.c: checks, reference kernels, dispatch; conv_fast.c,
+ * conv_pointwise.c, dwconv_fast.c: the fast kernels). Not part of the public API.
+ */
+#ifndef EDGEKIT_CONV_H
+#define EDGEKIT_CONV_H
+
+#include "../internal.h"
+
+typedef struct {
+    int32_t ih, iw, ic, oh, ow, oc, kh, kw;
+} conv_dims;
+
+static inline void ek_conv_dims(const ek_op *op, const ek_tensor *ts, conv_dims *d) {
+    int32_t n, fo, fi;
+    ek_nhwc(&ts[op->in[0]], &n, &d->ih, &d->iw, &d->ic);
+    ek_nhwc(&ts[op->out], &n, &d->oh, &d->ow, &d->oc);
+    ek_nhwc(&ts[op->in[1]], &fo, &d->kh, &d->kw, &fi);
+}
+
+/* Valid tap range [*lo, *hi) of a kernel axis at output position o (in-image taps only). */
+static inline void ek_tap_range(int32_t o, int32_t stride, int32_t pad, int32_t dil, int32_t k,
+                                int32_t in, int32_t *lo, int32_t *hi) {
+    const int32_t start = o * stride - pad;
+    int32_t a = 0, b = k;
+    while (a < k && start + a * dil < 0) {
+        ++a;
+    }
+    while (b > a && start + (b - 1) * dil >= in) {
+        --b;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+/* the fast kernels (same bits as the reference ones) */
+/* 1x1 int8 conv (conv_pointwise.c): 0 when the layer does not fit its fast path */
+int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+void ek_conv_f32_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+/* DS-CNN-like int8 depthwise layers (dwconv_wide.c): 0 when the layer does not fit */
+int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+/* float32 depthwise and 1x1 conv, eight channels per pass (conv_f32_wide.c): 0 when the
+ * layer does not fit */
+int ek_dwconv_f32_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+int ek_pointwise_f32(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+void ek_dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+void ek_dwconv_ref(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);
+
+#endif /* EDGEKIT_CONV_H */

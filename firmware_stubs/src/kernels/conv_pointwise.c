@@ -1,0 +1,113 @@
+/*
+ * The fast 1x1 CONV_2D (pointwise: DS-CNN's layers after each depthwise), int8: the reference's
+ * bits (see conv.c). The filter is widened to 16 bits once per call; per output pixel the
+ * input pixel is widened once (input offset added) and every output channel is one short dot
+ * product of halfword pairs (SMLAD with the DSP extension) followed by the short
+ * requantisation of requant.h, in the same pass. Taken when the layer fits the buffers below
+ * (input channels a multiple of 4), otherwise the general kernel runs.
+ */
+#include "conv.h"
+#include "requant.h"
+
+#define EK_PW_MAXC 64    /* input channels */
+#define EK_PW_MAXF 512 /* filter values (1 KB of stack once widened) */
+
+#ifdef EK_DSP
+typedef uint32_t pw_word; /* two widened values: (v0, v2) then (v1, v3) of each 4 */
+#define PW_PER 2
+#else
+typedef int16_t pw_word;
+#define PW_PER 1
+#endif
+
+/* n int8 values (n a multiple of 4) plus off, widened */
+static void widen(const int8_t *x, int32_t n, int32_t off, pw_word *w) {
+#ifdef EK_DSP
+    const int16x2_t offp = ek_offset2(off);
+    for (int32_t i = 0; i < n; i += 4, w += 2) {
+        const uint32_t v = ek_load4(x + i);
+        w[0] = (uint32_t)__sxtab16(offp, (int8x4_t)v);
+        w[1] = (uint32_t)ek_sxtab16_ror8(offp, v);
+    }
+#else
+    for (int32_t i = 0; i < n; ++i) {
+        w[i] = (int16_t)((int32_t)x[i] + off);
+    }
+#endif
+}
+
+/* acc + x . f over n values (n a multiple of 4; words of PW_PER values) */
+EK_ALWAYS_INLINE int32_t pw_dot(const pw_word *x, const pw_word *f, int32_t n, int32_t acc) {
+#ifdef EK_DSP
+    for (int32_t i = 0; i < n / 2; i += 2) {
+        acc = __smlad((int16x2_t)f[i], (int16x2_t)x[i], acc);
+        acc = __smlad((int16x2_t)f[i + 1], (int16x2_t)x[i + 1], acc);
+    }
+#else
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* fixed trip count: vectorised at -O2 */
+        int32_t p = 0;
+        for (int j = 0; j < 8; ++j) {
+            p += (int32_t)f[i + j] * x[i + j];
+        }
+        acc += p;
+    }
+    for (; i < n; ++i) {
+        acc += (int32_t)f[i] * x[i];
+    }
+#endif
+    return acc;
+}
+
+/* every output channel of one pixel: the dot product, then the short requantisation. Always
+ * inlined with ic and full as constants where they are (8 channels, the whole int8 range): the
+ * dot product unrolled, no per-output clamp branches. */
+EK_ALWAYS_INLINE void pw_pixel(const pw_word *xw, const pw_word *fw, int32_t ic, int32_t oc,
+                               const ek_rq *rq, int8_t *po, int32_t lo, int32_t hi, int full) {
+    const int32_t words = ic / PW_PER;
+    for (int32_t o = 0; o < oc; ++o, fw += words) {
+        const int32_t acc = pw_dot(xw, fw, ic, rq[o].bias);
+        po[o] = ek_rq_clamp(ek_rq_apply(acc, &rq[o]), lo, hi, full);
+    }
+}
+
+/* the output pixels (widened filter fw) */
+static void pw_run(const ek_op *op, const conv_dims *d, const int8_t *in, int32_t in_off,
+                   const pw_word *fw, const ek_rq *rq, int8_t *out) {
+    const int32_t ic = d->ic, oc = d->oc, lo = op->act_min, hi = op->act_max;
+    const int full = ek_rq_full(op);
+    pw_word xw[EK_PW_MAXC / PW_PER];
+    for (int32_t y = 0; y < d->oh; ++y) {
+        const int8_t *ip = in + (size_t)y * op->stride_h * d->iw * ic;
+        for (int32_t x = 0; x < d->ow; ++x, ip += (size_t)op->stride_w * ic, out += oc) {
+            widen(ip, ic, in_off, xw);
+            if (ic == 8 && full) {
+                pw_pixel(xw, fw, 8, oc, rq, out, lo, hi, 1);
+            } else if (full) {
+                pw_pixel(xw, fw, ic, oc, rq, out, lo, hi, 1);
+            } else {
+                pw_pixel(xw, fw, ic, oc, rq, out, lo, hi, 0);
+            }
+        }
+    }
+}
+
+int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
+    const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
+    const int32_t ic = d->ic, oc = d->oc;
+    ek_rq rq[EK_RQ_MAX];
+    if (d->kh != 1 || d->kw != 1 || op->pad_h != 0 || op->pad_w != 0 || ic % 4 != 0 ||
+        ic > EK_PW_MAXC || oc * ic > EK_PW_MAXF ||
+        !ek_rq_prepare(op, oc, tout->zero_point, bias, ic, rq)) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    pw_word fw[EK_PW_MAXF / PW_PER];
+    for (int32_t o = 0; o < oc; ++o) {
+        widen(f + (size_t)o * ic, ic, 0, fw + (size_t)o * (ic / PW_PER));
+    }
+    pw_run(op, d, (const int8_t *)ek_in(tin, work), -tin->zero_point, fw, rq,
+           (int8_t *)ek_out(tout, work));
+    return 1;
+}

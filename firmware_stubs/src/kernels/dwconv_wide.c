@@ -1,0 +1,325 @@
+/*
+ * The int8 depthwise layers of DS-CNN-like models, with the filter widened to 16 bits once per
+ * call and the short requantisation (requant.h) fused: the reference's bits (see conv.c).
+ *
+ * - depth multiplier 1, channels a multiple of 4 (the 3x3 layers): per output pixel and group
+ *   of four channels, each tap is one word load of four input channels, widened with the offset
+ *   by two SXTAB16, against two pre-widened filter words (SMLABB / SMLATT); 3x3 windows fully
+ *   inside the input are unrolled;
+ * - one input channel, all output channels from it (a first layer on a spectrogram), filter
+ *   width a multiple of 4, no padding: one word load brings four horizontal taps, SMLAD takes
+ *   two taps at once against filter words pre-packed as (tap 0, tap 2), (tap 1, tap 3).
+ *
+ * Each returns 0 where the layer does not fit (the general kernel in dwconv_fast.c runs then).
+ * The portable builds run the same loops on the int8 filter.
+ */
+#include "conv.h"
+#include "requant.h"
+
+#if defined(__GNUC__)
+#define DW_FRAME __attribute__((noinline)) static /* one widened filter on the stack at a time */
+#else
+#define DW_FRAME static
+#endif
+
+#define EK_DW_MAXF 512 /* filter values widened on the stack (1 KB with the DSP extension) */
+
+/* ---------------------------------------------------------------- depth multiplier 1 */
+
+typedef struct {
+    size_t in_row, in_col; /* input bytes between taps */
+    int32_t f_row, f_col;  /* filter elements between taps (widened words or int8 values) */
+    int32_t off;           /* input offset */
+} dw_step;
+
+#ifdef EK_DSP
+typedef uint32_t dw_f; /* (f0, f2) then (f1, f3) of each group of four channels */
+#define DW_PER 2       /* words per group of four channels and tap */
+#else
+typedef int8_t dw_f;
+#define DW_PER 4
+#endif
+
+#ifdef EK_DSP
+#define DW_ACC __attribute__((noinline)) static /* out of line: the four sums stay in registers */
+#else
+#define DW_ACC EK_ALWAYS_INLINE
+#endif
+
+/* a[0..3] += four channels over an ny x nx window from ip (input) and fp (filter) */
+DW_ACC void dw_acc4(const int8_t *ip, const dw_f *fp, int32_t ny, int32_t nx,
+                              const dw_step *s, int32_t *a) {
+    int32_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];
+#ifdef EK_DSP
+    const int16x2_t offp = ek_offset2(s->off);
+#endif
+    const size_t in_col = s->in_col, in_row = s->in_row - (size_t)nx * in_col;
+    const int32_t f_col = s->f_col, f_row = s->f_row - nx * f_col;
+    for (int32_t ky = 0; ky < ny; ++ky, ip += in_row, fp += f_row) {
+        for (int32_t kx = 0; kx < nx; ++kx, ip += in_col, fp += f_col) {
+            const int8_t *xp = ip;
+            const dw_f *wp = fp;
+#ifdef EK_DSP
+            const uint32_t xw = ek_load4(xp);
+            const int16x2_t x02 = __sxtab16(offp, (int8x4_t)xw), x13 = ek_sxtab16_ror8(offp, xw);
+            s0 = __smlabb(x02, (int16x2_t)wp[0], s0);
+            s2 = __smlatt(x02, (int16x2_t)wp[0], s2);
+            s1 = __smlabb(x13, (int16x2_t)wp[1], s1);
+            s3 = __smlatt(x13, (int16x2_t)wp[1], s3);
+#else
+            s0 += (int32_t)wp[0] * ((int32_t)xp[0] + s->off);
+            s1 += (int32_t)wp[1] * ((int32_t)xp[1] + s->off);
+            s2 += (int32_t)wp[2] * ((int32_t)xp[2] + s->off);
+            s3 += (int32_t)wp[3] * ((int32_t)xp[3] + s->off);
+#endif
+        }
+    }
+    a[0] = s0;
+    a[1] = s1;
+    a[2] = s2;
+    a[3] = s3;
+}
+
+#ifdef EK_DSP
+#define DW_TAP(xp, wp)                                                                       \
+    do {                                                                                     \
+        const uint32_t xw = ek_load4(xp);                                                    \
+        const int16x2_t x02 = __sxtab16(offp, (int8x4_t)xw), x13 = ek_sxtab16_ror8(offp, xw); \
+        s0 = __smlabb(x02, (int16x2_t)(wp)[0], s0);                                          \
+        s2 = __smlatt(x02, (int16x2_t)(wp)[0], s2);                                          \
+        s1 = __smlabb(x13, (int16x2_t)(wp)[1], s1);                                          \
+        s3 = __smlatt(x13, (int16x2_t)(wp)[1], s3);                                          \
+    } while (0)
+
+/* dw_acc4 for a whole 3x3 window, unrolled: strides in registers, no loop counters */
+DW_ACC void dw_acc4_3x3(const int8_t *ip, const dw_f *fp, size_t in_col, size_t in_row,
+                        int32_t f_col, int32_t f_row, int32_t off, int32_t *a) {
+    int32_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];
+    const int16x2_t offp = ek_offset2(off);
+    for (int ky = 0; ky < 3; ++ky, ip += in_row, fp += f_row) {
+        DW_TAP(ip, fp);
+        DW_TAP(ip + in_col, fp + f_col);
+        DW_TAP(ip + 2 * in_col, fp + 2 * f_col);
+    }
+    a[0] = s0;
+    a[1] = s1;
+    a[2] = s2;
+    a[3] = s3;
+}
+#endif
+
+#ifndef EK_DSP
+/* eight channels of one output pixel from c, requantised (clamp to [lo, hi]) */
+static void dw_out8(const int8_t *ip, const int8_t *fp, int32_t ny, int32_t nx, size_t in_row,
+                    size_t in_col, size_t f_row, size_t f_col, int32_t off, int one,
+                    const ek_rq *rq, int32_t lo, int32_t hi, int8_t *po) {
+    int32_t a[8];
+    for (int j = 0; j < 8; ++j) {
+        a[j] = rq[j].bias;
+    }
+    ek_acc8_i8(ip, fp, ny, nx, in_row, in_col, f_row, f_col, (int16_t)off, one, a);
+    for (int j = 0; j < 8; ++j) {
+        po[j] = ek_rq_clamp(ek_rq_apply(a[j], &rq[j]), lo, hi, 0);
+    }
+}
+#endif
+
+/* every channel of one output pixel (window ny x nx from ip / fp), requantised */
+EK_ALWAYS_INLINE void dw_pixel(const int8_t *ip, const dw_f *fp, int32_t ny, int32_t nx,
+                               int32_t oc, const dw_step *s, const ek_rq *rq, int8_t *po,
+                               int32_t lo, int32_t hi, int full) {
+#ifndef EK_DSP
+    if (oc % 8 == 0) {
+        for (int32_t c = 0; c < oc; c += 8) {
+            dw_out8(ip + c, fp + c, ny, nx, s->in_row, s->in_col, (size_t)s->f_row,
+                    (size_t)s->f_col, s->off, 0, rq + c, lo, hi, po + c);
+        }
+        return;
+    }
+#endif
+    for (int32_t c = 0; c < oc; c += 4, ip += 4, fp += DW_PER, rq += 4, po += 4) {
+        int32_t a[4] = {rq[0].bias, rq[1].bias, rq[2].bias, rq[3].bias};
+#ifdef EK_DSP
+        if (ny == 3 && nx == 3) {
+            dw_acc4_3x3(ip, fp, s->in_col, s->in_row, s->f_col, s->f_row, s->off, a);
+        } else {
+            dw_acc4(ip, fp, ny, nx, s, a);
+        }
+#else
+        dw_acc4(ip, fp, ny, nx, s, a);
+#endif
+        for (int i = 0; i < 4; ++i) {
+            po[i] = ek_rq_clamp(ek_rq_apply(a[i], &rq[i]), lo, hi, full);
+        }
+    }
+}
+
+static void dw_same_run(const ek_op *op, const conv_dims *d, const int8_t *in, const dw_f *fw,
+                        const dw_step *s, const ek_rq *rq, int8_t *out) {
+    const int32_t lo = op->act_min, hi = op->act_max, full = ek_rq_full(op);
+    const int unroll = d->kh == 3 && d->kw == 3 && full;
+    for (int32_t y = 0; y < d->oh; ++y) {
+        int32_t y0, y1;
+        ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+        for (int32_t x = 0; x < d->ow; ++x, out += d->oc) {
+            int32_t x0, x1;
+            ek_tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
+            const int32_t yy = y * op->stride_h - op->pad_h + y0 * op->dil_h;
+            const int32_t xx = x * op->stride_w - op->pad_w + x0 * op->dil_w;
+            const int8_t *ip = in + ((size_t)yy * d->iw + xx) * d->ic;
+            const dw_f *fp = fw + y0 * s->f_row + x0 * s->f_col;
+            if (unroll && y1 - y0 == 3 && x1 - x0 == 3) {
+                dw_pixel(ip, fp, 3, 3, d->oc, s, rq, out, lo, hi, 1);
+            } else {
+                dw_pixel(ip, fp, y1 - y0, x1 - x0, d->oc, s, rq, out, lo, hi, 0);
+            }
+        }
+    }
+}
+
+/* depth multiplier 1, channels a multiple of 4 */
+DW_FRAME int dw_same(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                   const ek_rq *rq) {
+    const int32_t taps = d->kh * d->kw, oc = d->oc;
+    if (op->depth_mult != 1 || oc % 4 != 0 || taps * oc > EK_DW_MAXF) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    dw_step s;
+    s.in_row = (size_t)op->dil_h * d->iw * d->ic;
+    s.in_col = (size_t)op->dil_w * d->ic;
+    s.off = -ts[op->in[0]].zero_point;
+#ifdef EK_DSP
+    uint32_t fw[EK_DW_MAXF / 2];
+    for (int32_t i = 0; i < taps * oc; i += 4) {
+        const uint32_t w = ek_load4(f + i);
+        fw[i / 2] = (uint32_t)__sxtb16((int8x4_t)w);
+        fw[i / 2 + 1] = (uint32_t)ek_sxtb16_ror8(w);
+    }
+#else
+    const int8_t *fw = f;
+#endif
+    s.f_col = oc / 4 * DW_PER;
+    s.f_row = d->kw * s.f_col;
+    dw_same_run(op, d, (const int8_t *)ek_in(&ts[op->in[0]], work), fw, &s, rq,
+                (int8_t *)ek_out(&ts[op->out], work));
+    return 1;
+}
+
+/* ---------------------------------------------------------------- one input channel */
+
+/* a[0..3] += four output channels over the kh x kw window at ip (all taps inside) */
+DW_ACC void dw_one_acc4(const int8_t *ip, const dw_f *fp, int32_t kh, int32_t groups,
+                                  int32_t iw, int32_t oc, int32_t off, int32_t *a) {
+    int32_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];
+#ifdef EK_DSP
+    const int16x2_t offp = ek_offset2(off);
+    const int32_t row = iw - 4 * groups; /* input bytes from a row's last group to the next row */
+    (void)oc;
+    for (int32_t u = 0, g = 0, n = kh * groups; u < n; ++u, fp += 8) {
+        const uint32_t xw = ek_load4(ip);
+        const int16x2_t x02 = __sxtab16(offp, (int8x4_t)xw), x13 = ek_sxtab16_ror8(offp, xw);
+        s0 = __smlad((int16x2_t)fp[1], x13, __smlad((int16x2_t)fp[0], x02, s0));
+        s1 = __smlad((int16x2_t)fp[3], x13, __smlad((int16x2_t)fp[2], x02, s1));
+        s2 = __smlad((int16x2_t)fp[5], x13, __smlad((int16x2_t)fp[4], x02, s2));
+        s3 = __smlad((int16x2_t)fp[7], x13, __smlad((int16x2_t)fp[6], x02, s3));
+        ip += 4;
+        if (++g == groups) { /* next row */
+            g = 0;
+            ip += row;
+        }
+    }
+#else
+    for (int32_t ky = 0; ky < kh; ++ky, ip += iw) {
+        for (int32_t kx = 0; kx < 4 * groups; ++kx, fp += oc) {
+            const int32_t v = (int32_t)ip[kx] + off;
+            s0 += (int32_t)fp[0] * v;
+            s1 += (int32_t)fp[1] * v;
+            s2 += (int32_t)fp[2] * v;
+            s3 += (int32_t)fp[3] * v;
+        }
+    }
+#endif
+    a[0] = s0;
+    a[1] = s1;
+    a[2] = s2;
+    a[3] = s3;
+}
+
+static void dw_one_run(const ek_op *op, const conv_dims *d, const int8_t *in, int32_t off,
+                       const dw_f *fw, const ek_rq *rq, int8_t *out) {
+    const int32_t lo = op->act_min, hi = op->act_max, full = ek_rq_full(op), oc = d->oc;
+    const int32_t groups = d->kw / 4;
+#ifdef EK_DSP
+    const int32_t f_group = d->kh * groups * 8; /* words per group of four channels */
+#else
+    const int32_t f_group = 4;
+#endif
+    for (int32_t y = 0; y < d->oh; ++y) {
+        const int8_t *row = in + (size_t)y * op->stride_h * d->iw;
+        for (int32_t x = 0; x < d->ow; ++x, out += oc) {
+            const int8_t *ip = row + (size_t)x * op->stride_w;
+#ifndef EK_DSP
+            if (oc % 8 == 0) {
+                for (int32_t c = 0; c < oc; c += 8) {
+                    dw_out8(ip, fw + c, d->kh, d->kw, (size_t)d->iw, 1, (size_t)d->kw * oc,
+                            (size_t)oc, off, 1, rq + c, lo, hi, out + c);
+                }
+                continue;
+            }
+#endif
+            for (int32_t c = 0; c < oc; c += 4) {
+                const ek_rq *q = rq + c;
+                int32_t a[4] = {q[0].bias, q[1].bias, q[2].bias, q[3].bias};
+                dw_one_acc4(ip, fw + c / 4 * f_group, d->kh, groups, d->iw, oc, off, a);
+                for (int i = 0; i < 4; ++i) {
+                    out[c + i] = full ? ek_rq_clamp(ek_rq_apply(a[i], &q[i]), lo, hi, 1)
+                                      : ek_rq_clamp(ek_rq_apply(a[i], &q[i]), lo, hi, 0);
+                }
+            }
+        }
+    }
+}
+
+/* one input channel, all taps inside the input, filter width a multiple of 4 */
+DW_FRAME int dw_one(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                  const ek_rq *rq) {
+    const int32_t oc = d->oc;
+    if (d->ic != 1 || oc % 4 != 0 || d->kw % 4 != 0 || op->dil_h != 1 || op->dil_w != 1 ||
+        op->pad_h != 0 || op->pad_w != 0 || d->kh * d->kw * oc > EK_DW_MAXF ||
+        (d->oh - 1) * op->stride_h + d->kh > d->ih || (d->ow - 1) * op->stride_w + d->kw > d->iw) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+#ifdef EK_DSP
+    /* per group of four channels c..c+3, per row, per four taps: for each channel the words
+     * (tap 0, tap 2), (tap 1, tap 3), the order SXTAB16 gives the input */
+    uint32_t fw[EK_DW_MAXF / 2];
+    uint32_t *w = fw;
+    for (int32_t c = 0; c < oc; c += 4) {
+        for (int32_t ky = 0; ky < d->kh; ++ky) {
+            for (int32_t kx = 0; kx < d->kw; kx += 4) {
+                const int8_t *t = f + ((size_t)ky * d->kw + kx) * oc + c;
+                for (int32_t j = 0; j < 4; ++j, w += 2) {
+                    w[0] = (uint16_t)t[j] | (uint32_t)(uint16_t)t[2 * oc + j] << 16;
+                    w[1] = (uint16_t)t[oc + j] | (uint32_t)(uint16_t)t[3 * oc + j] << 16;
+                }
+            }
+        }
+    }
+#else
+    const int8_t *fw = f;
+#endif
+    dw_one_run(op, d, (const int8_t *)ek_in(&ts[op->in[0]], work), -ts[op->in[0]].zero_point, fw,
+               rq, (int8_t *)ek_out(&ts[op->out], work));
+    return 1;
+}
+
+int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
+    const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
+    ek_rq rq[EK_RQ_MAX];
+    if (!ek_rq_prepare(op, d->oc, ts[op->out].zero_point, bias, d->kh * d->kw, rq)) {
+        return 0;
+    }
+    return dw_same(op, ts, work, d, rq) || dw_one(op, ts, work, d, rq);
+}
