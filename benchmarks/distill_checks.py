@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from edgekit.bench import early_exit_table, recommend_margin
+from edgekit.runtime import prefix_accuracies
 
 MARGINS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 
@@ -88,14 +89,13 @@ def margin_transfer(
     def table(d: dict[str, Any]) -> tuple[list[dict[str, float]], float]:
         logits = list(d["member_logits"])
         macs = list(range(1, len(logits) + 1))
-        full = float((np.sum(logits, axis=0).argmax(1) == d["labels"]).mean())
+        full = prefix_accuracies(logits, d["labels"])[-1]
         return early_exit_table(logits, d["labels"], macs, MARGINS), full
 
     own, own_full = table(chosen_on)
     best = recommend_margin(own, own_full)
     if best is None:
         return None
-    other_logits = list(applied_to["member_logits"])
     other, other_full = table(applied_to)
     row = next(r for r in other if r["margin"] == best["margin"])
     return {
@@ -104,5 +104,5 @@ def margin_transfer(
         "realised_loss": 100 * (other_full - row["accuracy"]),
         "members_own": best["mean_members"],
         "members_other": row["mean_members"],
-        "members_total": float(len(other_logits)),
+        "members_total": float(len(applied_to["member_logits"])),
     }
