@@ -140,6 +140,13 @@ static void test_fast_paths(void) {
             compare(0, 3, 17, ic + 1, 1, 5, 2, 1, 1); /* a cnn1d row: pixel pairs */
             compare(1, 6, 7, ic, 3, 3, 1 + (ic == 8), 1, 1); /* 3x3 depthwise, padded */
             compare(1, 6, 7, 2 * ic, 3, 3, 1, 1, 0);
+            /* the 3x3 assembly loop's border classes: every pixel a border, one interior row
+             * or column, up to 32 channels */
+            compare(1, 3, 3, ic, 3, 3, 1, 1, 1);
+            compare(1, 3, 3, ic, 3, 3, 1, 1, 0);
+            compare(1, 4, 3, 2 * ic, 3, 3, 1, 1, 1);
+            compare(1, 3, 5, ic + 16, 3, 3, 1, 1, 1);
+            compare(1, 9, 11, ic, 3, 3, 1, 1, 1);
         }
         compare(8, 12, 9, 1, 4, 4, 2, 1, 0);  /* one input channel, 4-wide filter */
         compare(8, 13, 10, 1, 10, 4, 2, 1, 0); /* DS-CNN's first layer */
