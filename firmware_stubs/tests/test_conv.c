@@ -148,6 +148,12 @@ static void test_fast_paths(void) {
             compare(1, 3, 5, ic + 16, 3, 3, 1, 1, 1);
             compare(1, 9, 11, ic, 3, 3, 1, 1, 1);
         }
+        for (int oc = 1; oc <= 32; oc += oc < 4 ? 1 : 14) { /* 8 -> oc pointwise (assembly: */
+            q.oc = oc;                                         /* oc even), one pixel too */
+            compare(0, 1, 1, 8, 1, 1, 1, 1, 0);
+            compare(0, 7, 9, 8, 1, 1, 1, 1, 0);
+        }
+        q.oc = 0;
         compare(8, 12, 9, 1, 4, 4, 2, 1, 0);  /* one input channel, 4-wide filter */
         compare(8, 13, 10, 1, 10, 4, 2, 1, 0); /* DS-CNN's first layer */
         compare(4, 12, 9, 1, 3, 8, 1, 1, 0);
