@@ -369,6 +369,136 @@ DW_FRAME int dw3(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv
 }
 #endif
 
+#ifdef EK_DSP
+/* ---------------------------------------------------------------- one channel, 4 wide, asm */
+
+/*
+ * One input channel, filter 4 wide, no padding, the whole int8 range (DS-CNN's first layer):
+ * one assembly loop over a run of output pixels of a row, four output channels at a time. Per
+ * filter row one word load brings the 4 taps, two SXTB16 widen them, two LDM bring the four
+ * channels' filter words and eight SMLAD take the 16 MACs (16 instructions); then the short
+ * requantisation. The input offset is folded into the bias (offset x the filter's sum: every
+ * tap is inside), filter and bias doubled for SMMULR (requant.h).
+ */
+typedef struct {
+    int32_t in_row;    /* input bytes between rows */
+    int32_t rows;      /* kh x in_row */
+    int32_t step;      /* input bytes between output pixels (stride_w) */
+    int32_t oc;        /* output bytes between pixels */
+    const int8_t *end; /* p's value after the last pixel */
+} dw1_args;
+
+#define DW1_RQ(r, i)                      \
+    "ldm r1!, {r8-r10}\n\t"                \
+    "smmulr " r ", " r ", r8\n\t"          \
+    "add " r ", " r ", " r ", asr #31\n\t" \
+    "add " r ", " r ", r9\n\t"             \
+    "asr " r ", " r ", r10\n\t"            \
+    "ssat " r ", #8, " r "\n\t"            \
+    "strb " r ", [r11, #" i "]\n\t"
+
+/* AAPCS: p (the first pixel's window), blk, out in r0-r2, the arguments in r3; at least one
+ * pixel. Registers in the row loop: r0 the row, r1 the block, r2 in_row, r3 the window's end,
+ * r4-r7 the four sums, r8-r9 the widened taps, r10-r12 and lr filter words; p, blk, out and
+ * the arguments on the stack. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+__attribute__((naked, noinline)) static void dw1_loop(const int8_t *p, const uint32_t *blk,
+                                                      int8_t *out, const dw1_args *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "push {r0-r3}\n\t"
+        "1:\n\t"
+        "ldr r3, [sp, #12]\n\t"
+        "ldr r2, [r3]\n\t"
+        "ldr r0, [sp]\n\t"
+        "ldr r1, [sp, #4]\n\t"
+        "ldr r3, [r3, #4]\n\t"
+        "add r3, r3, r0\n\t"
+        "ldm r1!, {r4-r7}\n\t"
+        "2:\n\t"
+        "ldr r8, [r0]\n\t"
+        "add r0, r0, r2\n\t"
+        "sxtb16 r9, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r4, r9, r10, r4\n\t"
+        "smlad r4, r8, r11, r4\n\t"
+        "smlad r5, r9, r12, r5\n\t"
+        "smlad r5, r8, lr, r5\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r6, r9, r10, r6\n\t"
+        "smlad r6, r8, r11, r6\n\t"
+        "smlad r7, r9, r12, r7\n\t"
+        "smlad r7, r8, lr, r7\n\t"
+        "cmp r0, r3\n\t"
+        "bne 2b\n\t"
+        "ldr r11, [sp, #8]\n\t"
+        DW1_RQ("r4", "0")
+        DW1_RQ("r5", "1")
+        DW1_RQ("r6", "2")
+        DW1_RQ("r7", "3")
+        "ldr r3, [sp, #12]\n\t"
+        "ldr r12, [r3, #12]\n\t"
+        "add r11, r11, r12\n\t"
+        "str r11, [sp, #8]\n\t"
+        "ldr r12, [r3, #8]\n\t"
+        "ldr r0, [sp]\n\t"
+        "add r0, r0, r12\n\t"
+        "str r0, [sp]\n\t"
+        "ldr r12, [r3, #16]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+#define DW1_MAXH 16 /* filter rows: a block is 4 biases, 8 words per row, 4 x 3 (576 B) */
+
+DW_FRAME int dw1(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                 const ek_rq *rq) {
+    const int32_t oc = d->oc, kh = d->kh;
+    if (d->ic != 1 || oc % 4 != 0 || d->kw != 4 || kh > DW1_MAXH || op->dil_h != 1 ||
+        op->dil_w != 1 || op->pad_h != 0 || op->pad_w != 0 || !ek_rq_full(op) ||
+        (d->oh - 1) * op->stride_h + kh > d->ih || (d->ow - 1) * op->stride_w + 4 > d->iw) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
+    int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
+    const int32_t off = -ts[op->in[0]].zero_point;
+    uint32_t blk[4 + DW1_MAXH * 8 + 12];
+    dw1_args a;
+    a.in_row = d->iw;
+    a.rows = kh * d->iw;
+    a.step = op->stride_w;
+    a.oc = oc;
+    for (int32_t c = 0; c < oc; c += 4) {
+        uint32_t *w = blk + 4, *r = blk + 4 + kh * 8;
+        for (int32_t j = 0; j < 4; ++j) {
+            int32_t sum = 0;
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int8_t *t = f + (size_t)ky * 4 * oc + c + j;
+                sum += t[0] + t[oc] + t[2 * oc] + t[3 * oc];
+                w[ky * 8 + 2 * j] = dw3_pair(2 * t[0], 2 * t[2 * oc]);
+                w[ky * 8 + 2 * j + 1] = dw3_pair(2 * t[oc], 2 * t[3 * oc]);
+            }
+            blk[j] = (uint32_t)(2 * (rq[c + j].bias + off * sum));
+            r[3 * j] = (uint32_t)rq[c + j].mult;
+            r[3 * j + 1] = (uint32_t)rq[c + j].add;
+            r[3 * j + 2] = (uint32_t)rq[c + j].shift;
+        }
+        for (int32_t y = 0; y < d->oh; ++y) {
+            const int8_t *p = in + (size_t)y * op->stride_h * d->iw;
+            a.end = p + (size_t)d->ow * op->stride_w;
+            dw1_loop(p, blk, out + (size_t)y * d->ow * oc + c, &a);
+        }
+    }
+    return 1;
+}
+#endif
+
 /* ---------------------------------------------------------------- one input channel */
 
 /* a[0..3] += four output channels over the kh x kw window at ip (all taps inside) */
@@ -485,7 +615,7 @@ int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const co
         return 0;
     }
 #ifdef EK_DSP
-    if (dw3(op, ts, work, d, rq)) {
+    if (dw3(op, ts, work, d, rq) || dw1(op, ts, work, d, rq)) {
         return 1;
     }
 #endif
