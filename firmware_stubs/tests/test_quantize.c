@@ -78,7 +78,42 @@ static void test_quantize(void) {
     CHECK(ek_check_op(&rq, ts) == EK_ERR_MODEL);
 }
 
+/* int8 -> int8 QUANTIZE, short (per element) and long (through its 256-entry table, n >=
+ * EK_MAP_MIN, 1024): each output is TFLite's requantisation of its input, every input value seen */
+static void test_requantize_i8(void) {
+    enum { N = 2051 };
+    static union {
+        double align;
+        int8_t v[2 * N + 8];
+    } work;
+    const int32_t mult[1] = {(int32_t)(1u << 30) + 12345}, shift[1] = {-1};
+    for (int32_t n = 5; n <= N; n += N - 5) {
+        const int32_t d[1] = {n};
+        ek_tensor ts[2];
+        ts[0] = make_tensor(EK_I8, 1, d, 0, NULL);
+        ts[0].zero_point = -7;
+        ts[1] = make_tensor(EK_I8, 1, d, (n + 7) & ~7, NULL);
+        ts[1].zero_point = 3;
+        ek_op op = make_op(EK_OP_QUANTIZE, 0, -1, -1, 1);
+        op.mult = mult;
+        op.shift = shift;
+        op.num_mult = 1;
+        for (int32_t i = 0; i < n; ++i) {
+            work.v[i] = (int8_t)(i % 256 - 128);
+        }
+        CHECK(ek_run_op(&op, ts, (uint8_t *)work.v) == EK_OK);
+        int bad = 0;
+        for (int32_t i = 0; i < n; ++i) {
+            int32_t want = tflite_multiply(work.v[i] + 7, mult[0], shift[0]) + 3;
+            want = want < -128 ? -128 : (want > 127 ? 127 : want);
+            bad += work.v[ts[1].offset + i] != want;
+        }
+        CHECK(bad == 0);
+    }
+}
+
 int main(void) {
+    test_requantize_i8();
     test_fixed_point();
     test_same_as_tflite_code();
     test_quantize();

@@ -24,6 +24,23 @@ void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zer
 }
 
 
+/* dst[i] = lut[src[i] + 128]: an int8 -> int8 map through its 256 values, computed once per
+ * call where n is large enough to repay them (the map's own bits, not an approximation) */
+void ek_map_i8(const int8_t *src, size_t n, const int8_t *lut, int8_t *dst) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int8_t a = lut[src[i] + 128], b = lut[src[i + 1] + 128];
+        const int8_t c = lut[src[i + 2] + 128], d = lut[src[i + 3] + 128];
+        dst[i] = a;
+        dst[i + 1] = b;
+        dst[i + 2] = c;
+        dst[i + 3] = d;
+    }
+    for (; i < n; ++i) {
+        dst[i] = lut[src[i] + 128];
+    }
+}
+
 int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     return ek_requantize(x, multiplier, shift);
 }
@@ -62,6 +79,16 @@ void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     } else {
         const int8_t *iv = (const int8_t *)ek_in(in, work);
         int8_t *ov = (int8_t *)ek_out(out, work);
+        if (n >= EK_MAP_MIN) { /* every one of the 256 inputs once, then a table look-up */
+            int8_t lut[256];
+            for (int32_t q = -128; q < 128; ++q) {
+                const int32_t v = ek_multiply_by_quantized_multiplier(q - in->zero_point,
+                                                                      op->mult[0], op->shift[0]);
+                lut[q + 128] = (int8_t)ek_clamp_i32(v + out->zero_point, -128, 127);
+            }
+            ek_map_i8(iv, n, lut, ov);
+            return;
+        }
         for (size_t i = 0; i < n; ++i) {
             const int32_t v = ek_multiply_by_quantized_multiplier((int32_t)iv[i] - in->zero_point,
                                                                   op->mult[0], op->shift[0]);
