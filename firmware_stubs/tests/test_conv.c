@@ -148,10 +148,12 @@ static void test_fast_paths(void) {
             compare(1, 3, 5, ic + 16, 3, 3, 1, 1, 1);
             compare(1, 9, 11, ic, 3, 3, 1, 1, 1);
         }
-        for (int oc = 1; oc <= 32; oc += oc < 4 ? 1 : 14) { /* 8 -> oc pointwise (assembly: */
-            q.oc = oc;                                         /* oc even), one pixel too */
+        for (int oc = 1; oc <= 32; oc += oc < 4 ? 1 : 14) { /* 8 and 16 -> oc pointwise */
+            q.oc = oc; /* (assembly: oc even; 16 inputs: oc <= 21), one pixel too */
             compare(0, 1, 1, 8, 1, 1, 1, 1, 0);
             compare(0, 7, 9, 8, 1, 1, 1, 1, 0);
+            compare(0, 1, 1, 16, 1, 1, 1, 1, 0);
+            compare(0, 5, 3, 16, 1, 1, 1, 1, 0);
         }
         q.oc = 0;
         compare(8, 12, 9, 1, 4, 4, 2, 1, 0);  /* one input channel, 4-wide filter */

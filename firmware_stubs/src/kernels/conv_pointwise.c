@@ -158,37 +158,135 @@ __attribute__((naked, noinline)) static void pw8_loop(const int8_t *in, const ui
 }
 #pragma GCC diagnostic pop
 
+/*
+ * 16 input channels (a DS-CNN layer after a concatenation): the pixel widened into eight
+ * registers, per output channel four LDM of two filter words (the first with the bias), eight
+ * SMLAD, one LDM of the requantisation constants: 19 instructions for 16 MACs.
+ */
+#define PW16_WORDS 12 /* filter words 0-1, bias, filter words 2-7, mult, add, shift */
+
+#define PW16_CH                        \
+    "ldm r1!, {r0, r3, r12}\n\t"        \
+    "smlad r12, r4, r0, r12\n\t"        \
+    "smlad r12, r5, r3, r12\n\t"        \
+    "ldm r1!, {r0, r3}\n\t"             \
+    "smlad r12, r6, r0, r12\n\t"        \
+    "smlad r12, r7, r3, r12\n\t"        \
+    "ldm r1!, {r0, r3}\n\t"             \
+    "smlad r12, r8, r0, r12\n\t"        \
+    "smlad r12, r9, r3, r12\n\t"        \
+    "ldm r1!, {r0, r3}\n\t"             \
+    "smlad r12, r10, r0, r12\n\t"       \
+    "smlad r12, r11, r3, r12\n\t"       \
+    "ldm r1!, {r0, r3, lr}\n\t"         \
+    "smmulr r12, r12, r0\n\t"           \
+    "add r12, r12, r12, asr #31\n\t"    \
+    "add r12, r12, r3\n\t"              \
+    "asr r12, r12, lr\n\t"              \
+    "ssat r12, #8, r12\n\t"             \
+    "strb r12, [r2], #1\n\t"
+
+/* AAPCS as pw8_loop. Registers in the channel loop: r1 the block, r2 out, r4-r11 the widened
+ * pixel, r12 the sum, r0, r3, lr filter words then constants; on the stack in, blk, end, stop,
+ * the offset. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+__attribute__((naked, noinline)) static void pw16_loop(const int8_t *in, const uint32_t *blk,
+                                                       int8_t *out, const pw8_args *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r12, [r3, #8]\n\t"
+        "ldr lr, [r3, #4]\n\t"
+        "ldr r3, [r3]\n\t"
+        "push {r0, r1, r3, r12, lr}\n\t"
+        "1:\n\t"
+        "ldr r0, [sp]\n\t"
+        "ldr lr, [sp, #16]\n\t"
+        "ldr r4, [r0]\n\t"
+        "ldr r6, [r0, #4]\n\t"
+        "ldr r8, [r0, #8]\n\t"
+        "ldr r10, [r0, #12]\n\t"
+        "add r0, r0, #16\n\t"
+        "str r0, [sp]\n\t"
+        "sxtab16 r5, lr, r4, ror #8\n\t"
+        "sxtab16 r4, lr, r4\n\t"
+        "sxtab16 r7, lr, r6, ror #8\n\t"
+        "sxtab16 r6, lr, r6\n\t"
+        "sxtab16 r9, lr, r8, ror #8\n\t"
+        "sxtab16 r8, lr, r8\n\t"
+        "sxtab16 r11, lr, r10, ror #8\n\t"
+        "sxtab16 r10, lr, r10\n\t"
+        "ldr r1, [sp, #4]\n\t"
+        "2:\n\t"
+        PW16_CH
+        PW16_CH
+        "ldr r0, [sp, #12]\n\t"
+        "cmp r1, r0\n\t"
+        "bne 2b\n\t"
+        "ldr r0, [sp]\n\t"
+        "ldr r3, [sp, #8]\n\t"
+        "cmp r0, r3\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #20\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
 static uint32_t pw8_pair(int32_t lo, int32_t hi) {
     return (uint32_t)(uint16_t)(int16_t)(2 * lo) | (uint32_t)(uint16_t)(int16_t)(2 * hi) << 16;
 }
 
-EK_ALWAYS_INLINE int pw8(const ek_op *op, const conv_dims *d, const int8_t *in, int32_t in_off,
-                         const int8_t *f, const ek_rq *rq, int8_t *out) {
-    const int32_t oc = d->oc;
-    if (d->ic != 8 || oc % 2 != 0 || op->stride_h != 1 || op->stride_w != 1 || !ek_rq_full(op) ||
-        d->oh * d->ow == 0) {
+/* 8 or 16 input channels through pw8_loop / pw16_loop; 0 where the layer does not fit. Out of
+ * line: its block and the general path's widened filter are not on the stack together. */
+__attribute__((noinline)) static int pw8(const ek_op *op, const conv_dims *d, const int8_t *in,
+                                         int32_t in_off, const int8_t *f, const ek_rq *rq,
+                                         int8_t *out) {
+    const int32_t oc = d->oc, ic = d->ic;
+    const int32_t words = ic == 8 ? PW8_WORDS : PW16_WORDS;
+    uint32_t blk[EK_RQ_MAX * PW8_WORDS]; /* 1 KB: 32 channels of 8 inputs, 21 of 16 */
+    if ((ic != 8 && ic != 16) || oc % 2 != 0 || oc * words > EK_RQ_MAX * PW8_WORDS ||
+        op->stride_h != 1 || op->stride_w != 1 || !ek_rq_full(op) || d->oh * d->ow == 0) {
         return 0;
     }
-    uint32_t blk[EK_RQ_MAX * PW8_WORDS];
-    for (int32_t o = 0; o < oc; ++o, f += 8) {
-        uint32_t *b = blk + o * PW8_WORDS;
-        b[0] = (uint32_t)(2 * rq[o].bias);
-        b[1] = pw8_pair(f[0], f[2]);
-        b[2] = pw8_pair(f[1], f[3]);
-        b[3] = pw8_pair(f[4], f[6]);
-        b[4] = pw8_pair(f[5], f[7]);
-        b[5] = (uint32_t)rq[o].mult;
-        b[6] = (uint32_t)rq[o].add;
-        b[7] = (uint32_t)rq[o].shift;
+    for (int32_t o = 0; o < oc; ++o, f += ic) {
+        uint32_t *b = blk + o * words, *w = b + (ic == 8 ? 1 : 0);
+        for (int32_t i = 0; i < ic; i += 4, w += 2) {
+            if (ic == 16 && i == 4) {
+                ++w; /* pw16's bias after the first two filter words */
+            }
+            w[0] = pw8_pair(f[i], f[i + 2]);
+            w[1] = pw8_pair(f[i + 1], f[i + 3]);
+        }
+        b[ic == 8 ? 0 : 2] = (uint32_t)(2 * rq[o].bias);
+        b[words - 3] = (uint32_t)rq[o].mult;
+        b[words - 2] = (uint32_t)rq[o].add;
+        b[words - 1] = (uint32_t)rq[o].shift;
     }
     pw8_args a;
-    a.end = in + (size_t)d->oh * d->ow * 8;
+    a.end = in + (size_t)d->oh * d->ow * ic;
     a.off = (uint32_t)ek_offset2(in_off);
-    a.stop = blk + oc * PW8_WORDS;
-    pw8_loop(in, blk, out, &a);
+    a.stop = blk + oc * words;
+    if (ic == 8) {
+        pw8_loop(in, blk, out, &a);
+    } else {
+        pw16_loop(in, blk, out, &a);
+    }
     return 1;
 }
 #endif
+
+/* the general path: the filter widened (on this function's own frame), then pw_run */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void pw_widened(const ek_op *op, const conv_dims *d, const int8_t *in, int32_t in_off,
+                       const int8_t *f, const ek_rq *rq, int8_t *out) {
+    pw_word fw[EK_PW_MAXF / PW_PER];
+    for (int32_t o = 0; o < d->oc; ++o) {
+        widen(f + (size_t)o * d->ic, d->ic, 0, fw + (size_t)o * (d->ic / PW_PER));
+    }
+    pw_run(op, d, in, in_off, fw, rq, out);
+}
 
 int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
     const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
@@ -207,11 +305,7 @@ int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const c
         return 1;
     }
 #endif
-    pw_word fw[EK_PW_MAXF / PW_PER];
-    for (int32_t o = 0; o < oc; ++o) {
-        widen(f + (size_t)o * ic, ic, 0, fw + (size_t)o * (ic / PW_PER));
-    }
-    pw_run(op, d, (const int8_t *)ek_in(tin, work), -tin->zero_point, fw, rq,
-           (int8_t *)ek_out(tout, work));
+    pw_widened(op, d, (const int8_t *)ek_in(tin, work), -tin->zero_point, f, rq,
+               (int8_t *)ek_out(tout, work));
     return 1;
 }
