@@ -1,6 +1,7 @@
 /* kernels/quantize.c: TFLite's fixed-point rounding, QUANTIZE (float and int8 in), NaN and
  * overflow defined, DEQUANTIZE. */
 #include "check.h"
+#include "internal.h"
 
 static void test_fixed_point(void) {
     const int32_t half = 1 << 30; /* 0.5 in Q31 */
@@ -112,7 +113,39 @@ static void test_requantize_i8(void) {
     }
 }
 
+/* the member inputs' conversion (on the M4 four at a time in assembly, groups outside its
+ * range in C) equals ek_quantize_value on every element: ties, both clamps, values beyond
+ * 2^22, infinities and NaN in groups of their own and among in-range ones, a short tail */
+static void test_quantize_features(void) {
+    enum { N = 103 };
+    float x[N];
+    int8_t got[N];
+    for (int i = 0; i < N; ++i) {
+        x[i] = (float)((int32_t)(rng() % 4001u) - 2000) / 8.0f;
+    }
+    x[3] = 2.5f / 0.75f; /* rint ties once scaled: 2.5 -> 2, 3.5 -> 4 */
+    x[4] = 3.5f / 0.75f;
+    x[9] = (float)NAN;
+    x[17] = INF;
+    x[18] = -INF;
+    x[19] = 1e30f;
+    x[20] = -1e30f;
+    x[33] = 5592405.0f; /* about 2^22 / 0.75: beyond the fast path */
+    for (int i = 40; i < 44; ++i) {
+        x[i] = (float)NAN; /* a whole group */
+    }
+    x[101] = (float)NAN; /* in the tail */
+    ek_quantize_features(x, N, 0.75f, -5, got);
+    int bad = 0;
+    for (int i = 0; i < N; ++i) {
+        bad += got[i] != ek_quantize_value(x[i], 0.75f, -5);
+    }
+    CHECK(bad == 0);
+    CHECK(got[9] == -128 && got[17] == 127 && got[18] == -128);
+}
+
 int main(void) {
+    test_quantize_features();
     test_requantize_i8();
     test_fixed_point();
     test_same_as_tflite_code();

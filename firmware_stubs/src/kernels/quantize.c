@@ -7,11 +7,99 @@
 
 #include <math.h>
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__ARM_FP) && (__ARM_FP & 4) && \
+    defined(__thumb2__) && defined(__GNUC__)
+/*
+ * ek_quantize_value's fast path, four features per pass in assembly (Cortex-M4F): one VLDM,
+ * VMUL and VADD per feature (the C expression's two roundings), two VMOV bring the four sums'
+ * bits to core registers, one range check for all four (their offsets from 1 x 2^23 ORed: each
+ * below 2^23 exactly when the OR is), then add, SSAT and store: 34 instructions per 4 features
+ * (the C loop took 54). Stops before the first group of four with a value outside the fast
+ * path's range (the C code converts it, then calls again). AAPCS: x, dst, end (x's end, 16
+ * bytes a group), the bits of inv_scale in r0-r3, zero_point - 2^22 on the stack; returns the
+ * floats converted.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly */
+__attribute__((naked, noinline)) static size_t quantize4_loop(const float *x, int8_t *dst,
+                                                            const float *end, uint32_t inv,
+                                                            int32_t zp_adj) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "vmov s0, r3\n\t"
+        "ldr r3, [sp, #36]\n\t"
+        "movw r4, #0\n\t"
+        "movt r4, #0x4B40\n\t"
+        "vmov s1, r4\n\t"
+        "mov r4, #0x4B000000\n\t"
+        "mov r12, r0\n\t"
+        "cmp r0, r2\n\t"
+        "beq 3f\n\t"
+        "1:\n\t"
+        "vldmia r0!, {s4-s7}\n\t"
+        "vmul.f32 s4, s4, s0\n\t"
+        "vmul.f32 s5, s5, s0\n\t"
+        "vmul.f32 s6, s6, s0\n\t"
+        "vmul.f32 s7, s7, s0\n\t"
+        "vadd.f32 s4, s4, s1\n\t"
+        "vadd.f32 s5, s5, s1\n\t"
+        "vadd.f32 s6, s6, s1\n\t"
+        "vadd.f32 s7, s7, s1\n\t"
+        "vmov r6, r7, s4, s5\n\t"
+        "vmov r8, r9, s6, s7\n\t"
+        "sub r6, r6, r4\n\t"
+        "sub r7, r7, r4\n\t"
+        "sub r8, r8, r4\n\t"
+        "sub r9, r9, r4\n\t"
+        "orr r10, r6, r7\n\t"
+        "orr r11, r8, r9\n\t"
+        "orr r10, r10, r11\n\t"
+        "cmp r10, #0x800000\n\t"
+        "bcs 2f\n\t"
+        "add r6, r6, r3\n\t"
+        "add r7, r7, r3\n\t"
+        "add r8, r8, r3\n\t"
+        "add r9, r9, r3\n\t"
+        "ssat r6, #8, r6\n\t"
+        "ssat r7, #8, r7\n\t"
+        "ssat r8, #8, r8\n\t"
+        "ssat r9, #8, r9\n\t"
+        "strb r6, [r1], #1\n\t"
+        "strb r7, [r1], #1\n\t"
+        "strb r8, [r1], #1\n\t"
+        "strb r9, [r1], #1\n\t"
+        "cmp r0, r2\n\t"
+        "bne 1b\n\t"
+        "b 3f\n\t"
+        "2:\n\t"
+        "sub r0, r0, #16\n\t"
+        "3:\n\t"
+        "sub r0, r0, r12\n\t"
+        "lsr r0, r0, #2\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+#define EK_QUANTIZE4 1
+#endif
+
 /* the member inputs (runtime.c): n features to int8 (ek_quantize_value), four per pass: the
  * loop's own instructions amortised */
 void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zero_point,
                           int8_t *dst) {
     size_t i = 0;
+#ifdef EK_QUANTIZE4
+    uint32_t inv;
+    memcpy(&inv, &inv_scale, sizeof inv);
+    while (i + 4 <= n) {
+        i += quantize4_loop(x + i, dst + i, x + (n & ~(size_t)3), inv, zero_point - (1 << 22));
+        if (i + 4 <= n) { /* a group outside the fast path's range: the C conversion */
+            for (size_t j = i; j < i + 4; ++j) {
+                dst[j] = ek_quantize_value(x[j], inv_scale, zero_point);
+            }
+            i += 4;
+        }
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
         dst[i] = ek_quantize_value(x[i], inv_scale, zero_point);
         dst[i + 1] = ek_quantize_value(x[i + 1], inv_scale, zero_point);
