@@ -333,6 +333,192 @@ static void dw3_range(int32_t shift, int32_t n, int32_t pad, int32_t *lo, int32_
     }
 }
 
+/* ---------------------------------------------------------------- 3x3 on planar rows */
+
+/*
+ * The same layers when a row fits DW3P_ROW: each input row is widened once (offset added) into
+ * 16-bit planar rows, one per channel, with a zero column either side and zero rows for the
+ * padding, three rows per channel; then per channel and output row one assembly loop over
+ * pixel pairs in which SMLAD takes two taps of a filter row at once: per filter row three word
+ * loads ((x0, x1), (x2, x3) and the unaligned (x1, x2)), two SMLAD and two SMLAxy for 6 MACs,
+ * then the short requantisation of both pixels: 41 instructions per pair (20.5 an output,
+ * 27.5 above). The rows rotate through the three slots; the filter rows follow them.
+ */
+#define DW3P_ROW 40   /* bytes of a planar row: 20 halfwords, the input width + 2 (the
+                       * assembly's offsets 40, 80 are this) */
+#define DW3P_CH 4     /* channels per pass: 4 x 3 rows x 40 bytes on the stack */
+
+typedef struct {
+    uint32_t w[5];     /* (w0, w1) of slots 0, 1, 2; (w2 slot 0, w2 slot 1); (w2 slot 2, 0) */
+    int32_t bias2[2];  /* 2 x bias, twice (one LDRD) */
+    int32_t mult, add, shift, c; /* requant.h's constants; output bytes between pixels */
+} dw3p_par;
+
+/* AAPCS: p (slot 0 at the first pair's first tap), end (p after the last pair), out, par. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+__attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const int16_t *end,
+                                                       int8_t *out, const dw3p_par *par) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldm r3, {r9-r12, lr}\n\t"
+        "1:\n\t"
+        "ldrd r4, r5, [r3, #20]\n\t"
+        "ldr r6, [r0]\n\t"
+        "ldr r7, [r0, #4]\n\t"
+        "ldr r8, [r0, #2]\n\t"
+        "smlad r4, r6, r9, r4\n\t"
+        "smlabb r4, r7, r12, r4\n\t"
+        "smlad r5, r8, r9, r5\n\t"
+        "smlatb r5, r7, r12, r5\n\t"
+        "ldr r6, [r0, #40]\n\t"
+        "ldr r7, [r0, #44]\n\t"
+        "ldr r8, [r0, #42]\n\t"
+        "smlad r4, r6, r10, r4\n\t"
+        "smlabt r4, r7, r12, r4\n\t"
+        "smlad r5, r8, r10, r5\n\t"
+        "smlatt r5, r7, r12, r5\n\t"
+        "ldr r6, [r0, #80]\n\t"
+        "ldr r7, [r0, #84]\n\t"
+        "ldr r8, [r0, #82]\n\t"
+        "smlad r4, r6, r11, r4\n\t"
+        "smlabb r4, r7, lr, r4\n\t"
+        "smlad r5, r8, r11, r5\n\t"
+        "smlatb r5, r7, lr, r5\n\t"
+        "ldrd r6, r7, [r3, #28]\n\t"
+        "ldr r8, [r3, #36]\n\t"
+        "smmulr r4, r4, r6\n\t"
+        "add r4, r4, r4, asr #31\n\t"
+        "add r4, r4, r7\n\t"
+        "asr r4, r4, r8\n\t"
+        "ssat r4, #8, r4\n\t"
+        "smmulr r5, r5, r6\n\t"
+        "add r5, r5, r5, asr #31\n\t"
+        "add r5, r5, r7\n\t"
+        "asr r5, r5, r8\n\t"
+        "ssat r5, #8, r5\n\t"
+        "ldr r6, [r3, #40]\n\t"
+        "strb r4, [r2]\n\t"
+        "strb r5, [r2, r6]\n\t"
+        "add r2, r2, r6, lsl #1\n\t"
+        "add r0, r0, #4\n\t"
+        "cmp r0, r1\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+/* input row r (zeros outside [0, ih)) into slot s of the pass's planar rows (channels c0 ..
+ * c0 + 3), offset added: per two pixels two word loads, four SXTAB16, four halfword packs */
+static void dw3p_row(const int8_t *in, const conv_dims *d, int32_t r, int32_t c0,
+                     int16x2_t offp, int16_t *buf, int32_t s) {
+    int16_t *row[4];
+    for (int32_t c = 0; c < 4; ++c) {
+        row[c] = buf + (c * 3 + s) * (DW3P_ROW / 2) + 1;
+    }
+    if (r < 0 || r >= d->ih) {
+        for (int32_t c = 0; c < 4; ++c) {
+            memset(row[c], 0, (size_t)d->iw * sizeof(int16_t));
+        }
+        return;
+    }
+    const int8_t *ip = in + (size_t)r * d->iw * d->ic + c0;
+    const size_t ic = (size_t)d->ic;
+    int32_t x = 0;
+    for (; x + 2 <= d->iw; x += 2, ip += 2 * ic) {
+        const uint32_t v0 = ek_load4(ip), v1 = ek_load4(ip + ic);
+        const uint32_t a02 = (uint32_t)__sxtab16(offp, (int8x4_t)v0);
+        const uint32_t a13 = (uint32_t)ek_sxtab16_ror8(offp, v0);
+        const uint32_t b02 = (uint32_t)__sxtab16(offp, (int8x4_t)v1);
+        const uint32_t b13 = (uint32_t)ek_sxtab16_ror8(offp, v1);
+        const uint32_t w0 = (a02 & 0xFFFFu) | (b02 << 16), w2 = (a02 >> 16) | (b02 & 0xFFFF0000u);
+        const uint32_t w1 = (a13 & 0xFFFFu) | (b13 << 16), w3 = (a13 >> 16) | (b13 & 0xFFFF0000u);
+        memcpy(row[0] + x, &w0, 4); /* STR: the M4 stores unaligned words */
+        memcpy(row[1] + x, &w1, 4);
+        memcpy(row[2] + x, &w2, 4);
+        memcpy(row[3] + x, &w3, 4);
+    }
+    if (x < d->iw) { /* an odd width's last pixel */
+        const int32_t o = (int16_t)(uint16_t)(uint32_t)offp;
+        for (int32_t c = 0; c < 4; ++c) {
+            row[c][x] = (int16_t)(ip[c] + o);
+        }
+    }
+}
+
+DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                  const ek_rq *rq) {
+    if (op->depth_mult != 1 || d->oc % 4 != 0 || d->kh != 3 || d->kw != 3 ||
+        op->stride_h != 1 || op->stride_w != 1 || op->dil_h != 1 || op->dil_w != 1 ||
+        op->pad_h > 1 || op->pad_w > 1 || d->iw + 2 > DW3P_ROW / 2 || d->ow < 2 || d->oh < 1 ||
+        !ek_rq_full(op)) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
+    int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
+    const int32_t oc = d->oc, ph = op->pad_h, pw = op->pad_w, pairs = d->ow / 2;
+    const int16x2_t offp = ek_offset2(-ts[op->in[0]].zero_point);
+    uint32_t words[DW3P_CH * 3 * DW3P_ROW / 4];
+    int16_t *buf = (int16_t *)(void *)words;
+    dw3p_par par[DW3P_CH];
+    uint32_t wrot[3][DW3P_CH][5]; /* the filter words for each rotation of the slots */
+    for (int32_t c0 = 0; c0 < oc; c0 += DW3P_CH) {
+        for (int32_t i = 0; i < DW3P_CH * 3 * DW3P_ROW / 4; ++i) {
+            words[i] = 0; /* the zero columns */
+        }
+        for (int32_t c = 0; c < DW3P_CH; ++c) {
+            const ek_rq *q = &rq[c0 + c];
+            par[c].bias2[0] = par[c].bias2[1] = 2 * q->bias;
+            par[c].mult = q->mult;
+            par[c].add = q->add;
+            par[c].shift = q->shift;
+            par[c].c = oc;
+            const int8_t *fc = f + c0 + c;
+            for (int32_t t = 0; t < 3; ++t) { /* slot s holds filter row (s - t) mod 3 */
+                int32_t w[3][3];
+                for (int32_t s = 0; s < 3; ++s) {
+                    const int32_t k = (s - t + 3) % 3;
+                    for (int32_t kx = 0; kx < 3; ++kx) {
+                        w[s][kx] = 2 * fc[(k * 3 + kx) * oc];
+                    }
+                }
+                wrot[t][c][0] = dw3_pair(w[0][0], w[0][1]);
+                wrot[t][c][1] = dw3_pair(w[1][0], w[1][1]);
+                wrot[t][c][2] = dw3_pair(w[2][0], w[2][1]);
+                wrot[t][c][3] = dw3_pair(w[0][2], w[1][2]);
+                wrot[t][c][4] = dw3_pair(w[2][2], 0);
+            }
+        }
+        for (int32_t k = 0; k < 2; ++k) { /* input rows -ph, 1 - ph in slots 0, 1 */
+            dw3p_row(in, d, k - ph, c0, offp, buf, k);
+        }
+        for (int32_t y = 0; y < d->oh; ++y) {
+            /* input row r in slot (r + ph) % 3: the new row y + 2 - ph in slot (y + 2) % 3 */
+            dw3p_row(in, d, y + 2 - ph, c0, offp, buf, (y + 2) % 3);
+            const int32_t t = y % 3;
+            for (int32_t c = 0; c < DW3P_CH; ++c) {
+                dw3p_par *pc = &par[c];
+                memcpy(pc->w, wrot[t][c], sizeof pc->w);
+                const int16_t *p = buf + c * 3 * (DW3P_ROW / 2) + (1 - pw);
+                int8_t *po = out + (size_t)y * d->ow * oc + c0 + c;
+                dw3p_loop(p, p + 2 * pairs, po, pc);
+                if (d->ow % 2 != 0) { /* the last pixel alone */
+                    const int32_t x = d->ow - 1;
+                    int32_t acc = pc->bias2[0];
+                    for (int32_t s = 0; s < 3; ++s) {
+                        const int16_t *row = p + s * (DW3P_ROW / 2) + x;
+                        const int8_t *fk = f + c0 + c + ((s - t + 3) % 3) * 3 * oc;
+                        acc += 2 * (fk[0] * row[0] + fk[oc] * row[1] + fk[2 * oc] * row[2]);
+                    }
+                    po[(size_t)x * oc] = (int8_t)__ssat(ek_rq_apply(acc / 2, &rq[c0 + c]), 8);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
 DW_FRAME int dw3(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
                  const ek_rq *rq) {
     const int32_t oc = d->oc;
@@ -615,7 +801,7 @@ int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const co
         return 0;
     }
 #ifdef EK_DSP
-    if (dw3(op, ts, work, d, rq) || dw1(op, ts, work, d, rq)) {
+    if (dw3p(op, ts, work, d, rq) || dw3(op, ts, work, d, rq) || dw1(op, ts, work, d, rq)) {
         return 1;
     }
 #endif
