@@ -78,14 +78,22 @@ static void test_concat_slice_reshape(void) {
 /* int8 4-D transposes (DS-CNN's NHWC <-> NCHW among them) with rows long and short enough
  * for both of the kernel's loops (four bytes per pass, then one): every output element is its
  * input element */
+static void test_transpose_perms(const int perms[4][4], int32_t n);
+
 static void test_transpose_i8(void) {
     static const int perms[4][4] = {{0, 3, 1, 2}, {0, 2, 3, 1}, {3, 2, 1, 0}, {1, 0, 3, 2}};
-    const int32_t d_in[4] = {2, 7, 5, 9};
+    for (int32_t n = 1; n <= 2; ++n) { /* n = 1: NHWC <-> NCHW are [R][C] -> [C][R] (4 x 4 */
+        test_transpose_perms(perms, n);  /* blocks, 1-3 left over each way) */
+    }
+}
+
+static void test_transpose_perms(const int perms[4][4], int32_t n) {
+    const int32_t d_in[4] = {n, 7, 5, 9};
     static union {
         double align;
         int8_t v[632 + 630];
     } work;
-    for (int i = 0; i < 630; ++i) {
+    for (int i = 0; i < 632 + 630; ++i) {
         work.v[i] = (int8_t)(i * 37 % 251 - 125);
     }
     for (int k = 0; k < 4; ++k) {
@@ -100,6 +108,9 @@ static void test_transpose_i8(void) {
         tr.naxes = 4;
         for (int a = 0; a < 4; ++a) {
             tr.axes[a] = (int8_t)perms[k][a];
+        }
+        for (int i = 0; i < 630; ++i) {
+            work.v[632 + i] = 0; /* every output must be written */
         }
         CHECK(ek_run_op(&tr, ts, (uint8_t *)work.v) == EK_OK);
         const int32_t stride[4] = {7 * 5 * 9, 5 * 9, 9, 1};
