@@ -2,6 +2,7 @@
  * (bit for bit, int8 and float32, conv and depthwise) over random shapes, strides, paddings. */
 #include "check.h"
 #include "internal.h"
+#include "kernels/requant.h"
 
 static void test_int8_conv_by_hand(void) {
     /* 1x1 conv over 3 positions: acc = 2 * (x - zp_in) + bias, times 0.5, + zp_out, clamped */
@@ -174,7 +175,24 @@ static void test_fast_paths(void) {
     memset(&q, 0, sizeof q);
 }
 
+/* the short requantisation (SMMLAR and acc's sign on the M4) equals TFLite's arithmetic on
+ * small accumulators (high = 0 with acc < 0, exact ties), large ones, mult 2^30 and near 2^31 */
+static void test_short_requant(void) {
+    int bad = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+        const int32_t e = 1 + trial % 12, zp = (int32_t)(rng() % 256u) - 128;
+        const int32_t mult = trial % 3 == 0 ? (1 << 30)
+                                            : (int32_t)(1u << 30) + (int32_t)(rng() % (1u << 30));
+        const int32_t acc = trial % 2 == 0 ? (int32_t)(rng() % 4001u) - 2000
+                                           : (int32_t)(rng() % (1u << 30)) - (1 << 29);
+        const ek_rq q = {0, mult, (1 << (e - 1)) + zp * (1 << e), e};
+        bad += ek_rq_apply(acc, &q) != ek_requantize(acc, mult, -e) + zp;
+    }
+    CHECK(bad == 0);
+}
+
 int main(void) {
+    test_short_requant();
     test_int8_conv_by_hand();
     test_fast_equals_reference();
     test_fast_paths();

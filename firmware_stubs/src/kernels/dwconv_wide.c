@@ -243,12 +243,11 @@ typedef struct {
 #define DW3_ROW DW3_TAP("[r12]") DW3_TAP("[r12, r2]") DW3_TAP("[r12, r2, lsl #1]")
 #define DW3_RQ(r, i)                   \
     "ldm r1!, {r8-r10}\n\t"             \
-    "smmulr " r ", " r ", r8\n\t"       \
-    "add " r ", " r ", " r ", asr #31\n\t" \
-    "add " r ", " r ", r9\n\t"          \
-    "asr " r ", " r ", r10\n\t"         \
-    "ssat " r ", #8, " r "\n\t"         \
-    "strb " r ", [lr, #" i "]\n\t"
+    "smmlar r8, " r ", r8, r9\n\t"      \
+    "add r8, r8, " r ", asr #31\n\t"    \
+    "asr r8, r8, r10\n\t"               \
+    "ssat r8, #8, r8\n\t"               \
+    "strb r8, [lr, #" i "]\n\t"
 
 /* AAPCS: p (the first pixel's 3x3 block, its group's first channel), blk, out in r0-r2, the
  * arguments in r3; at least one pixel. Registers: r0 p, r1 the block, r2 c, r3 in_row, r4-r7
@@ -386,16 +385,14 @@ __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const i
         "smlad r5, r8, r11, r5\n\t"
         "smlatb r5, r7, lr, r5\n\t"
         "ldrd r6, r7, [r3, #28]\n\t"
+        "smmlar r8, r4, r6, r7\n\t"
+        "add r4, r8, r4, asr #31\n\t"
+        "smmlar r8, r5, r6, r7\n\t"
+        "add r5, r8, r5, asr #31\n\t"
         "ldr r8, [r3, #36]\n\t"
-        "smmulr r4, r4, r6\n\t"
-        "add r4, r4, r4, asr #31\n\t"
-        "add r4, r4, r7\n\t"
         "asr r4, r4, r8\n\t"
-        "ssat r4, #8, r4\n\t"
-        "smmulr r5, r5, r6\n\t"
-        "add r5, r5, r5, asr #31\n\t"
-        "add r5, r5, r7\n\t"
         "asr r5, r5, r8\n\t"
+        "ssat r4, #8, r4\n\t"
         "ssat r5, #8, r5\n\t"
         "ldr r6, [r3, #40]\n\t"
         "strb r4, [r2]\n\t"
@@ -576,12 +573,11 @@ typedef struct {
 
 #define DW1_RQ(r, i)                      \
     "ldm r1!, {r8-r10}\n\t"                \
-    "smmulr " r ", " r ", r8\n\t"          \
-    "add " r ", " r ", " r ", asr #31\n\t" \
-    "add " r ", " r ", r9\n\t"             \
-    "asr " r ", " r ", r10\n\t"            \
-    "ssat " r ", #8, " r "\n\t"            \
-    "strb " r ", [r11, #" i "]\n\t"
+    "smmlar r8, " r ", r8, r9\n\t"         \
+    "add r8, r8, " r ", asr #31\n\t"       \
+    "asr r8, r8, r10\n\t"                  \
+    "ssat r8, #8, r8\n\t"                  \
+    "strb r8, [r11, #" i "]\n\t"
 
 /* AAPCS: p (the first pixel's window), blk, out in r0-r2, the arguments in r3; at least one
  * pixel. Registers in the row loop: r0 the row, r1 the block, r2 in_row, r3 the window's end,
