@@ -75,6 +75,36 @@ static void test_concat_slice_reshape(void) {
     CHECK(ek_check_op(&cat, ts) == EK_ERR_MODEL);
 }
 
+/* int8 concatenation of rows of 8 and 4 bytes (the word copies) and of 3 (memmove) */
+static void test_concat_words(void) {
+    for (int32_t wb = 3; wb <= 4; ++wb) {
+        const int32_t da[2] = {3, 8}, db[2] = {3, wb}, dc[2] = {3, 8 + wb};
+        ek_tensor ts[3];
+        ts[0] = make_tensor(EK_I8, 2, da, 0, NULL);
+        ts[1] = make_tensor(EK_I8, 2, db, 24, NULL);
+        ts[2] = make_tensor(EK_I8, 2, dc, 40, NULL);
+        union {
+            double align;
+            int8_t v[80];
+        } work;
+        for (int i = 0; i < 80; ++i) {
+            work.v[i] = (int8_t)(i < 40 ? i + 1 : 0);
+        }
+        ek_op cat = make_op(EK_OP_CONCAT, 0, 1, -1, 2);
+        cat.naxes = 1;
+        cat.axes[0] = 1;
+        CHECK(ek_run_op(&cat, ts, (uint8_t *)work.v) == EK_OK);
+        int bad = 0;
+        for (int32_t r = 0; r < 3; ++r) {
+            for (int32_t k = 0; k < 8 + wb; ++k) {
+                const int8_t want = k < 8 ? work.v[r * 8 + k] : work.v[24 + r * wb + k - 8];
+                bad += work.v[40 + r * (8 + wb) + k] != want;
+            }
+        }
+        CHECK(bad == 0);
+    }
+}
+
 /* int8 4-D transposes (DS-CNN's NHWC <-> NCHW among them) with rows long and short enough
  * for both of the kernel's loops (four bytes per pass, then one): every output element is its
  * input element */
@@ -135,5 +165,6 @@ int main(void) {
     test_transpose_pad();
     test_pad_both_dims();
     test_concat_slice_reshape();
+    test_concat_words();
     return finish("test_shape");
 }
