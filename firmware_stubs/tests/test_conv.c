@@ -168,6 +168,7 @@ static void test_fast_paths(void) {
         compare(8, 13, 10, 1, 10, 4, 2, 1, 0); /* DS-CNN's first layer */
         compare(4, 12, 9, 1, 3, 8, 1, 1, 0);
         compare(4, 5, 4, 1, 1, 4, 1, 1, 0);   /* 4-wide one-channel assembly: one pixel a row */
+        compare(8, 7, 9, 1, 3, 4, 1, 1, 0);   /* an odd number of filter rows */
         compare(12, 18, 9, 1, 16, 4, 2, 1, 0); /* its most rows, three channel groups */
         compare(8, 17, 9, 1, 17, 4, 1, 1, 0);  /* over its rows: the C loop */
         compare(8, 12, 9, 1, 4, 4, 2, 1, 1);  /* padded: the general kernel */

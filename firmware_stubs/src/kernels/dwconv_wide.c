@@ -496,7 +496,9 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
             const int32_t t = y % 3;
             for (int32_t c = 0; c < DW3P_CH; ++c) {
                 dw3p_par *pc = &par[c];
-                memcpy(pc->w, wrot[t][c], sizeof pc->w);
+                for (int32_t k = 0; k < 5; ++k) { /* words: no call to a byte-wise memcpy */
+                    pc->w[k] = wrot[t][c][k];
+                }
                 const int16_t *p = buf + c * 3 * (DW3P_ROW / 2) + (1 - pw);
                 int8_t *po = out + (size_t)y * d->ow * oc + c0 + c;
                 dw3p_loop(p, p + 2 * pairs, po, pc);
@@ -559,8 +561,8 @@ DW_FRAME int dw3(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv
  * One input channel, filter 4 wide, no padding, the whole int8 range (DS-CNN's first layer):
  * one assembly loop over a run of output pixels of a row, four output channels at a time. Per
  * filter row one word load brings the 4 taps, two SXTB16 widen them, two LDM bring the four
- * channels' filter words and eight SMLAD take the 16 MACs (16 instructions); then the short
- * requantisation. The input offset is folded into the bias (offset x the filter's sum: every
+ * channels' filter words and eight SMLAD take the 16 MACs (15 instructions, two rows a pass);
+ * then the short requantisation. The input offset is folded into the bias (offset x the filter's sum: every
  * tap is inside), filter and bias doubled for SMMULR (requant.h).
  */
 typedef struct {
@@ -569,6 +571,7 @@ typedef struct {
     int32_t step;      /* input bytes between output pixels (stride_w) */
     int32_t oc;        /* output bytes between pixels */
     const int8_t *end; /* p's value after the last pixel */
+    int32_t odd;       /* kh is odd */
 } dw1_args;
 
 #define DW1_RQ(r, i)                      \
@@ -593,12 +596,30 @@ __attribute__((naked, noinline)) static void dw1_loop(const int8_t *p, const uin
         "1:\n\t"
         "ldr r3, [sp, #12]\n\t"
         "ldr r2, [r3]\n\t"
+        "ldr r12, [r3, #20]\n\t"
         "ldr r0, [sp]\n\t"
         "ldr r1, [sp, #4]\n\t"
         "ldr r3, [r3, #4]\n\t"
         "add r3, r3, r0\n\t"
         "ldm r1!, {r4-r7}\n\t"
+        "cmp r12, #0\n\t" /* an odd number of rows: the loop entered at its second row */
+        "bne 3f\n\t"
         "2:\n\t"
+        "ldr r8, [r0]\n\t"
+        "add r0, r0, r2\n\t"
+        "sxtb16 r9, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r4, r9, r10, r4\n\t"
+        "smlad r4, r8, r11, r4\n\t"
+        "smlad r5, r9, r12, r5\n\t"
+        "smlad r5, r8, lr, r5\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r6, r9, r10, r6\n\t"
+        "smlad r6, r8, r11, r6\n\t"
+        "smlad r7, r9, r12, r7\n\t"
+        "smlad r7, r8, lr, r7\n\t"
+        "3:\n\t"
         "ldr r8, [r0]\n\t"
         "add r0, r0, r2\n\t"
         "sxtb16 r9, r8\n\t"
@@ -656,6 +677,7 @@ DW_FRAME int dw1(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv
     a.rows = kh * d->iw;
     a.step = op->stride_w;
     a.oc = oc;
+    a.odd = kh % 2;
     for (int32_t c = 0; c < oc; c += 4) {
         uint32_t *w = blk + 4, *r = blk + 4 + kh * 8;
         for (int32_t j = 0; j < 4; ++j) {
