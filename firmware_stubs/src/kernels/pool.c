@@ -3,6 +3,7 @@
  * QuantizedMeanOrSum: the sum minus zero point x count, times a multiplier with 1/count folded).
  */
 #include "../internal.h"
+#include "dot.h"
 
 static ek_status check_max_pool(const ek_op *op, const ek_tensor *ts) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
@@ -25,6 +26,32 @@ static int max_pool_i8_inside(const ek_op *op, const int8_t *iv, int8_t *ov, int
         (ow - 1) * op->stride_w + fw > iw) {
         return 0;
     }
+#ifdef EK_DSP
+    if (c % 4 == 0) { /* four channels per word: SSUB8 sets a flag per byte, SEL keeps the max */
+        const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)op->act_min * 0x01010101u;
+        const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)op->act_max * 0x01010101u;
+        for (int32_t y = 0; y < oh; ++y) {
+            for (int32_t x = 0; x < ow; ++x, ov += c) {
+                const int8_t *p = iv + ((size_t)y * op->stride_h * iw + (size_t)x * op->stride_w) * c;
+                for (int32_t ch = 0; ch < c; ch += 4) {
+                    uint32_t best = lo4; /* the clamp's floor: max(window, act_min) */
+                    for (int32_t ky = 0; ky < fh; ++ky) {
+                        const int8_t *q = p + (size_t)ky * iw * c + ch;
+                        for (int32_t kx = 0; kx < fw; ++kx, q += c) {
+                            const uint32_t v = ek_load4(q);
+                            (void)__ssub8((int8x4_t)v, (int8x4_t)best);
+                            best = (uint32_t)__sel((uint8x4_t)v, (uint8x4_t)best);
+                        }
+                    }
+                    (void)__ssub8((int8x4_t)hi4, (int8x4_t)best);
+                    best = (uint32_t)__sel((uint8x4_t)best, (uint8x4_t)hi4); /* min(., act_max) */
+                    memcpy(ov + ch, &best, 4);
+                }
+            }
+        }
+        return 1;
+    }
+#endif
     for (int32_t y = 0; y < oh; ++y) {
         for (int32_t x = 0; x < ow; ++x, ov += c) {
             const int8_t *p = iv + ((size_t)y * op->stride_h * iw + (size_t)x * op->stride_w) * c;
