@@ -80,15 +80,17 @@ static void test_quantize(void) {
 }
 
 /* int8 -> int8 QUANTIZE, short (per element) and long (through its 256-entry table, n >=
- * EK_MAP_MIN, 1024): each output is TFLite's requantisation of its input, every input value seen */
+ * EK_MAP_MIN, 1024), right shifts, none and a left one: each output is TFLite's
+ * requantisation of its input, every input value seen */
 static void test_requantize_i8(void) {
     enum { N = 2051 };
     static union {
         double align;
         int8_t v[2 * N + 8];
     } work;
-    const int32_t mult[1] = {(int32_t)(1u << 30) + 12345}, shift[1] = {-1};
-    for (int32_t n = 5; n <= N; n += N - 5) {
+    const int32_t mult[1] = {(int32_t)(1u << 30) + 12345};
+    for (int32_t k = 0; k < 8; ++k) { /* shifts: right 2, right 1, none, left 1 */
+        const int32_t n = k % 2 ? N : 5, shift[1] = {k / 2 - 2};
         const int32_t d[1] = {n};
         ek_tensor ts[2];
         ts[0] = make_tensor(EK_I8, 1, d, 0, NULL);

@@ -4,6 +4,7 @@
  * (the Python runtime's: rint(x * (1/scale)) + zero point).
  */
 #include "../internal.h"
+#include "requant.h"
 
 #include <math.h>
 
@@ -167,6 +168,35 @@ void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     } else {
         const int8_t *iv = (const int8_t *)ek_in(in, work);
         int8_t *ov = (int8_t *)ek_out(out, work);
+#ifdef EK_DSP
+        /* |q - zp| <= 255: a right shift takes requant.h's short form; a left one (or none),
+         * s, has no rounding division: SRDHM(x 2^s, mult) + zp = SMMLAR(x 2^(s+1), mult, zp)
+         * (requant.h's SMMULR identity), exact while x 2^(s+1) fits (s <= 22) */
+        ek_rq rq;
+        const int32_t zp = in->zero_point, s = op->shift[0];
+        const int right = ek_rq_prepare(op, 1, out->zero_point, NULL, 1, &rq);
+        if (right || (s >= 0 && s <= 22 && op->mult[0] >= 0)) {
+            int8_t lut[256];
+            int8_t *map = n >= EK_MAP_MIN ? lut : ov; /* the 256 values, or the n outputs */
+            const int32_t lo = n >= EK_MAP_MIN ? -128 : 0, hi = n >= EK_MAP_MIN ? 128 : (int32_t)n;
+            for (int32_t q = lo; q < hi; ++q) {
+                const int32_t x = (n >= EK_MAP_MIN ? q : (int32_t)iv[q]) - zp;
+                int32_t v;
+                if (right) {
+                    v = ek_rq_apply(x, &rq);
+                } else {
+                    __asm__("smmlar %0, %1, %2, %3"
+                            : "=r"(v)
+                            : "r"(x * (1 << (s + 1))), "r"(op->mult[0]), "r"(out->zero_point));
+                }
+                map[q - lo] = (int8_t)__ssat(v, 8);
+            }
+            if (n >= EK_MAP_MIN) {
+                ek_map_i8(iv, n, lut, ov);
+            }
+            return;
+        }
+#endif
         if (n >= EK_MAP_MIN) { /* every one of the 256 inputs once, then a table look-up */
             int8_t lut[256];
             for (int32_t q = -128; q < 128; ++q) {
