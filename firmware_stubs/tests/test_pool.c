@@ -110,7 +110,47 @@ static void test_max_pool_words(void) {
     }
 }
 
+/* int8 mean over a long trailing axis (more than 255 words: the 16-bit lanes summed in runs)
+ * of extreme values (-128, 127: the lanes' bound) and random ones, with a 1-3 value tail:
+ * the exact sum, then the requantisation (mult 2^30, shift -10: sum / 2048, rounded) */
+static void test_mean_long(void) {
+    enum { N = 1027 };
+    static union {
+        double align;
+        int8_t v[3 * N + 16];
+    } work;
+    const int32_t d_in[2] = {3, N}, d_out[1] = {3};
+    const int32_t mult[1] = {1 << 30}, shift[1] = {-10};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_I8, 2, d_in, 0, NULL);
+    ts[0].zero_point = 5;
+    ts[1] = make_tensor(EK_I8, 1, d_out, 3 * N + 5, NULL);
+    ts[1].zero_point = -3;
+    ek_op mn = make_op(EK_OP_MEAN, 0, -1, -1, 1);
+    mn.naxes = 1;
+    mn.axes[0] = 1;
+    mn.mult = mult;
+    mn.shift = shift;
+    mn.num_mult = 1;
+    for (int i = 0; i < N; ++i) {
+        work.v[i] = -128;
+        work.v[N + i] = 127;
+        work.v[2 * N + i] = (int8_t)(rng() % 256u);
+    }
+    CHECK(ek_run_op(&mn, ts, (uint8_t *)work.v) == EK_OK);
+    for (int o = 0; o < 3; ++o) {
+        int32_t sum = 0;
+        for (int i = 0; i < N; ++i) {
+            sum += work.v[o * N + i];
+        }
+        int32_t want = ek_multiply_by_quantized_multiplier(sum - 5 * N, mult[0], shift[0]) - 3;
+        want = want < -128 ? -128 : (want > 127 ? 127 : want);
+        CHECK(work.v[3 * N + 5 + o] == want);
+    }
+}
+
 int main(void) {
+    test_mean_long();
     test_max_pool_words();
     test_mean();
     test_max_pool();

@@ -280,11 +280,8 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
 #ifdef EK_DSP
     uint32_t scratch[EK_WIDE_WORDS]; /* conv_i8_wide's filter, then the tap sums */
     conv_i8_wide(op, d, in, f, bias, out, in_off, zp, rq, scratch, &done);
-    int32_t *tsum_all = (int32_t *)scratch;
-    if (runs == 1 && d->oc * d->kh * d->kw <= EK_TSUM_MAX) {
-        tap_sums(f, d, tsum_all);
-        tsum = tsum_all;
-    }
+    int32_t *tsum_all = (int32_t *)scratch; /* summed when a pixel pair first needs them */
+    const int tsum_fits = runs == 1 && d->oc * d->kh * d->kw <= EK_TSUM_MAX;
 #endif
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
@@ -301,6 +298,12 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
                 int32_t n0, n1;
                 ek_tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
                 if (n0 == x0 && n1 == x1) {
+#ifdef EK_DSP
+                    if (tsum == NULL && tsum_fits) {
+                        tap_sums(f, d, tsum_all);
+                        tsum = tsum_all;
+                    }
+#endif
                     conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1, rq, tsum);
                     ++x;
                     continue;
