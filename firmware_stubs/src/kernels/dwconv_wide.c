@@ -421,21 +421,25 @@ static void dw3p_row(const int8_t *in, const conv_dims *d, int32_t r, int32_t c0
     }
     const int8_t *ip = in + (size_t)r * d->iw * d->ic + c0;
     const size_t ic = (size_t)d->ic;
+    const int32_t iw = d->iw;
     int32_t x = 0;
-    for (; x + 2 <= d->iw; x += 2, ip += 2 * ic) {
+    for (; x + 2 <= iw; x += 2, ip += 2 * ic) {
         const uint32_t v0 = ek_load4(ip), v1 = ek_load4(ip + ic);
         const uint32_t a02 = (uint32_t)__sxtab16(offp, (int8x4_t)v0);
         const uint32_t a13 = (uint32_t)ek_sxtab16_ror8(offp, v0);
         const uint32_t b02 = (uint32_t)__sxtab16(offp, (int8x4_t)v1);
         const uint32_t b13 = (uint32_t)ek_sxtab16_ror8(offp, v1);
-        const uint32_t w0 = (a02 & 0xFFFFu) | (b02 << 16), w2 = (a02 >> 16) | (b02 & 0xFFFF0000u);
-        const uint32_t w1 = (a13 & 0xFFFFu) | (b13 << 16), w3 = (a13 >> 16) | (b13 & 0xFFFF0000u);
+        uint32_t w0, w1, w2, w3; /* PKHBT / PKHTB: GCC builds these from UXTH, AND and ORR */
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w0) : "r"(a02), "r"(b02));
+        __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(w2) : "r"(a02), "r"(b02));
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w1) : "r"(a13), "r"(b13));
+        __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(w3) : "r"(a13), "r"(b13));
         memcpy(row[0] + x, &w0, 4); /* STR: the M4 stores unaligned words */
         memcpy(row[1] + x, &w1, 4);
         memcpy(row[2] + x, &w2, 4);
         memcpy(row[3] + x, &w3, 4);
     }
-    if (x < d->iw) { /* an odd width's last pixel */
+    if (x < iw) { /* an odd width's last pixel */
         const int32_t o = (int16_t)(uint16_t)(uint32_t)offp;
         for (int32_t c = 0; c < 4; ++c) {
             row[c][x] = (int16_t)(ip[c] + o);
