@@ -353,13 +353,29 @@ typedef struct {
     int32_t mult, add, shift, c; /* requant.h's constants; output bytes between pixels */
 } dw3p_par;
 
-/* AAPCS: p (slot 0 at the first pair's first tap), end (p after the last pair), out, par. */
+/* the assembly's constants: sizeof (dw3p_par) 44, DW3P_ROW 40 */
+typedef char dw3p_par_is_44_bytes[sizeof(dw3p_par) == 44 && DW3P_ROW == 40 ? 1 : -1];
+
+typedef struct {
+    int32_t pstep; /* bytes from p after a channel's last pair to the next channel's first */
+    int32_t ostep; /* the same for out */
+    int32_t nch;   /* channels (consecutive dw3p_par, planar rows 3 x DW3P_ROW apart) */
+} dw3p_ctl;
+
+/* AAPCS: p (slot 0 at the first pair's first tap), end (p after the last pair), out, par (of
+ * the first channel) in r0-r3, ctl on the stack; every channel of the pass, at least one pair
+ * each. */
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 / stack */
 __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const int16_t *end,
-                                                       int8_t *out, const dw3p_par *par) {
+                                                       int8_t *out, const dw3p_par *par,
+                                                       const dw3p_ctl *ctl) {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
+        "ldr r4, [sp, #36]\n\t"
+        "ldr r5, [r4, #8]\n\t"
+        "push {r4, r5}\n\t"
+        "4:\n\t"
         "ldm r3, {r9-r12, lr}\n\t"
         "1:\n\t"
         "ldrd r4, r5, [r3, #20]\n\t"
@@ -401,6 +417,18 @@ __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const i
         "add r0, r0, #4\n\t"
         "cmp r0, r1\n\t"
         "bne 1b\n\t"
+        "ldr r4, [sp]\n\t" /* the next channel */
+        "ldr r5, [r4]\n\t"
+        "add r0, r0, r5\n\t"
+        "add r1, r1, #120\n\t" /* 3 x DW3P_ROW */
+        "ldr r5, [r4, #4]\n\t"
+        "add r2, r2, r5\n\t"
+        "add r3, r3, #44\n\t" /* sizeof (dw3p_par) */
+        "ldr r5, [sp, #4]\n\t"
+        "subs r5, r5, #1\n\t"
+        "str r5, [sp, #4]\n\t"
+        "bne 4b\n\t"
+        "add sp, sp, #8\n\t"
         "pop {r4-r11, pc}\n\t");
 }
 #pragma GCC diagnostic pop
@@ -462,33 +490,37 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
     const int16x2_t offp = ek_offset2(-ts[op->in[0]].zero_point);
     uint32_t words[DW3P_CH * 3 * DW3P_ROW / 4];
     int16_t *buf = (int16_t *)(void *)words;
-    dw3p_par par[DW3P_CH];
-    uint32_t wrot[3][DW3P_CH][5]; /* the filter words for each rotation of the slots */
+    dw3p_par par[3][DW3P_CH]; /* per rotation of the slots, per channel */
+    dw3p_ctl ctl;
+    ctl.pstep = 3 * DW3P_ROW - 4 * pairs;
+    ctl.ostep = 1 - 2 * pairs * oc;
+    ctl.nch = DW3P_CH;
     for (int32_t c0 = 0; c0 < oc; c0 += DW3P_CH) {
         for (int32_t i = 0; i < DW3P_CH * 3 * DW3P_ROW / 4; ++i) {
             words[i] = 0; /* the zero columns */
         }
         for (int32_t c = 0; c < DW3P_CH; ++c) {
             const ek_rq *q = &rq[c0 + c];
-            par[c].bias2[0] = par[c].bias2[1] = 2 * q->bias;
-            par[c].mult = q->mult;
-            par[c].add = q->add;
-            par[c].shift = q->shift;
-            par[c].c = oc;
             const int8_t *fc = f + c0 + c;
             for (int32_t t = 0; t < 3; ++t) { /* slot s holds filter row (s - t) mod 3 */
+                dw3p_par *pc = &par[t][c];
+                pc->bias2[0] = pc->bias2[1] = 2 * q->bias;
+                pc->mult = q->mult;
+                pc->add = q->add;
+                pc->shift = q->shift;
+                pc->c = oc;
                 int32_t w[3][3];
-                for (int32_t s = 0; s < 3; ++s) {
-                    const int32_t k = (s - t + 3) % 3;
+                for (int32_t sl = 0; sl < 3; ++sl) {
+                    const int32_t k = (sl - t + 3) % 3;
                     for (int32_t kx = 0; kx < 3; ++kx) {
-                        w[s][kx] = 2 * fc[(k * 3 + kx) * oc];
+                        w[sl][kx] = 2 * fc[(k * 3 + kx) * oc];
                     }
                 }
-                wrot[t][c][0] = dw3_pair(w[0][0], w[0][1]);
-                wrot[t][c][1] = dw3_pair(w[1][0], w[1][1]);
-                wrot[t][c][2] = dw3_pair(w[2][0], w[2][1]);
-                wrot[t][c][3] = dw3_pair(w[0][2], w[1][2]);
-                wrot[t][c][4] = dw3_pair(w[2][2], 0);
+                pc->w[0] = dw3_pair(w[0][0], w[0][1]);
+                pc->w[1] = dw3_pair(w[1][0], w[1][1]);
+                pc->w[2] = dw3_pair(w[2][0], w[2][1]);
+                pc->w[3] = dw3_pair(w[0][2], w[1][2]);
+                pc->w[4] = dw3_pair(w[2][2], 0);
             }
         }
         for (int32_t k = 0; k < 2; ++k) { /* input rows -ph, 1 - ph in slots 0, 1 */
@@ -498,24 +530,19 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
             /* input row r in slot (r + ph) % 3: the new row y + 2 - ph in slot (y + 2) % 3 */
             dw3p_row(in, d, y + 2 - ph, c0, offp, buf, (y + 2) % 3);
             const int32_t t = y % 3;
-            for (int32_t c = 0; c < DW3P_CH; ++c) {
-                dw3p_par *pc = &par[c];
-                for (int32_t k = 0; k < 5; ++k) { /* words: no call to a byte-wise memcpy */
-                    pc->w[k] = wrot[t][c][k];
+            const int16_t *p = buf + (1 - pw);
+            int8_t *po = out + (size_t)y * d->ow * oc + c0;
+            dw3p_loop(p, p + 2 * pairs, po, par[t], &ctl);
+            for (int32_t c = 0; c < DW3P_CH && d->ow % 2 != 0; ++c) { /* an odd last pixel */
+                const int32_t x = d->ow - 1;
+                const int16_t *pc = p + c * 3 * (DW3P_ROW / 2);
+                int32_t acc = 2 * rq[c0 + c].bias;
+                for (int32_t sl = 0; sl < 3; ++sl) {
+                    const int16_t *row = pc + sl * (DW3P_ROW / 2) + x;
+                    const int8_t *fk = f + c0 + c + ((sl - t + 3) % 3) * 3 * oc;
+                    acc += 2 * (fk[0] * row[0] + fk[oc] * row[1] + fk[2 * oc] * row[2]);
                 }
-                const int16_t *p = buf + c * 3 * (DW3P_ROW / 2) + (1 - pw);
-                int8_t *po = out + (size_t)y * d->ow * oc + c0 + c;
-                dw3p_loop(p, p + 2 * pairs, po, pc);
-                if (d->ow % 2 != 0) { /* the last pixel alone */
-                    const int32_t x = d->ow - 1;
-                    int32_t acc = pc->bias2[0];
-                    for (int32_t s = 0; s < 3; ++s) {
-                        const int16_t *row = p + s * (DW3P_ROW / 2) + x;
-                        const int8_t *fk = f + c0 + c + ((s - t + 3) % 3) * 3 * oc;
-                        acc += 2 * (fk[0] * row[0] + fk[oc] * row[1] + fk[2 * oc] * row[2]);
-                    }
-                    po[(size_t)x * oc] = (int8_t)__ssat(ek_rq_apply(acc / 2, &rq[c0 + c]), 8);
-                }
+                po[(size_t)x * oc + c] = (int8_t)__ssat(ek_rq_apply(acc / 2, &rq[c0 + c]), 8);
             }
         }
     }
