@@ -98,8 +98,8 @@ static void pw_run(const ek_op *op, const conv_dims *d, const int8_t *in, int32_
  * one assembly loop over every pixel. Per pixel two word loads and four SXTAB16 (offset added)
  * hold the input in four registers; per output channel one LDM brings its bias and its four
  * filter words, four SMLAD, one LDM its (mult, add, shift), the short requantisation and the
- * store: 12 instructions for 8 MACs, two channels per loop pass (GCC's loop took 29.5). Filter
- * and bias doubled: the sum is 2 x acc, what SMMULR takes (requant.h).
+ * store: 11 instructions for 8 MACs, two channels per loop pass (GCC's loop took 29.5). Filter
+ * and bias doubled: the sum is 2 x acc, what SMMLAR takes (requant.h).
  */
 #define PW8_WORDS 8 /* per output channel: bias, 4 filter words, mult, add, shift */
 
@@ -160,7 +160,7 @@ __attribute__((naked, noinline)) static void pw8_loop(const int8_t *in, const ui
 /*
  * 16 input channels (a DS-CNN layer after a concatenation): the pixel widened into eight
  * registers, per output channel four LDM of two filter words (the first with the bias), eight
- * SMLAD, one LDM of the requantisation constants: 18 instructions for 16 MACs.
+ * SMLAD, one LDM of the requantisation constants: 17 instructions for 16 MACs.
  */
 #define PW16_WORDS 12 /* filter words 0-1, bias, filter words 2-7, mult, add, shift */
 

@@ -213,15 +213,15 @@ DW_FRAME int dw_same(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
  * 3x3 depthwise, depth multiplier 1, stride 1, no dilation, padding 0 or 1, the whole int8
  * range as the activation: one assembly loop over a run of output pixels of one row and one
  * group of four channels, 9 taps x (one word load, two SXTB16, one LDM of the two filter words,
- * four SMLAxy) plus the short requantisation, every value in a register (110 instructions per
- * pixel and group, 27.5 per output, where GCC's schedule of dw_acc4_3x3 took 74).
+ * four SMLAxy) plus the short requantisation, every value in a register (106 instructions per
+ * pixel and group, 26.5 per output, where GCC's schedule of dw_acc4_3x3 took 74).
  *
  * Borders without branches: a pixel whose window leaves the input reads the nearest 3x3 block
  * inside it instead, against a filter block shifted to match, with zeros at the taps outside
  * (ek_tap_range's skipped taps): each (row class, column class) pair of the 9 has its own block.
  * The input offset is folded into the block's bias as offset x the filter's sum over the taps
  * the block keeps (the same integers), so the loop widens with SXTB16 alone. Filter and bias
- * are doubled, so the sum is 2 x acc, what SMMULR takes (requant.h; |2 acc| < 2^31 there).
+ * are doubled, so the sum is 2 x acc, what SMMLAR takes (requant.h; |2 acc| < 2^31 there).
  */
 #define DW3_WORDS 34 /* a block: 4 biases, 9 taps x 2 filter words, 4 x (mult, add, shift) */
 
@@ -340,8 +340,8 @@ static void dw3_range(int32_t shift, int32_t n, int32_t pad, int32_t *lo, int32_
  * padding, three rows per channel; then per channel and output row one assembly loop over
  * pixel pairs in which SMLAD takes two taps of a filter row at once: per filter row three word
  * loads ((x0, x1), (x2, x3) and the unaligned (x1, x2)), two SMLAD and two SMLAxy for 6 MACs,
- * then the short requantisation of both pixels: 41 instructions per pair (20.5 an output,
- * 27.5 above). The rows rotate through the three slots; the filter rows follow them.
+ * then the short requantisation of both pixels: 39 instructions per pair (19.5 an output,
+ * 26.5 above). The rows rotate through the three slots; the filter rows follow them.
  */
 #define DW3P_ROW 40   /* bytes of a planar row: 20 halfwords, the input width + 2 (the
                        * assembly's offsets 40, 80 are this) */
@@ -594,7 +594,7 @@ DW_FRAME int dw3(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv
  * filter row one word load brings the 4 taps, two SXTB16 widen them, two LDM bring the four
  * channels' filter words and eight SMLAD take the 16 MACs (15 instructions, two rows a pass);
  * then the short requantisation. The input offset is folded into the bias (offset x the filter's sum: every
- * tap is inside), filter and bias doubled for SMMULR (requant.h).
+ * tap is inside), filter and bias doubled for SMMLAR (requant.h).
  */
 typedef struct {
     int32_t in_row;    /* input bytes between rows */
