@@ -191,9 +191,14 @@ def target_part(gen: Path, x: np.ndarray, margin: float, tmp: Path) -> dict[str,
             "library_flash_bytes": library_size(tmp / f"m4-{kernels}" / "libedgekit.a"),
         }
     # the weighted kernels alone (conv, depthwise, fully connected: where the MACs are), from
-    # a profiling build's per-operator counts of the first call
-    elf = cortex_m.build(FIRMWARE, gen, inputs, tmp / "m4-profile", "fast", profile=True)
-    profiled = cortex_m.run(elf)
+    # a profiling build's per-operator counts of the first call; member 1's operators one by
+    # one with both kernel builds
+    for kernels in ("reference", "fast"):
+        elf = cortex_m.build(
+            FIRMWARE, gen, inputs, tmp / f"m4-profile-{kernels}", kernels, profile=True
+        )
+        profiled = cortex_m.run(elf)
+        out[kernels]["member1_ops"] = [(i, kind, n) for m, i, kind, n in profiled.ops if m == 0]
     kernel = [
         sum(n for m, i, kind, n in profiled.ops if m == k and i >= 0 and kind in (1, 2, 3))
         for k in range(len(model["members"]))

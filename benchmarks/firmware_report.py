@@ -59,6 +59,33 @@ def target_table(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+KINDS = {0: "input conversion", 1: "conv", 2: "depthwise conv", 3: "fully connected",
+         4: "max pool", 5: "mean", 6: "concatenation", 7: "pad", 8: "transpose", 9: "reshape",
+         10: "quantize", 11: "slice", 12: "add", 13: "sub", 14: "mul", 15: "logistic",
+         16: "tanh", 17: "dequantize"}  # fmt: skip
+
+
+def ops_table(r: dict[str, Any]) -> list[str]:
+    """Member 1's operators on the M4, reference and fast kernels (PROFILE=1 builds, first
+    input): where the instructions go."""
+    ref, fast = r["target"]["reference"], r["target"]["fast"]
+    if "member1_ops" not in fast:
+        return []
+    lines = [
+        "| operator | kind | reference | fast | reference / fast |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    for (i, kind, nr), (_, _, nf) in zip(ref["member1_ops"], fast["member1_ops"], strict=True):
+        label = "input" if i < 0 else str(i)
+        lines.append(
+            f"| {label} | {KINDS.get(kind, str(kind))} | {nr:,} | {nf:,} | {nr / max(nf, 1):.1f}x |"
+        )
+    tr = sum(n for _, _, n in ref["member1_ops"])
+    tf = sum(n for _, _, n in fast["member1_ops"])
+    lines.append(f"| all operators | | {tr:,} | {tf:,} | {tr / max(tf, 1):.1f}x |")
+    return lines
+
+
 def section(name: str, r: dict[str, Any]) -> list[str]:
     model, h, t = r["model"], r["host"], r["target"]
     p, f = h["parity"], t["fast"]
@@ -105,6 +132,17 @@ def section(name: str, r: dict[str, Any]) -> list[str]:
         + "; ".join(f"{k}: {sorted(set(map(tuple, v)))}" for k, v in t["runs"].items())
         + ".",
         "",
+        *(
+            [
+                "Member 1 operator by operator on the M4 (`PROFILE=1` builds, instructions "
+                "between operators on the first input; the input conversion first):",
+                "",
+                *ops_table(r),
+                "",
+            ]
+            if ops_table(r)
+            else []
+        ),
     ]
 
 

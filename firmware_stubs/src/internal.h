@@ -129,6 +129,9 @@ void ek_elementwise(const ek_op *op, const ek_tensor *ts, uint8_t *work);
 /* kernels/quantize.c: QUANTIZE, DEQUANTIZE; float -> int8 as the Python runtime (member inputs) */
 void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zero_point,
                           int8_t *dst);
+/* int8 -> int8 maps over at least this many values go through a 256-entry table */
+#define EK_MAP_MIN 1024
+void ek_map_i8(const int8_t *src, size_t n, const int8_t *lut, int8_t *dst);
 ek_status ek_check_quantize(const ek_op *op, const ek_tensor *ts);
 void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work);
 

@@ -193,7 +193,17 @@ static void member_inputs(const ek_runtime *rt, const ek_member *m, const float 
     const ek_tensor *src = &from->tensors[from->activation], *dst = &m->tensors[m->connection];
     const uint8_t *sv = rt->slots + from->slot_offset;
     void *dv = ek_out(dst, rt->work);
-    for (size_t i = 0, n = ek_numel(dst); i < n; ++i) {
+    const size_t n = ek_numel(dst);
+    if (src->dtype == EK_I8 && dst->dtype == EK_I8 && n >= EK_MAP_MIN) {
+        int8_t lut[256]; /* the conversion of each of the 256 int8 values, then look-ups */
+        for (int32_t q = -128; q < 128; ++q) {
+            const float v = ((float)q - (float)src->zero_point) * src->scale; /* real_value */
+            lut[q + 128] = ek_quantize_value(v, m->connection_inv_scale, dst->zero_point);
+        }
+        ek_map_i8((const int8_t *)(const void *)sv, n, lut, (int8_t *)dv);
+        return;
+    }
+    for (size_t i = 0; i < n; ++i) {
         const float v = real_value(src, sv, i);
         if (dst->dtype == EK_I8) {
             ((int8_t *)dv)[i] = ek_quantize_value(v, m->connection_inv_scale, dst->zero_point);

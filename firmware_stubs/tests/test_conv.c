@@ -2,6 +2,7 @@
  * (bit for bit, int8 and float32, conv and depthwise) over random shapes, strides, paddings. */
 #include "check.h"
 #include "internal.h"
+#include "kernels/requant.h"
 
 static void test_int8_conv_by_hand(void) {
     /* 1x1 conv over 3 positions: acc = 2 * (x - zp_in) + bias, times 0.5, + zp_out, clamped */
@@ -140,16 +141,59 @@ static void test_fast_paths(void) {
             compare(0, 3, 17, ic + 1, 1, 5, 2, 1, 1); /* a cnn1d row: pixel pairs */
             compare(1, 6, 7, ic, 3, 3, 1 + (ic == 8), 1, 1); /* 3x3 depthwise, padded */
             compare(1, 6, 7, 2 * ic, 3, 3, 1, 1, 0);
+            /* the 3x3 assembly loop's border classes: every pixel a border, one interior row
+             * or column, up to 32 channels */
+            compare(1, 3, 3, ic, 3, 3, 1, 1, 1);
+            compare(1, 3, 3, ic, 3, 3, 1, 1, 0);
+            compare(1, 4, 3, 2 * ic, 3, 3, 1, 1, 1);
+            compare(1, 3, 5, ic + 16, 3, 3, 1, 1, 1);
+            compare(1, 9, 11, ic, 3, 3, 1, 1, 1);
+            /* planar rows (width <= 18): one or two rows, widths 2 to 18, odd and even */
+            compare(1, 1, 5, ic, 3, 3, 1, 1, 1);
+            compare(1, 2, 2, 2 * ic, 3, 3, 1, 1, 1);
+            compare(1, 5, 18, ic, 3, 3, 1, 1, 1);
+            compare(1, 4, 17, ic, 3, 3, 1, 1, 0);
+            compare(1, 4, 21, ic, 3, 3, 1, 1, 1); /* wider: the shifted blocks */
+            compare(1, 4, 23, ic, 3, 3, 1, 1, 0);
         }
+        for (int oc = 1; oc <= 32; oc += oc < 4 ? 1 : 14) { /* 8 and 16 -> oc pointwise */
+            q.oc = oc; /* (assembly: oc even; 16 inputs: oc <= 21), one pixel too */
+            compare(0, 1, 1, 8, 1, 1, 1, 1, 0);
+            compare(0, 7, 9, 8, 1, 1, 1, 1, 0);
+            compare(0, 1, 1, 16, 1, 1, 1, 1, 0);
+            compare(0, 5, 3, 16, 1, 1, 1, 1, 0);
+        }
+        q.oc = 0;
         compare(8, 12, 9, 1, 4, 4, 2, 1, 0);  /* one input channel, 4-wide filter */
         compare(8, 13, 10, 1, 10, 4, 2, 1, 0); /* DS-CNN's first layer */
         compare(4, 12, 9, 1, 3, 8, 1, 1, 0);
+        compare(4, 5, 4, 1, 1, 4, 1, 1, 0);   /* 4-wide one-channel assembly: one pixel a row */
+        compare(8, 7, 9, 1, 3, 4, 1, 1, 0);   /* an odd number of filter rows */
+        compare(12, 18, 9, 1, 16, 4, 2, 1, 0); /* its most rows, three channel groups */
+        compare(8, 17, 9, 1, 17, 4, 1, 1, 0);  /* over its rows: the C loop */
         compare(8, 12, 9, 1, 4, 4, 2, 1, 1);  /* padded: the general kernel */
     }
     memset(&q, 0, sizeof q);
 }
 
+/* the short requantisation (SMMLAR and acc's sign on the M4) equals TFLite's arithmetic on
+ * small accumulators (high = 0 with acc < 0, exact ties), large ones, mult 2^30 and near 2^31 */
+static void test_short_requant(void) {
+    int bad = 0;
+    for (int trial = 0; trial < 4000; ++trial) {
+        const int32_t e = 1 + trial % 12, zp = (int32_t)(rng() % 256u) - 128;
+        const int32_t mult = trial % 3 == 0 ? (1 << 30)
+                                            : (int32_t)(1u << 30) + (int32_t)(rng() % (1u << 30));
+        const int32_t acc = trial % 2 == 0 ? (int32_t)(rng() % 4001u) - 2000
+                                           : (int32_t)(rng() % (1u << 30)) - (1 << 29);
+        const ek_rq q = {0, mult, (1 << (e - 1)) + zp * (1 << e), e};
+        bad += ek_rq_apply(acc, &q) != ek_requantize(acc, mult, -e) + zp;
+    }
+    CHECK(bad == 0);
+}
+
 int main(void) {
+    test_short_requant();
     test_int8_conv_by_hand();
     test_fast_equals_reference();
     test_fast_paths();

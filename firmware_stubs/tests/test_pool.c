@@ -61,7 +61,97 @@ static void test_max_pool(void) {
     CHECK(w2[12] == 5 && w2[13] == -1 && w2[14] == 9 && w2[15] == -3);
 }
 
+/* int8 windows inside the input over 4, 8, 12 and 6 channels (whole words of four channels
+ * on the M4 and not), with and without an activation clamp: each output is its window's
+ * maximum, clamped */
+static void test_max_pool_words(void) {
+    static union {
+        double align;
+        int8_t v[2 * 512];
+    } work;
+    static const int32_t channels[4] = {4, 8, 12, 6};
+    for (int k = 0; k < 4; ++k) {
+        const int32_t cc = channels[k], ih = 5, iw = 7, fh = 2, fw = 3, sh = 1, sw = 2;
+        const int32_t oh = (ih - fh) / sh + 1, ow = (iw - fw) / sw + 1;
+        const int32_t d_in[4] = {1, ih, iw, cc}, d_out[4] = {1, oh, ow, cc};
+        ek_tensor ts[2];
+        ts[0] = make_tensor(EK_I8, 4, d_in, 0, NULL);
+        ts[1] = make_tensor(EK_I8, 4, d_out, 512, NULL);
+        for (int i = 0; i < ih * iw * cc; ++i) {
+            work.v[i] = (int8_t)(rng() % 256u);
+        }
+        for (int clamp = 0; clamp < 2; ++clamp) {
+            ek_op mp = make_op(EK_OP_MAXPOOL, 0, -1, -1, 1);
+            mp.filter_h = (int16_t)fh;
+            mp.filter_w = (int16_t)fw;
+            mp.stride_h = (int16_t)sh;
+            mp.stride_w = (int16_t)sw;
+            mp.act_min = clamp ? -20 : -128;
+            mp.act_max = clamp ? 50 : 127;
+            CHECK(ek_run_op(&mp, ts, (uint8_t *)work.v) == EK_OK);
+            int bad = 0;
+            for (int32_t y = 0; y < oh; ++y) {
+                for (int32_t x = 0; x < ow; ++x) {
+                    for (int32_t ch = 0; ch < cc; ++ch) {
+                        int32_t best = -128;
+                        for (int32_t ky = 0; ky < fh; ++ky) {
+                            for (int32_t kx = 0; kx < fw; ++kx) {
+                                const int32_t v = work.v[((y * sh + ky) * iw + x * sw + kx) * cc + ch];
+                                best = v > best ? v : best;
+                            }
+                        }
+                        best = best < mp.act_min ? mp.act_min : (best > mp.act_max ? mp.act_max : best);
+                        bad += work.v[512 + (y * ow + x) * cc + ch] != best;
+                    }
+                }
+            }
+            CHECK(bad == 0);
+        }
+    }
+}
+
+/* int8 mean over a long trailing axis (more than 255 words: the 16-bit lanes summed in runs)
+ * of extreme values (-128, 127: the lanes' bound) and random ones, with a 1-3 value tail:
+ * the exact sum, then the requantisation (mult 2^30, shift -10: sum / 2048, rounded) */
+static void test_mean_long(void) {
+    enum { N = 1027 };
+    static union {
+        double align;
+        int8_t v[3 * N + 16];
+    } work;
+    const int32_t d_in[2] = {3, N}, d_out[1] = {3};
+    const int32_t mult[1] = {1 << 30}, shift[1] = {-10};
+    ek_tensor ts[2];
+    ts[0] = make_tensor(EK_I8, 2, d_in, 0, NULL);
+    ts[0].zero_point = 5;
+    ts[1] = make_tensor(EK_I8, 1, d_out, 3 * N + 5, NULL);
+    ts[1].zero_point = -3;
+    ek_op mn = make_op(EK_OP_MEAN, 0, -1, -1, 1);
+    mn.naxes = 1;
+    mn.axes[0] = 1;
+    mn.mult = mult;
+    mn.shift = shift;
+    mn.num_mult = 1;
+    for (int i = 0; i < N; ++i) {
+        work.v[i] = -128;
+        work.v[N + i] = 127;
+        work.v[2 * N + i] = (int8_t)(rng() % 256u);
+    }
+    CHECK(ek_run_op(&mn, ts, (uint8_t *)work.v) == EK_OK);
+    for (int o = 0; o < 3; ++o) {
+        int32_t sum = 0;
+        for (int i = 0; i < N; ++i) {
+            sum += work.v[o * N + i];
+        }
+        int32_t want = ek_multiply_by_quantized_multiplier(sum - 5 * N, mult[0], shift[0]) - 3;
+        want = want < -128 ? -128 : (want > 127 ? 127 : want);
+        CHECK(work.v[3 * N + 5 + o] == want);
+    }
+}
+
 int main(void) {
+    test_mean_long();
+    test_max_pool_words();
     test_mean();
     test_max_pool();
     return finish("test_pool");

@@ -1,6 +1,7 @@
 /* kernels/quantize.c: TFLite's fixed-point rounding, QUANTIZE (float and int8 in), NaN and
  * overflow defined, DEQUANTIZE. */
 #include "check.h"
+#include "internal.h"
 
 static void test_fixed_point(void) {
     const int32_t half = 1 << 30; /* 0.5 in Q31 */
@@ -78,7 +79,76 @@ static void test_quantize(void) {
     CHECK(ek_check_op(&rq, ts) == EK_ERR_MODEL);
 }
 
+/* int8 -> int8 QUANTIZE, short (per element) and long (through its 256-entry table, n >=
+ * EK_MAP_MIN, 1024), right shifts, none and a left one: each output is TFLite's
+ * requantisation of its input, every input value seen */
+static void test_requantize_i8(void) {
+    enum { N = 2051 };
+    static union {
+        double align;
+        int8_t v[2 * N + 8];
+    } work;
+    const int32_t mult[1] = {(int32_t)(1u << 30) + 12345};
+    for (int32_t k = 0; k < 8; ++k) { /* shifts: right 2, right 1, none, left 1 */
+        const int32_t n = k % 2 ? N : 5, shift[1] = {k / 2 - 2};
+        const int32_t d[1] = {n};
+        ek_tensor ts[2];
+        ts[0] = make_tensor(EK_I8, 1, d, 0, NULL);
+        ts[0].zero_point = -7;
+        ts[1] = make_tensor(EK_I8, 1, d, (n + 7) & ~7, NULL);
+        ts[1].zero_point = 3;
+        ek_op op = make_op(EK_OP_QUANTIZE, 0, -1, -1, 1);
+        op.mult = mult;
+        op.shift = shift;
+        op.num_mult = 1;
+        for (int32_t i = 0; i < n; ++i) {
+            work.v[i] = (int8_t)(i % 256 - 128);
+        }
+        CHECK(ek_run_op(&op, ts, (uint8_t *)work.v) == EK_OK);
+        int bad = 0;
+        for (int32_t i = 0; i < n; ++i) {
+            int32_t want = tflite_multiply(work.v[i] + 7, mult[0], shift[0]) + 3;
+            want = want < -128 ? -128 : (want > 127 ? 127 : want);
+            bad += work.v[ts[1].offset + i] != want;
+        }
+        CHECK(bad == 0);
+    }
+}
+
+/* the member inputs' conversion (on the M4 four at a time in assembly, groups outside its
+ * range in C) equals ek_quantize_value on every element: ties, both clamps, values beyond
+ * 2^22, infinities and NaN in groups of their own and among in-range ones, a short tail */
+static void test_quantize_features(void) {
+    enum { N = 103 };
+    float x[N];
+    int8_t got[N];
+    for (int i = 0; i < N; ++i) {
+        x[i] = (float)((int32_t)(rng() % 4001u) - 2000) / 8.0f;
+    }
+    x[3] = 2.5f / 0.75f; /* rint ties once scaled: 2.5 -> 2, 3.5 -> 4 */
+    x[4] = 3.5f / 0.75f;
+    x[9] = (float)NAN;
+    x[17] = INF;
+    x[18] = -INF;
+    x[19] = 1e30f;
+    x[20] = -1e30f;
+    x[33] = 5592405.0f; /* about 2^22 / 0.75: beyond the fast path */
+    for (int i = 40; i < 44; ++i) {
+        x[i] = (float)NAN; /* a whole group */
+    }
+    x[101] = (float)NAN; /* in the tail */
+    ek_quantize_features(x, N, 0.75f, -5, got);
+    int bad = 0;
+    for (int i = 0; i < N; ++i) {
+        bad += got[i] != ek_quantize_value(x[i], 0.75f, -5);
+    }
+    CHECK(bad == 0);
+    CHECK(got[9] == -128 && got[17] == 127 && got[18] == -128);
+}
+
 int main(void) {
+    test_quantize_features();
+    test_requantize_i8();
     test_fixed_point();
     test_same_as_tflite_code();
     test_quantize();

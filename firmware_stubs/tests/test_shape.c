@@ -75,9 +75,96 @@ static void test_concat_slice_reshape(void) {
     CHECK(ek_check_op(&cat, ts) == EK_ERR_MODEL);
 }
 
+/* int8 concatenation of rows of 8 and 4 bytes (the word copies) and of 3 (memmove) */
+static void test_concat_words(void) {
+    for (int32_t wb = 3; wb <= 4; ++wb) {
+        const int32_t da[2] = {3, 8}, db[2] = {3, wb}, dc[2] = {3, 8 + wb};
+        ek_tensor ts[3];
+        ts[0] = make_tensor(EK_I8, 2, da, 0, NULL);
+        ts[1] = make_tensor(EK_I8, 2, db, 24, NULL);
+        ts[2] = make_tensor(EK_I8, 2, dc, 40, NULL);
+        union {
+            double align;
+            int8_t v[80];
+        } work;
+        for (int i = 0; i < 80; ++i) {
+            work.v[i] = (int8_t)(i < 40 ? i + 1 : 0);
+        }
+        ek_op cat = make_op(EK_OP_CONCAT, 0, 1, -1, 2);
+        cat.naxes = 1;
+        cat.axes[0] = 1;
+        CHECK(ek_run_op(&cat, ts, (uint8_t *)work.v) == EK_OK);
+        int bad = 0;
+        for (int32_t r = 0; r < 3; ++r) {
+            for (int32_t k = 0; k < 8 + wb; ++k) {
+                const int8_t want = k < 8 ? work.v[r * 8 + k] : work.v[24 + r * wb + k - 8];
+                bad += work.v[40 + r * (8 + wb) + k] != want;
+            }
+        }
+        CHECK(bad == 0);
+    }
+}
+
+/* int8 4-D transposes (DS-CNN's NHWC <-> NCHW among them) with rows long and short enough
+ * for both of the kernel's loops (four bytes per pass, then one): every output element is its
+ * input element */
+static void test_transpose_perms(const int perms[4][4], int32_t n);
+
+static void test_transpose_i8(void) {
+    static const int perms[4][4] = {{0, 3, 1, 2}, {0, 2, 3, 1}, {3, 2, 1, 0}, {1, 0, 3, 2}};
+    for (int32_t n = 1; n <= 2; ++n) { /* n = 1: NHWC <-> NCHW are [R][C] -> [C][R] (4 x 4 */
+        test_transpose_perms(perms, n);  /* blocks, 1-3 left over each way) */
+    }
+}
+
+static void test_transpose_perms(const int perms[4][4], int32_t n) {
+    const int32_t d_in[4] = {n, 7, 5, 9};
+    static union {
+        double align;
+        int8_t v[632 + 630];
+    } work;
+    for (int i = 0; i < 632 + 630; ++i) {
+        work.v[i] = (int8_t)(i * 37 % 251 - 125);
+    }
+    for (int k = 0; k < 4; ++k) {
+        int32_t d_out[4];
+        for (int a = 0; a < 4; ++a) {
+            d_out[a] = d_in[perms[k][a]];
+        }
+        ek_tensor ts[2];
+        ts[0] = make_tensor(EK_I8, 4, d_in, 0, NULL);
+        ts[1] = make_tensor(EK_I8, 4, d_out, 632, NULL);
+        ek_op tr = make_op(EK_OP_TRANSPOSE, 0, -1, -1, 1);
+        tr.naxes = 4;
+        for (int a = 0; a < 4; ++a) {
+            tr.axes[a] = (int8_t)perms[k][a];
+        }
+        for (int i = 0; i < 630; ++i) {
+            work.v[632 + i] = 0; /* every output must be written */
+        }
+        CHECK(ek_run_op(&tr, ts, (uint8_t *)work.v) == EK_OK);
+        const int32_t stride[4] = {7 * 5 * 9, 5 * 9, 9, 1};
+        int bad = 0, o = 0;
+        for (int32_t i0 = 0; i0 < d_out[0]; ++i0) {
+            for (int32_t i1 = 0; i1 < d_out[1]; ++i1) {
+                for (int32_t i2 = 0; i2 < d_out[2]; ++i2) {
+                    for (int32_t i3 = 0; i3 < d_out[3]; ++i3, ++o) {
+                        const int32_t src = i0 * stride[perms[k][0]] + i1 * stride[perms[k][1]] +
+                                            i2 * stride[perms[k][2]] + i3 * stride[perms[k][3]];
+                        bad += work.v[632 + o] != work.v[src];
+                    }
+                }
+            }
+        }
+        CHECK(bad == 0);
+    }
+}
+
 int main(void) {
+    test_transpose_i8();
     test_transpose_pad();
     test_pad_both_dims();
     test_concat_slice_reshape();
+    test_concat_words();
     return finish("test_shape");
 }

@@ -80,6 +80,185 @@ static void conv_i8_pixel_pair(const ek_op *op, const conv_dims *d, const int8_t
     }
 }
 
+/* the pixels the DSP path below wrote: rows [ya, yb), pixels [xa, xe) of each */
+typedef struct {
+    int32_t ya, yb, xa, xe;
+} wide_done;
+
+#ifdef EK_DSP
+/*
+ * Interior pixel pairs (every tap inside the input) with the filter of two output channels
+ * widened to 16-bit pairs once, on the stack: per 4 input bytes of each pixel one word load
+ * and two SXTB16, per channel one LDM of its two filter words, eight SMLAD for 16 MACs (17
+ * instructions with the loop, two groups a pass; ek_dot2x2_loop widens the filter on every
+ * pass: 23). The input
+ * offset is added once as offset x the filter's sum, the channel pair is the outer loop so one
+ * widened filter (at most 1 KB) serves every pixel. The border pixels take the general loop.
+ */
+#define EK_WIDE_WORDS 256 /* widened filter words of a channel pair (kh x kw x ic <= 512) */
+
+/* AAPCS: x0, x1, fw, end (x0 after its last group of 4) in r0-r3, a on the stack: a[0] +=
+ * f0 . x0, a[1] += f1 . x0, a[2] += f0 . x1, a[3] += f1 . x1; fw per group (f0 02, f0 13,
+ * f1 02, f1 13). At least one group. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 / stack */
+__attribute__((naked, noinline)) static void dot2x2_wide(const int8_t *x0, const int8_t *x1,
+                                                         const uint32_t *fw, const int8_t *end,
+                                                         int32_t *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r12, [sp, #36]\n\t"
+        "ldm r12, {r4-r7}\n\t"
+        "sub r12, r3, r0\n\t" /* an odd number of groups: one first */
+        "tst r12, #4\n\t"
+        "beq 1f\n\t"
+        "ldr r8, [r0], #4\n\t"
+        "ldr r10, [r1], #4\n\t"
+        "sxtb16 r9, r8, ror #8\n\t"
+        "sxtb16 r8, r8\n\t"
+        "sxtb16 r11, r10, ror #8\n\t"
+        "sxtb16 r10, r10\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r4, r8, r12, r4\n\t"
+        "smlad r4, r9, lr, r4\n\t"
+        "smlad r6, r10, r12, r6\n\t"
+        "smlad r6, r11, lr, r6\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r5, r8, r12, r5\n\t"
+        "smlad r5, r9, lr, r5\n\t"
+        "smlad r7, r10, r12, r7\n\t"
+        "smlad r7, r11, lr, r7\n\t"
+        "cmp r0, r3\n\t"
+        "beq 2f\n\t"
+        "1:\n\t"
+        "ldr r8, [r0], #4\n\t"
+        "ldr r10, [r1], #4\n\t"
+        "sxtb16 r9, r8, ror #8\n\t"
+        "sxtb16 r8, r8\n\t"
+        "sxtb16 r11, r10, ror #8\n\t"
+        "sxtb16 r10, r10\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r4, r8, r12, r4\n\t"
+        "smlad r4, r9, lr, r4\n\t"
+        "smlad r6, r10, r12, r6\n\t"
+        "smlad r6, r11, lr, r6\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r5, r8, r12, r5\n\t"
+        "smlad r5, r9, lr, r5\n\t"
+        "smlad r7, r10, r12, r7\n\t"
+        "smlad r7, r11, lr, r7\n\t"
+        "ldr r8, [r0], #4\n\t"
+        "ldr r10, [r1], #4\n\t"
+        "sxtb16 r9, r8, ror #8\n\t"
+        "sxtb16 r8, r8\n\t"
+        "sxtb16 r11, r10, ror #8\n\t"
+        "sxtb16 r10, r10\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r4, r8, r12, r4\n\t"
+        "smlad r4, r9, lr, r4\n\t"
+        "smlad r6, r10, r12, r6\n\t"
+        "smlad r6, r11, lr, r6\n\t"
+        "ldm r2!, {r12, lr}\n\t"
+        "smlad r5, r8, r12, r5\n\t"
+        "smlad r5, r9, lr, r5\n\t"
+        "smlad r7, r10, r12, r7\n\t"
+        "smlad r7, r11, lr, r7\n\t"
+        "cmp r0, r3\n\t"
+        "bne 1b\n\t"
+        "2:\n\t"
+        "ldr r12, [sp, #36]\n\t"
+        "stm r12, {r4-r7}\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+/* the outputs [lo, hi) of an axis whose taps are all inside the input */
+static void full_range(int32_t stride, int32_t pad, int32_t dil, int32_t k, int32_t in,
+                       int32_t out, int32_t *lo, int32_t *hi) {
+    const int32_t last = in - 1 + pad - (k - 1) * dil; /* o * stride may reach this */
+    *lo = (pad + stride - 1) / stride;
+    *hi = last < 0 ? 0 : last / stride + 1;
+    if (*hi > out) {
+        *hi = out;
+    }
+    if (*hi < *lo) {
+        *hi = *lo;
+    }
+}
+
+/* the interior pixel pairs of the layer; *done says which pixels (none where it does not fit) */
+__attribute__((noinline)) static void conv_i8_wide(const ek_op *op, const conv_dims *d,
+                                                   const int8_t *in, const int8_t *f,
+                                                   const int32_t *bias, int8_t *out,
+                                                   int32_t in_off, int32_t zp, const ek_rq *rq,
+                                                   uint32_t *fw, wide_done *done) {
+    const int32_t ic = d->ic, row = d->kw * ic, groups = row / 4, kh = d->kh;
+    memset(done, 0, sizeof *done);
+    if (op->dil_w != 1 || groups < 1 || kh * groups * 4 > EK_WIDE_WORDS) {
+        return;
+    }
+    int32_t ya, yb, xa, xb;
+    full_range(op->stride_h, op->pad_h, op->dil_h, kh, d->ih, d->oh, &ya, &yb);
+    full_range(op->stride_w, op->pad_w, 1, d->kw, d->iw, d->ow, &xa, &xb);
+    const int32_t xe = xa + (xb - xa) / 2 * 2;
+    if (ya >= yb || xe <= xa) {
+        return;
+    }
+    const size_t fstride = (size_t)kh * row, step = (size_t)op->stride_w * ic;
+    const int16x2_t ones = (int16x2_t)0x00010001u;
+    for (int32_t o = 0; o < d->oc; o += 2) {
+        const int32_t o1 = o + 1 < d->oc ? o + 1 : o; /* an odd last channel: computed twice */
+        const int8_t *f0 = f + (size_t)o * fstride, *f1 = f + (size_t)o1 * fstride;
+        int32_t s0 = 0, s1 = 0; /* the filters' sums */
+        for (int32_t ky = 0; ky < kh; ++ky) {
+            const int8_t *g0 = f0 + (size_t)ky * row, *g1 = f1 + (size_t)ky * row;
+            uint32_t *w = fw + ky * groups * 4;
+            for (int32_t g = 0; g < groups; ++g, g0 += 4, g1 += 4, w += 4) {
+                const uint32_t v0 = ek_load4(g0), v1 = ek_load4(g1);
+                w[0] = (uint32_t)__sxtb16((int8x4_t)v0);
+                w[1] = (uint32_t)ek_sxtb16_ror8(v0);
+                w[2] = (uint32_t)__sxtb16((int8x4_t)v1);
+                w[3] = (uint32_t)ek_sxtb16_ror8(v1);
+                s0 = __smlad((int16x2_t)w[0], ones, __smlad((int16x2_t)w[1], ones, s0));
+                s1 = __smlad((int16x2_t)w[2], ones, __smlad((int16x2_t)w[3], ones, s1));
+            }
+            for (int32_t i = 4 * groups; i < row; ++i) {
+                s0 += g0[i - 4 * groups];
+                s1 += g1[i - 4 * groups];
+            }
+        }
+        const int32_t b0 = (bias != NULL ? bias[o] : 0) + in_off * s0;
+        const int32_t b1 = (bias != NULL ? bias[o1] : 0) + in_off * s1;
+        for (int32_t y = ya; y < yb; ++y) {
+            for (int32_t x = xa; x < xe; x += 2) {
+                int32_t a[4] = {b0, b1, b0, b1};
+                for (int32_t ky = 0; ky < kh; ++ky) {
+                    const int32_t yy = y * op->stride_h - op->pad_h + ky * op->dil_h;
+                    const int8_t *ip = in + ((size_t)yy * d->iw + (size_t)(x * op->stride_w - op->pad_w)) * ic;
+                    dot2x2_wide(ip, ip + step, fw + ky * groups * 4, ip + 4 * groups, a);
+                    const int8_t *g0 = f0 + (size_t)ky * row, *g1 = f1 + (size_t)ky * row;
+                    for (int32_t i = 4 * groups; i < row; ++i) { /* the last 1-3 values */
+                        a[0] += (int32_t)g0[i] * ip[i];
+                        a[1] += (int32_t)g1[i] * ip[i];
+                        a[2] += (int32_t)g0[i] * ip[step + i];
+                        a[3] += (int32_t)g1[i] * ip[step + i];
+                    }
+                }
+                int8_t *po = out + ((size_t)y * d->ow + x) * d->oc;
+                po[o] = out_i8(a[0], op, o, zp, rq);
+                po[o1] = out_i8(a[1], op, o1, zp, rq);
+                po[d->oc + o] = out_i8(a[2], op, o, zp, rq);
+                po[d->oc + o1] = out_i8(a[3], op, o1, zp, rq);
+            }
+        }
+    }
+    done->ya = ya;
+    done->yb = yb;
+    done->xa = xa;
+    done->xe = xe;
+}
+#endif
+
 /* int8 conv: per output pixel, output channels four (then two) at a time sharing each input
  * load; with
  * dil_w 1 the in-image taps of one filter row are one contiguous run of (kx, channel) values
@@ -97,23 +276,34 @@ void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
     ek_rq rq_all[EK_RQ_MAX];
     const ek_rq *rq = ek_rq_prepare(op, d->oc, zp, bias, (int32_t)fstride, rq_all) ? rq_all : NULL;
     const int32_t *tsum = NULL;
+    wide_done done = {0, 0, 0, 0};
 #ifdef EK_DSP
-    int32_t tsum_all[EK_TSUM_MAX];
-    if (runs == 1 && d->oc * d->kh * d->kw <= EK_TSUM_MAX) {
-        tap_sums(f, d, tsum_all);
-        tsum = tsum_all;
-    }
+    uint32_t scratch[EK_WIDE_WORDS]; /* conv_i8_wide's filter, then the tap sums */
+    conv_i8_wide(op, d, in, f, bias, out, in_off, zp, rq, scratch, &done);
+    int32_t *tsum_all = (int32_t *)scratch; /* summed when a pixel pair first needs them */
+    const int tsum_fits = runs == 1 && d->oc * d->kh * d->kw <= EK_TSUM_MAX;
 #endif
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
         ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);
+        const int skip = y >= done.ya && y < done.yb;
         for (int32_t x = 0; x < d->ow; ++x) {
+            if (skip && x == done.xa) { /* the interior pairs conv_i8_wide wrote */
+                x = done.xe - 1;
+                continue;
+            }
             int32_t x0, x1;
             ek_tap_range(x, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &x0, &x1);
             if (runs == 1 && x + 1 < d->ow) {
                 int32_t n0, n1;
                 ek_tap_range(x + 1, op->stride_w, op->pad_w, op->dil_w, d->kw, d->iw, &n0, &n1);
                 if (n0 == x0 && n1 == x1) {
+#ifdef EK_DSP
+                    if (tsum == NULL && tsum_fits) {
+                        tap_sums(f, d, tsum_all);
+                        tsum = tsum_all;
+                    }
+#endif
                     conv_i8_pixel_pair(op, d, in, f, bias, out, in_off, zp, y, x, x0, x1, rq, tsum);
                     ++x;
                     continue;

@@ -206,6 +206,534 @@ DW_FRAME int dw_same(const ek_op *op, const ek_tensor *ts, uint8_t *work, const 
     return 1;
 }
 
+#ifdef EK_DSP
+/* ---------------------------------------------------------------- 3x3, stride 1, assembly */
+
+/*
+ * 3x3 depthwise, depth multiplier 1, stride 1, no dilation, padding 0 or 1, the whole int8
+ * range as the activation: one assembly loop over a run of output pixels of one row and one
+ * group of four channels, 9 taps x (one word load, two SXTB16, one LDM of the two filter words,
+ * four SMLAxy) plus the short requantisation, every value in a register (106 instructions per
+ * pixel and group, 26.5 per output, where GCC's schedule of dw_acc4_3x3 took 74).
+ *
+ * Borders without branches: a pixel whose window leaves the input reads the nearest 3x3 block
+ * inside it instead, against a filter block shifted to match, with zeros at the taps outside
+ * (ek_tap_range's skipped taps): each (row class, column class) pair of the 9 has its own block.
+ * The input offset is folded into the block's bias as offset x the filter's sum over the taps
+ * the block keeps (the same integers), so the loop widens with SXTB16 alone. Filter and bias
+ * are doubled, so the sum is 2 x acc, what SMMLAR takes (requant.h; |2 acc| < 2^31 there).
+ */
+#define DW3_WORDS 34 /* a block: 4 biases, 9 taps x 2 filter words, 4 x (mult, add, shift) */
+
+typedef struct {
+    int32_t c;          /* bytes between pixels (the channels) */
+    int32_t in_row;     /* bytes between input rows */
+    const int8_t *end;  /* p's value after the last pixel */
+} dw3_args;
+
+#define DW3_TAP(addr)                  \
+    "ldr r8, " addr "\n\t"              \
+    "ldm r1!, {r10, r11}\n\t"           \
+    "sxtb16 r9, r8\n\t"                 \
+    "sxtb16 r8, r8, ror #8\n\t"         \
+    "smlabb r4, r9, r10, r4\n\t"        \
+    "smlatt r6, r9, r10, r6\n\t"        \
+    "smlabb r5, r8, r11, r5\n\t"        \
+    "smlatt r7, r8, r11, r7\n\t"
+#define DW3_ROW DW3_TAP("[r12]") DW3_TAP("[r12, r2]") DW3_TAP("[r12, r2, lsl #1]")
+#define DW3_RQ(r, i)                   \
+    "ldm r1!, {r8-r10}\n\t"             \
+    "smmlar r8, " r ", r8, r9\n\t"      \
+    "add r8, r8, " r ", asr #31\n\t"    \
+    "asr r8, r8, r10\n\t"               \
+    "ssat r8, #8, r8\n\t"               \
+    "strb r8, [lr, #" i "]\n\t"
+
+/* AAPCS: p (the first pixel's 3x3 block, its group's first channel), blk, out in r0-r2, the
+ * arguments in r3; at least one pixel. Registers: r0 p, r1 the block, r2 c, r3 in_row, r4-r7
+ * the four sums, r8-r11 input and filter words, r12 the tap row, lr out; end on the stack. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+__attribute__((naked, noinline)) static void dw3_loop(const int8_t *p, const uint32_t *blk,
+                                                      int8_t *out, const dw3_args *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "mov lr, r2\n\t"
+        "ldr r2, [r3, #8]\n\t"
+        "push {r2}\n\t"
+        "ldr r2, [r3]\n\t"
+        "ldr r3, [r3, #4]\n\t"
+        "1:\n\t"
+        "mov r12, r0\n\t"
+        "ldm r1!, {r4-r7}\n\t"
+        DW3_ROW
+        "add r12, r12, r3\n\t"
+        DW3_ROW
+        "add r12, r12, r3\n\t"
+        DW3_ROW
+        DW3_RQ("r4", "0")
+        DW3_RQ("r5", "1")
+        DW3_RQ("r6", "2")
+        DW3_RQ("r7", "3")
+        "sub r1, r1, #136\n\t"
+        "add lr, lr, r2\n\t"
+        "add r0, r0, r2\n\t"
+        "ldr r8, [sp]\n\t"
+        "cmp r0, r8\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #4\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+static uint32_t dw3_pair(int32_t lo, int32_t hi) {
+    return (uint32_t)(uint16_t)(int16_t)lo | (uint32_t)(uint16_t)(int16_t)hi << 16;
+}
+
+/* the block of channels c..c+3 for windows shifted by (dy, dx) from the block they read */
+static void dw3_block(const int8_t *f, int32_t oc, int32_t c, int32_t dy, int32_t dx,
+                      int32_t off, const ek_rq *rq, uint32_t *blk) {
+    int32_t sum[4] = {0, 0, 0, 0};
+    uint32_t *w = blk + 4;
+    for (int32_t sr = 0; sr < 3; ++sr) {
+        for (int32_t sc = 0; sc < 3; ++sc, w += 2) {
+            const int32_t ky = sr - dy, kx = sc - dx;
+            int32_t v[4] = {0, 0, 0, 0};
+            if (ky >= 0 && ky < 3 && kx >= 0 && kx < 3) {
+                const int8_t *t = f + (ky * 3 + kx) * oc + c;
+                for (int j = 0; j < 4; ++j) {
+                    v[j] = t[j];
+                    sum[j] += t[j];
+                }
+            }
+            w[0] = dw3_pair(2 * v[0], 2 * v[2]);
+            w[1] = dw3_pair(2 * v[1], 2 * v[3]);
+        }
+    }
+    for (int j = 0; j < 4; ++j) {
+        const ek_rq *q = &rq[c + j];
+        blk[j] = (uint32_t)(2 * (q->bias + off * sum[j]));
+        blk[22 + 3 * j] = (uint32_t)q->mult;
+        blk[23 + 3 * j] = (uint32_t)q->add;
+        blk[24 + 3 * j] = (uint32_t)q->shift;
+    }
+}
+
+/* the positions u (output index - padding) of a class: its windows start at u - shift in the
+ * input; -1: [-1, -1], 0: [0, n - 3], 1: [n - 2, n - 2], cut to the layer's [-pad, n - 3 + pad] */
+static void dw3_range(int32_t shift, int32_t n, int32_t pad, int32_t *lo, int32_t *hi) {
+    *lo = shift < 0 ? -1 : (shift == 0 ? 0 : n - 2);
+    *hi = shift < 0 ? -1 : (shift == 0 ? n - 3 : n - 2);
+    if (*lo < -pad) {
+        *lo = -pad;
+    }
+    if (*hi > n - 3 + pad) {
+        *hi = n - 3 + pad;
+    }
+}
+
+/* ---------------------------------------------------------------- 3x3 on planar rows */
+
+/*
+ * The same layers when a row fits DW3P_ROW: each input row is widened once (offset added) into
+ * 16-bit planar rows, one per channel, with a zero column either side and zero rows for the
+ * padding, three rows per channel; then per channel and output row one assembly loop over
+ * pixel pairs in which SMLAD takes two taps of a filter row at once: per filter row three word
+ * loads ((x0, x1), (x2, x3) and the unaligned (x1, x2)), two SMLAD and two SMLAxy for 6 MACs,
+ * then the short requantisation of both pixels: 39 instructions per pair (19.5 an output,
+ * 26.5 above). The rows rotate through the three slots; the filter rows follow them.
+ */
+#define DW3P_ROW 40   /* bytes of a planar row: 20 halfwords, the input width + 2 (the
+                       * assembly's offsets 40, 80 are this) */
+#define DW3P_CH 4     /* channels per pass: 4 x 3 rows x 40 bytes on the stack */
+
+typedef struct {
+    uint32_t w[5];     /* (w0, w1) of slots 0, 1, 2; (w2 slot 0, w2 slot 1); (w2 slot 2, 0) */
+    int32_t bias2[2];  /* 2 x bias, twice (one LDRD) */
+    int32_t mult, add, shift, c; /* requant.h's constants; output bytes between pixels */
+} dw3p_par;
+
+/* the assembly's constants: sizeof (dw3p_par) 44, DW3P_ROW 40 */
+typedef char dw3p_par_is_44_bytes[sizeof(dw3p_par) == 44 && DW3P_ROW == 40 ? 1 : -1];
+
+typedef struct {
+    int32_t pstep; /* bytes from p after a channel's last pair to the next channel's first */
+    int32_t ostep; /* the same for out */
+    int32_t nch;   /* channels (consecutive dw3p_par, planar rows 3 x DW3P_ROW apart) */
+} dw3p_ctl;
+
+/* AAPCS: p (slot 0 at the first pair's first tap), end (p after the last pair), out, par (of
+ * the first channel) in r0-r3, ctl on the stack; every channel of the pass, at least one pair
+ * each. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 / stack */
+__attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const int16_t *end,
+                                                       int8_t *out, const dw3p_par *par,
+                                                       const dw3p_ctl *ctl) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r4, [sp, #36]\n\t"
+        "ldr r5, [r4, #8]\n\t"
+        "push {r4, r5}\n\t"
+        "4:\n\t"
+        "ldm r3, {r9-r12, lr}\n\t"
+        "1:\n\t"
+        "ldrd r4, r5, [r3, #20]\n\t"
+        "ldr r6, [r0]\n\t"
+        "ldr r7, [r0, #4]\n\t"
+        "ldr r8, [r0, #2]\n\t"
+        "smlad r4, r6, r9, r4\n\t"
+        "smlabb r4, r7, r12, r4\n\t"
+        "smlad r5, r8, r9, r5\n\t"
+        "smlatb r5, r7, r12, r5\n\t"
+        "ldr r6, [r0, #40]\n\t"
+        "ldr r7, [r0, #44]\n\t"
+        "ldr r8, [r0, #42]\n\t"
+        "smlad r4, r6, r10, r4\n\t"
+        "smlabt r4, r7, r12, r4\n\t"
+        "smlad r5, r8, r10, r5\n\t"
+        "smlatt r5, r7, r12, r5\n\t"
+        "ldr r6, [r0, #80]\n\t"
+        "ldr r7, [r0, #84]\n\t"
+        "ldr r8, [r0, #82]\n\t"
+        "smlad r4, r6, r11, r4\n\t"
+        "smlabb r4, r7, lr, r4\n\t"
+        "smlad r5, r8, r11, r5\n\t"
+        "smlatb r5, r7, lr, r5\n\t"
+        "ldrd r6, r7, [r3, #28]\n\t"
+        "smmlar r8, r4, r6, r7\n\t"
+        "add r4, r8, r4, asr #31\n\t"
+        "smmlar r8, r5, r6, r7\n\t"
+        "add r5, r8, r5, asr #31\n\t"
+        "ldr r8, [r3, #36]\n\t"
+        "asr r4, r4, r8\n\t"
+        "asr r5, r5, r8\n\t"
+        "ssat r4, #8, r4\n\t"
+        "ssat r5, #8, r5\n\t"
+        "ldr r6, [r3, #40]\n\t"
+        "strb r4, [r2]\n\t"
+        "strb r5, [r2, r6]\n\t"
+        "add r2, r2, r6, lsl #1\n\t"
+        "add r0, r0, #4\n\t"
+        "cmp r0, r1\n\t"
+        "bne 1b\n\t"
+        "ldr r4, [sp]\n\t" /* the next channel */
+        "ldr r5, [r4]\n\t"
+        "add r0, r0, r5\n\t"
+        "add r1, r1, #120\n\t" /* 3 x DW3P_ROW */
+        "ldr r5, [r4, #4]\n\t"
+        "add r2, r2, r5\n\t"
+        "add r3, r3, #44\n\t" /* sizeof (dw3p_par) */
+        "ldr r5, [sp, #4]\n\t"
+        "subs r5, r5, #1\n\t"
+        "str r5, [sp, #4]\n\t"
+        "bne 4b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+/* input row r (zeros outside [0, ih)) into slot s of the pass's planar rows (channels c0 ..
+ * c0 + 3), offset added: per two pixels two word loads, four SXTAB16, four halfword packs */
+static void dw3p_row(const int8_t *in, const conv_dims *d, int32_t r, int32_t c0,
+                     int16x2_t offp, int16_t *buf, int32_t s) {
+    int16_t *row[4];
+    for (int32_t c = 0; c < 4; ++c) {
+        row[c] = buf + (c * 3 + s) * (DW3P_ROW / 2) + 1;
+    }
+    if (r < 0 || r >= d->ih) {
+        for (int32_t c = 0; c < 4; ++c) {
+            memset(row[c], 0, (size_t)d->iw * sizeof(int16_t));
+        }
+        return;
+    }
+    const int8_t *ip = in + (size_t)r * d->iw * d->ic + c0;
+    const size_t ic = (size_t)d->ic;
+    const int32_t iw = d->iw;
+    int32_t x = 0;
+    for (; x + 2 <= iw; x += 2, ip += 2 * ic) {
+        const uint32_t v0 = ek_load4(ip), v1 = ek_load4(ip + ic);
+        const uint32_t a02 = (uint32_t)__sxtab16(offp, (int8x4_t)v0);
+        const uint32_t a13 = (uint32_t)ek_sxtab16_ror8(offp, v0);
+        const uint32_t b02 = (uint32_t)__sxtab16(offp, (int8x4_t)v1);
+        const uint32_t b13 = (uint32_t)ek_sxtab16_ror8(offp, v1);
+        uint32_t w0, w1, w2, w3; /* PKHBT / PKHTB: GCC builds these from UXTH, AND and ORR */
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w0) : "r"(a02), "r"(b02));
+        __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(w2) : "r"(a02), "r"(b02));
+        __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(w1) : "r"(a13), "r"(b13));
+        __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(w3) : "r"(a13), "r"(b13));
+        memcpy(row[0] + x, &w0, 4); /* STR: the M4 stores unaligned words */
+        memcpy(row[1] + x, &w1, 4);
+        memcpy(row[2] + x, &w2, 4);
+        memcpy(row[3] + x, &w3, 4);
+    }
+    if (x < iw) { /* an odd width's last pixel */
+        const int32_t o = (int16_t)(uint16_t)(uint32_t)offp;
+        for (int32_t c = 0; c < 4; ++c) {
+            row[c][x] = (int16_t)(ip[c] + o);
+        }
+    }
+}
+
+DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                  const ek_rq *rq) {
+    if (op->depth_mult != 1 || d->oc % 4 != 0 || d->kh != 3 || d->kw != 3 ||
+        op->stride_h != 1 || op->stride_w != 1 || op->dil_h != 1 || op->dil_w != 1 ||
+        op->pad_h > 1 || op->pad_w > 1 || d->iw + 2 > DW3P_ROW / 2 || d->ow < 2 || d->oh < 1 ||
+        !ek_rq_full(op)) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
+    int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
+    const int32_t oc = d->oc, ph = op->pad_h, pw = op->pad_w, pairs = d->ow / 2;
+    const int16x2_t offp = ek_offset2(-ts[op->in[0]].zero_point);
+    uint32_t words[DW3P_CH * 3 * DW3P_ROW / 4];
+    int16_t *buf = (int16_t *)(void *)words;
+    dw3p_par par[3][DW3P_CH]; /* per rotation of the slots, per channel */
+    dw3p_ctl ctl;
+    ctl.pstep = 3 * DW3P_ROW - 4 * pairs;
+    ctl.ostep = 1 - 2 * pairs * oc;
+    ctl.nch = DW3P_CH;
+    for (int32_t c0 = 0; c0 < oc; c0 += DW3P_CH) {
+        for (int32_t i = 0; i < DW3P_CH * 3 * DW3P_ROW / 4; ++i) {
+            words[i] = 0; /* the zero columns */
+        }
+        for (int32_t c = 0; c < DW3P_CH; ++c) {
+            const ek_rq *q = &rq[c0 + c];
+            const int8_t *fc = f + c0 + c;
+            for (int32_t t = 0; t < 3; ++t) { /* slot s holds filter row (s - t) mod 3 */
+                dw3p_par *pc = &par[t][c];
+                pc->bias2[0] = pc->bias2[1] = 2 * q->bias;
+                pc->mult = q->mult;
+                pc->add = q->add;
+                pc->shift = q->shift;
+                pc->c = oc;
+                int32_t w[3][3];
+                for (int32_t sl = 0; sl < 3; ++sl) {
+                    const int32_t k = (sl - t + 3) % 3;
+                    for (int32_t kx = 0; kx < 3; ++kx) {
+                        w[sl][kx] = 2 * fc[(k * 3 + kx) * oc];
+                    }
+                }
+                pc->w[0] = dw3_pair(w[0][0], w[0][1]);
+                pc->w[1] = dw3_pair(w[1][0], w[1][1]);
+                pc->w[2] = dw3_pair(w[2][0], w[2][1]);
+                pc->w[3] = dw3_pair(w[0][2], w[1][2]);
+                pc->w[4] = dw3_pair(w[2][2], 0);
+            }
+        }
+        for (int32_t k = 0; k < 2; ++k) { /* input rows -ph, 1 - ph in slots 0, 1 */
+            dw3p_row(in, d, k - ph, c0, offp, buf, k);
+        }
+        for (int32_t y = 0; y < d->oh; ++y) {
+            /* input row r in slot (r + ph) % 3: the new row y + 2 - ph in slot (y + 2) % 3 */
+            dw3p_row(in, d, y + 2 - ph, c0, offp, buf, (y + 2) % 3);
+            const int32_t t = y % 3;
+            const int16_t *p = buf + (1 - pw);
+            int8_t *po = out + (size_t)y * d->ow * oc + c0;
+            dw3p_loop(p, p + 2 * pairs, po, par[t], &ctl);
+            for (int32_t c = 0; c < DW3P_CH && d->ow % 2 != 0; ++c) { /* an odd last pixel */
+                const int32_t x = d->ow - 1;
+                const int16_t *pc = p + c * 3 * (DW3P_ROW / 2);
+                int32_t acc = 2 * rq[c0 + c].bias;
+                for (int32_t sl = 0; sl < 3; ++sl) {
+                    const int16_t *row = pc + sl * (DW3P_ROW / 2) + x;
+                    const int8_t *fk = f + c0 + c + ((sl - t + 3) % 3) * 3 * oc;
+                    acc += 2 * (fk[0] * row[0] + fk[oc] * row[1] + fk[2 * oc] * row[2]);
+                }
+                po[(size_t)x * oc + c] = (int8_t)__ssat(ek_rq_apply(acc / 2, &rq[c0 + c]), 8);
+            }
+        }
+    }
+    return 1;
+}
+
+DW_FRAME int dw3(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                 const ek_rq *rq) {
+    const int32_t oc = d->oc;
+    if (op->depth_mult != 1 || oc % 4 != 0 || d->kh != 3 || d->kw != 3 || op->stride_h != 1 ||
+        op->stride_w != 1 || op->dil_h != 1 || op->dil_w != 1 || op->pad_h > 1 ||
+        op->pad_w > 1 || d->ih < 3 || d->iw < 3 || !ek_rq_full(op)) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
+    int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
+    const int32_t off = -ts[op->in[0]].zero_point;
+    uint32_t blk[DW3_WORDS];
+    dw3_args a;
+    a.c = oc;
+    a.in_row = d->iw * oc;
+    for (int32_t dy = -1; dy <= 1; ++dy) {
+        int32_t ulo, uhi;
+        dw3_range(dy, d->ih, op->pad_h, &ulo, &uhi);
+        for (int32_t dx = -1; dx <= 1 && ulo <= uhi; ++dx) {
+            int32_t vlo, vhi;
+            dw3_range(dx, d->iw, op->pad_w, &vlo, &vhi);
+            for (int32_t c = 0; c < oc && vlo <= vhi; c += 4) {
+                dw3_block(f, oc, c, dy, dx, off, rq, blk);
+                for (int32_t u = ulo; u <= uhi; ++u) {
+                    const int8_t *p = in + ((size_t)(u - dy) * d->iw + (size_t)(vlo - dx)) * oc + c;
+                    a.end = p + (size_t)(vhi - vlo + 1) * oc;
+                    dw3_loop(p, blk, out + ((size_t)(u + op->pad_h) * d->ow + (size_t)(vlo + op->pad_w)) * oc + c, &a);
+                }
+            }
+        }
+    }
+    return 1;
+}
+#endif
+
+#ifdef EK_DSP
+/* ---------------------------------------------------------------- one channel, 4 wide, asm */
+
+/*
+ * One input channel, filter 4 wide, no padding, the whole int8 range (DS-CNN's first layer):
+ * one assembly loop over a run of output pixels of a row, four output channels at a time. Per
+ * filter row one word load brings the 4 taps, two SXTB16 widen them, two LDM bring the four
+ * channels' filter words and eight SMLAD take the 16 MACs (15 instructions, two rows a pass);
+ * then the short requantisation. The input offset is folded into the bias (offset x the filter's sum: every
+ * tap is inside), filter and bias doubled for SMMLAR (requant.h).
+ */
+typedef struct {
+    int32_t in_row;    /* input bytes between rows */
+    int32_t rows;      /* kh x in_row */
+    int32_t step;      /* input bytes between output pixels (stride_w) */
+    int32_t oc;        /* output bytes between pixels */
+    const int8_t *end; /* p's value after the last pixel */
+    int32_t odd;       /* kh is odd */
+} dw1_args;
+
+#define DW1_RQ(r, i)                      \
+    "ldm r1!, {r8-r10}\n\t"                \
+    "smmlar r8, " r ", r8, r9\n\t"         \
+    "add r8, r8, " r ", asr #31\n\t"       \
+    "asr r8, r8, r10\n\t"                  \
+    "ssat r8, #8, r8\n\t"                  \
+    "strb r8, [r11, #" i "]\n\t"
+
+/* AAPCS: p (the first pixel's window), blk, out in r0-r2, the arguments in r3; at least one
+ * pixel. Registers in the row loop: r0 the row, r1 the block, r2 in_row, r3 the window's end,
+ * r4-r7 the four sums, r8-r9 the widened taps, r10-r12 and lr filter words; p, blk, out and
+ * the arguments on the stack. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 */
+__attribute__((naked, noinline)) static void dw1_loop(const int8_t *p, const uint32_t *blk,
+                                                      int8_t *out, const dw1_args *a) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "push {r0-r3}\n\t"
+        "1:\n\t"
+        "ldr r3, [sp, #12]\n\t"
+        "ldr r2, [r3]\n\t"
+        "ldr r12, [r3, #20]\n\t"
+        "ldr r0, [sp]\n\t"
+        "ldr r1, [sp, #4]\n\t"
+        "ldr r3, [r3, #4]\n\t"
+        "add r3, r3, r0\n\t"
+        "ldm r1!, {r4-r7}\n\t"
+        "cmp r12, #0\n\t" /* an odd number of rows: the loop entered at its second row */
+        "bne 3f\n\t"
+        "2:\n\t"
+        "ldr r8, [r0]\n\t"
+        "add r0, r0, r2\n\t"
+        "sxtb16 r9, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r4, r9, r10, r4\n\t"
+        "smlad r4, r8, r11, r4\n\t"
+        "smlad r5, r9, r12, r5\n\t"
+        "smlad r5, r8, lr, r5\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r6, r9, r10, r6\n\t"
+        "smlad r6, r8, r11, r6\n\t"
+        "smlad r7, r9, r12, r7\n\t"
+        "smlad r7, r8, lr, r7\n\t"
+        "3:\n\t"
+        "ldr r8, [r0]\n\t"
+        "add r0, r0, r2\n\t"
+        "sxtb16 r9, r8\n\t"
+        "sxtb16 r8, r8, ror #8\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r4, r9, r10, r4\n\t"
+        "smlad r4, r8, r11, r4\n\t"
+        "smlad r5, r9, r12, r5\n\t"
+        "smlad r5, r8, lr, r5\n\t"
+        "ldm r1!, {r10-r12, lr}\n\t"
+        "smlad r6, r9, r10, r6\n\t"
+        "smlad r6, r8, r11, r6\n\t"
+        "smlad r7, r9, r12, r7\n\t"
+        "smlad r7, r8, lr, r7\n\t"
+        "cmp r0, r3\n\t"
+        "bne 2b\n\t"
+        "ldr r11, [sp, #8]\n\t"
+        DW1_RQ("r4", "0")
+        DW1_RQ("r5", "1")
+        DW1_RQ("r6", "2")
+        DW1_RQ("r7", "3")
+        "ldr r3, [sp, #12]\n\t"
+        "ldr r12, [r3, #12]\n\t"
+        "add r11, r11, r12\n\t"
+        "str r11, [sp, #8]\n\t"
+        "ldr r12, [r3, #8]\n\t"
+        "ldr r0, [sp]\n\t"
+        "add r0, r0, r12\n\t"
+        "str r0, [sp]\n\t"
+        "ldr r12, [r3, #16]\n\t"
+        "cmp r0, r12\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #16\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+
+#define DW1_MAXH 16 /* filter rows: a block is 4 biases, 8 words per row, 4 x 3 (576 B) */
+
+DW_FRAME int dw1(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d,
+                 const ek_rq *rq) {
+    const int32_t oc = d->oc, kh = d->kh;
+    if (d->ic != 1 || oc % 4 != 0 || d->kw != 4 || kh > DW1_MAXH || op->dil_h != 1 ||
+        op->dil_w != 1 || op->pad_h != 0 || op->pad_w != 0 || !ek_rq_full(op) ||
+        (d->oh - 1) * op->stride_h + kh > d->ih || (d->ow - 1) * op->stride_w + 4 > d->iw) {
+        return 0;
+    }
+    const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
+    int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
+    const int32_t off = -ts[op->in[0]].zero_point;
+    uint32_t blk[4 + DW1_MAXH * 8 + 12];
+    dw1_args a;
+    a.in_row = d->iw;
+    a.rows = kh * d->iw;
+    a.step = op->stride_w;
+    a.oc = oc;
+    a.odd = kh % 2;
+    for (int32_t c = 0; c < oc; c += 4) {
+        uint32_t *w = blk + 4, *r = blk + 4 + kh * 8;
+        for (int32_t j = 0; j < 4; ++j) {
+            int32_t sum = 0;
+            for (int32_t ky = 0; ky < kh; ++ky) {
+                const int8_t *t = f + (size_t)ky * 4 * oc + c + j;
+                sum += t[0] + t[oc] + t[2 * oc] + t[3 * oc];
+                w[ky * 8 + 2 * j] = dw3_pair(2 * t[0], 2 * t[2 * oc]);
+                w[ky * 8 + 2 * j + 1] = dw3_pair(2 * t[oc], 2 * t[3 * oc]);
+            }
+            blk[j] = (uint32_t)(2 * (rq[c + j].bias + off * sum));
+            r[3 * j] = (uint32_t)rq[c + j].mult;
+            r[3 * j + 1] = (uint32_t)rq[c + j].add;
+            r[3 * j + 2] = (uint32_t)rq[c + j].shift;
+        }
+        for (int32_t y = 0; y < d->oh; ++y) {
+            const int8_t *p = in + (size_t)y * op->stride_h * d->iw;
+            a.end = p + (size_t)d->ow * op->stride_w;
+            dw1_loop(p, blk, out + (size_t)y * d->ow * oc + c, &a);
+        }
+    }
+    return 1;
+}
+#endif
+
 /* ---------------------------------------------------------------- one input channel */
 
 /* a[0..3] += four output channels over the kh x kw window at ip (all taps inside) */
@@ -321,5 +849,10 @@ int ek_dwconv_wide(const ek_op *op, const ek_tensor *ts, uint8_t *work, const co
     if (!ek_rq_prepare(op, d->oc, ts[op->out].zero_point, bias, d->kh * d->kw, rq)) {
         return 0;
     }
+#ifdef EK_DSP
+    if (dw3p(op, ts, work, d, rq) || dw3(op, ts, work, d, rq) || dw1(op, ts, work, d, rq)) {
+        return 1;
+    }
+#endif
     return dw_same(op, ts, work, d, rq) || dw_one(op, ts, work, d, rq);
 }

@@ -3,6 +3,7 @@
  * QuantizedMeanOrSum: the sum minus zero point x count, times a multiplier with 1/count folded).
  */
 #include "../internal.h"
+#include "dot.h"
 
 static ek_status check_max_pool(const ek_op *op, const ek_tensor *ts) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
@@ -25,6 +26,32 @@ static int max_pool_i8_inside(const ek_op *op, const int8_t *iv, int8_t *ov, int
         (ow - 1) * op->stride_w + fw > iw) {
         return 0;
     }
+#ifdef EK_DSP
+    if (c % 4 == 0) { /* four channels per word: SSUB8 sets a flag per byte, SEL keeps the max */
+        const uint32_t lo4 = (uint32_t)(uint8_t)(int8_t)op->act_min * 0x01010101u;
+        const uint32_t hi4 = (uint32_t)(uint8_t)(int8_t)op->act_max * 0x01010101u;
+        for (int32_t y = 0; y < oh; ++y) {
+            for (int32_t x = 0; x < ow; ++x, ov += c) {
+                const int8_t *p = iv + ((size_t)y * op->stride_h * iw + (size_t)x * op->stride_w) * c;
+                for (int32_t ch = 0; ch < c; ch += 4) {
+                    uint32_t best = lo4; /* the clamp's floor: max(window, act_min) */
+                    for (int32_t ky = 0; ky < fh; ++ky) {
+                        const int8_t *q = p + (size_t)ky * iw * c + ch;
+                        for (int32_t kx = 0; kx < fw; ++kx, q += c) {
+                            const uint32_t v = ek_load4(q);
+                            (void)__ssub8((int8x4_t)v, (int8x4_t)best);
+                            best = (uint32_t)__sel((uint8x4_t)v, (uint8x4_t)best);
+                        }
+                    }
+                    (void)__ssub8((int8x4_t)hi4, (int8x4_t)best);
+                    best = (uint32_t)__sel((uint8x4_t)best, (uint8x4_t)hi4); /* min(., act_max) */
+                    memcpy(ov + ch, &best, 4);
+                }
+            }
+        }
+        return 1;
+    }
+#endif
     for (int32_t y = 0; y < oh; ++y) {
         for (int32_t x = 0; x < ow; ++x, ov += c) {
             const int8_t *p = iv + ((size_t)y * op->stride_h * iw + (size_t)x * op->stride_w) * c;
@@ -131,6 +158,21 @@ static void mean_i8_trailing(const ek_op *op, const ek_tensor *in, const ek_tens
     for (size_t o = 0; o < outer; ++o, iv += count) {
         int32_t s0 = 0, s1 = 0;
         size_t r = 0;
+#ifdef EK_DSP
+        /* four values per word into four 16-bit lanes (SXTAB16 twice), at most 255 words a
+         * run (|lane| <= 255 x 128 < 2^15), the lanes summed (SMLAD by ones) after each run */
+        while (r + 4 <= count) {
+            const size_t run = (count - r) / 4 < 255 ? (count - r) / 4 : 255;
+            int16x2_t l02 = (int16x2_t)0, l13 = (int16x2_t)0;
+            for (size_t k = 0; k < run; ++k, r += 4) {
+                const uint32_t w = ek_load4(iv + r);
+                l02 = __sxtab16(l02, (int8x4_t)w);
+                l13 = ek_sxtab16_ror8(l13, w);
+            }
+            s0 = __smlad(l02, (int16x2_t)0x00010001u, s0);
+            s1 = __smlad(l13, (int16x2_t)0x00010001u, s1);
+        }
+#endif
         for (; r + 2 <= count; r += 2) {
             s0 += iv[r];
             s1 += iv[r + 1];

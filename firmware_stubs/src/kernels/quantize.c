@@ -4,14 +4,103 @@
  * (the Python runtime's: rint(x * (1/scale)) + zero point).
  */
 #include "../internal.h"
+#include "requant.h"
 
 #include <math.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__ARM_FP) && (__ARM_FP & 4) && \
+    defined(__thumb2__) && defined(__GNUC__)
+/*
+ * ek_quantize_value's fast path, four features per pass in assembly (Cortex-M4F): one VLDM,
+ * VMUL and VADD per feature (the C expression's two roundings), two VMOV bring the four sums'
+ * bits to core registers, one range check for all four (their offsets from 1 x 2^23 ORed: each
+ * below 2^23 exactly when the OR is), then add, SSAT and store: 34 instructions per 4 features
+ * (the C loop took 54). Stops before the first group of four with a value outside the fast
+ * path's range (the C code converts it, then calls again). AAPCS: x, dst, end (x's end, 16
+ * bytes a group), the bits of inv_scale in r0-r3, zero_point - 2^22 on the stack; returns the
+ * floats converted.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly */
+__attribute__((naked, noinline)) static size_t quantize4_loop(const float *x, int8_t *dst,
+                                                            const float *end, uint32_t inv,
+                                                            int32_t zp_adj) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "vmov s0, r3\n\t"
+        "ldr r3, [sp, #36]\n\t"
+        "movw r4, #0\n\t"
+        "movt r4, #0x4B40\n\t"
+        "vmov s1, r4\n\t"
+        "mov r4, #0x4B000000\n\t"
+        "mov r12, r0\n\t"
+        "cmp r0, r2\n\t"
+        "beq 3f\n\t"
+        "1:\n\t"
+        "vldmia r0!, {s4-s7}\n\t"
+        "vmul.f32 s4, s4, s0\n\t"
+        "vmul.f32 s5, s5, s0\n\t"
+        "vmul.f32 s6, s6, s0\n\t"
+        "vmul.f32 s7, s7, s0\n\t"
+        "vadd.f32 s4, s4, s1\n\t"
+        "vadd.f32 s5, s5, s1\n\t"
+        "vadd.f32 s6, s6, s1\n\t"
+        "vadd.f32 s7, s7, s1\n\t"
+        "vmov r6, r7, s4, s5\n\t"
+        "vmov r8, r9, s6, s7\n\t"
+        "sub r6, r6, r4\n\t"
+        "sub r7, r7, r4\n\t"
+        "sub r8, r8, r4\n\t"
+        "sub r9, r9, r4\n\t"
+        "orr r10, r6, r7\n\t"
+        "orr r11, r8, r9\n\t"
+        "orr r10, r10, r11\n\t"
+        "cmp r10, #0x800000\n\t"
+        "bcs 2f\n\t"
+        "add r6, r6, r3\n\t"
+        "add r7, r7, r3\n\t"
+        "add r8, r8, r3\n\t"
+        "add r9, r9, r3\n\t"
+        "ssat r6, #8, r6\n\t"
+        "ssat r7, #8, r7\n\t"
+        "ssat r8, #8, r8\n\t"
+        "ssat r9, #8, r9\n\t"
+        "strb r6, [r1], #1\n\t"
+        "strb r7, [r1], #1\n\t"
+        "strb r8, [r1], #1\n\t"
+        "strb r9, [r1], #1\n\t"
+        "cmp r0, r2\n\t"
+        "bne 1b\n\t"
+        "b 3f\n\t"
+        "2:\n\t"
+        "sub r0, r0, #16\n\t"
+        "3:\n\t"
+        "sub r0, r0, r12\n\t"
+        "lsr r0, r0, #2\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#pragma GCC diagnostic pop
+#define EK_QUANTIZE4 1
+#endif
 
 /* the member inputs (runtime.c): n features to int8 (ek_quantize_value), four per pass: the
  * loop's own instructions amortised */
 void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zero_point,
                           int8_t *dst) {
     size_t i = 0;
+#ifdef EK_QUANTIZE4
+    uint32_t inv;
+    memcpy(&inv, &inv_scale, sizeof inv);
+    while (i + 4 <= n) {
+        i += quantize4_loop(x + i, dst + i, x + (n & ~(size_t)3), inv, zero_point - (1 << 22));
+        if (i + 4 <= n) { /* a group outside the fast path's range: the C conversion */
+            for (size_t j = i; j < i + 4; ++j) {
+                dst[j] = ek_quantize_value(x[j], inv_scale, zero_point);
+            }
+            i += 4;
+        }
+    }
+#endif
     for (; i + 4 <= n; i += 4) {
         dst[i] = ek_quantize_value(x[i], inv_scale, zero_point);
         dst[i + 1] = ek_quantize_value(x[i + 1], inv_scale, zero_point);
@@ -23,6 +112,23 @@ void ek_quantize_features(const float *x, size_t n, float inv_scale, int32_t zer
     }
 }
 
+
+/* dst[i] = lut[src[i] + 128]: an int8 -> int8 map through its 256 values, computed once per
+ * call where n is large enough to repay them (the map's own bits, not an approximation) */
+void ek_map_i8(const int8_t *src, size_t n, const int8_t *lut, int8_t *dst) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int8_t a = lut[src[i] + 128], b = lut[src[i + 1] + 128];
+        const int8_t c = lut[src[i + 2] + 128], d = lut[src[i + 3] + 128];
+        dst[i] = a;
+        dst[i + 1] = b;
+        dst[i + 2] = c;
+        dst[i + 3] = d;
+    }
+    for (; i < n; ++i) {
+        dst[i] = lut[src[i] + 128];
+    }
+}
 
 int32_t ek_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     return ek_requantize(x, multiplier, shift);
@@ -62,6 +168,45 @@ void ek_quantize(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     } else {
         const int8_t *iv = (const int8_t *)ek_in(in, work);
         int8_t *ov = (int8_t *)ek_out(out, work);
+#ifdef EK_DSP
+        /* |q - zp| <= 255: a right shift takes requant.h's short form; a left one (or none),
+         * s, has no rounding division: SRDHM(x 2^s, mult) + zp = SMMLAR(x 2^(s+1), mult, zp)
+         * (requant.h's SMMULR identity), exact while x 2^(s+1) fits (s <= 22) */
+        ek_rq rq;
+        const int32_t zp = in->zero_point, s = op->shift[0];
+        const int right = ek_rq_prepare(op, 1, out->zero_point, NULL, 1, &rq);
+        if (right || (s >= 0 && s <= 22 && op->mult[0] >= 0)) {
+            int8_t lut[256];
+            int8_t *map = n >= EK_MAP_MIN ? lut : ov; /* the 256 values, or the n outputs */
+            const int32_t lo = n >= EK_MAP_MIN ? -128 : 0, hi = n >= EK_MAP_MIN ? 128 : (int32_t)n;
+            for (int32_t q = lo; q < hi; ++q) {
+                const int32_t x = (n >= EK_MAP_MIN ? q : (int32_t)iv[q]) - zp;
+                int32_t v;
+                if (right) {
+                    v = ek_rq_apply(x, &rq);
+                } else {
+                    __asm__("smmlar %0, %1, %2, %3"
+                            : "=r"(v)
+                            : "r"(x * (1 << (s + 1))), "r"(op->mult[0]), "r"(out->zero_point));
+                }
+                map[q - lo] = (int8_t)__ssat(v, 8);
+            }
+            if (n >= EK_MAP_MIN) {
+                ek_map_i8(iv, n, lut, ov);
+            }
+            return;
+        }
+#endif
+        if (n >= EK_MAP_MIN) { /* every one of the 256 inputs once, then a table look-up */
+            int8_t lut[256];
+            for (int32_t q = -128; q < 128; ++q) {
+                const int32_t v = ek_multiply_by_quantized_multiplier(q - in->zero_point,
+                                                                      op->mult[0], op->shift[0]);
+                lut[q + 128] = (int8_t)ek_clamp_i32(v + out->zero_point, -128, 127);
+            }
+            ek_map_i8(iv, n, lut, ov);
+            return;
+        }
         for (size_t i = 0; i < n; ++i) {
             const int32_t v = ek_multiply_by_quantized_multiplier((int32_t)iv[i] - in->zero_point,
                                                                   op->mult[0], op->shift[0]);

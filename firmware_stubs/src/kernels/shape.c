@@ -51,8 +51,21 @@ static void concat(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
         const ek_tensor *in = &ts[op->in[j]];
         const size_t row = ek_numel(in) / outer * eb;
         const uint8_t *iv = (const uint8_t *)ek_in(in, work);
-        for (size_t r = 0; r < outer; ++r) {
-            memmove(ov + r * out_row + at, iv + r * row, row);
+        const int apart = iv + outer * row <= ov || ov + outer * out_row <= iv;
+        if (apart && row % 4 == 0 && row <= 32) { /* short rows (channels): words, no calls */
+            for (size_t r = 0; r < outer; ++r) {
+                const uint8_t *src = iv + r * row;
+                uint8_t *dst = ov + r * out_row + at;
+                for (size_t k = 0; k < row; k += 4) {
+                    uint32_t w;
+                    memcpy(&w, src + k, 4);
+                    memcpy(dst + k, &w, 4);
+                }
+            }
+        } else {
+            for (size_t r = 0; r < outer; ++r) {
+                memmove(ov + r * out_row + at, iv + r * row, row);
+            }
         }
         at += row;
     }
@@ -94,9 +107,8 @@ static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const size_t rows = ek_numel(out) / width, in_width = (size_t)idims[EK_MAX_DIMS - 1];
     const uint8_t *iv = (const uint8_t *)ek_in(in, work);
     uint8_t *ov = (uint8_t *)ek_out(out, work);
-    const int8_t zero8 = (int8_t)out->zero_point;
-    const float zerof = 0.0f;
-    const void *zero = out->dtype == EK_I8 ? (const void *)&zero8 : (const void *)&zerof;
+    /* the padding value's bytes: the int8 zero point, or float 0.0f (all bits 0) */
+    const int fill = out->dtype == EK_I8 ? (int)(uint8_t)(int8_t)out->zero_point : 0;
     for (size_t r = 0; r < rows; ++r) {
         uint8_t *row = ov + r * width * eb;
         size_t src = 0, rem = r;
@@ -109,11 +121,8 @@ static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
         }
         const size_t lo = inside ? (size_t)before[EK_MAX_DIMS - 1] : width;
         const size_t hi = inside ? lo + in_width : width;
-        for (size_t e = 0; e < width; ++e) {
-            if (e < lo || e >= hi) {
-                memcpy(row + e * eb, zero, eb);
-            }
-        }
+        memset(row, fill, lo * eb);
+        memset(row + hi * eb, fill, (width - hi) * eb);
         if (inside) {
             memcpy(row + lo * eb, iv + src * eb, in_width * eb);
         }
@@ -136,6 +145,84 @@ static ek_status check_transpose(const ek_op *op, const ek_tensor *ts) {
     return EK_OK;
 }
 
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define EK_LITTLE_ENDIAN 1 /* transpose_2d's byte positions in a word */
+#else
+#define EK_LITTLE_ENDIAN 0
+#endif
+
+/*
+ * A transpose that only swaps two blocks of axes: with the axes of size 1 dropped and the runs
+ * of axes that stay adjacent merged, the input is [R][C] and the output [C][R] (NHWC <-> NCHW
+ * with N = 1 among them). 1: *r, *c set; 0: not such a transpose (or a plain copy: *r = 0).
+ */
+static int as_2d(const ek_tensor *in, const int16_t *axes, int32_t *r, int32_t *c) {
+    int rank[EK_MAX_DIMS], kept = 0;
+    for (int a = 0; a < in->ndim; ++a) { /* each input axis's place among those kept */
+        rank[a] = in->dims[a] > 1 ? kept++ : -1;
+    }
+    int32_t size[EK_MAX_DIMS];
+    int first[EK_MAX_DIMS], last = -2, n = 0;
+    for (int i = 0; i < in->ndim; ++i) { /* the output's axes, merged where they stay adjacent */
+        const int a = axes[i];
+        if (rank[a] < 0) {
+            continue;
+        }
+        if (n > 0 && rank[a] == last + 1) {
+            size[n - 1] *= in->dims[a];
+        } else {
+            first[n] = rank[a];
+            size[n++] = in->dims[a];
+        }
+        last = rank[a];
+    }
+    *r = 0;
+    if (n != 2 || first[0] == 0) {
+        return 0;
+    }
+    *r = size[1];
+    *c = size[0];
+    return 1;
+}
+
+/* out[j][i] = in[i][j] for the int8 [R][C] in: 4 x 4 blocks (four word loads, the bytes
+ * regrouped in registers, four word stores), then the edges one byte at a time */
+static void transpose_2d(const uint8_t *in, int32_t rows, int32_t cols, uint8_t *out) {
+    const uint32_t m = 0x00FF00FFu;
+    int32_t i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        int32_t j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            uint32_t a, b, c, d;
+            const uint8_t *p = in + (size_t)i * cols + j;
+            memcpy(&a, p, 4); /* little-endian words: byte k is column j + k */
+            memcpy(&b, p + cols, 4);
+            memcpy(&c, p + 2 * (size_t)cols, 4);
+            memcpy(&d, p + 3 * (size_t)cols, 4);
+            const uint32_t ab0 = (a & m) | ((b & m) << 8), ab1 = ((a >> 8) & m) | (b & ~m);
+            const uint32_t cd0 = (c & m) | ((d & m) << 8), cd1 = ((c >> 8) & m) | (d & ~m);
+            const uint32_t o0 = (ab0 & 0xFFFFu) | (cd0 << 16), o2 = (ab0 >> 16) | (cd0 & 0xFFFF0000u);
+            const uint32_t o1 = (ab1 & 0xFFFFu) | (cd1 << 16), o3 = (ab1 >> 16) | (cd1 & 0xFFFF0000u);
+            uint8_t *q = out + (size_t)j * rows + i;
+            memcpy(q, &o0, 4);
+            memcpy(q + rows, &o1, 4);
+            memcpy(q + 2 * (size_t)rows, &o2, 4);
+            memcpy(q + 3 * (size_t)rows, &o3, 4);
+        }
+        for (; j < cols; ++j) {
+            for (int32_t k = 0; k < 4; ++k) {
+                out[(size_t)j * rows + i + k] = in[(size_t)(i + k) * cols + j];
+            }
+        }
+    }
+    for (; i < rows; ++i) {
+        for (int32_t j = 0; j < cols; ++j) {
+            out[(size_t)j * rows + i] = in[(size_t)i * cols + j];
+        }
+    }
+}
+
 static void transpose(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
     int32_t idims[EK_MAX_DIMS], odims[EK_MAX_DIMS];
@@ -149,15 +236,30 @@ static void transpose(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const size_t eb = ek_elem_bytes(in);
     const uint8_t *iv = (const uint8_t *)ek_in(in, work);
     uint8_t *ov = (uint8_t *)ek_out(out, work);
+    int32_t rows, cols;
+    if (eb == 1 && EK_LITTLE_ENDIAN && as_2d(in, op->axes, &rows, &cols)) {
+        transpose_2d(iv, rows, cols, ov);
+        return;
+    }
     size_t o = 0;
     for (int32_t a = 0; a < odims[0]; ++a) {
         for (int32_t b = 0; b < odims[1]; ++b) {
             for (int32_t c = 0; c < odims[2]; ++c) {
                 for (int32_t d = 0; d < odims[3]; ++d) {
                     const size_t base = a * s[0] + b * s[1] + c * s[2] + d * s[3];
-                    if (eb == 1) {
-                        for (int32_t e = 0; e < odims[4]; ++e) {
-                            ov[o++] = iv[base + e * s[4]];
+                    if (eb == 1) { /* four bytes per pass: the loop's own instructions shared */
+                        const uint8_t *p = iv + base;
+                        const size_t st = s[4];
+                        int32_t e = 0;
+                        for (; e + 4 <= odims[4]; e += 4, p += 4 * st, o += 4) {
+                            const uint8_t b0 = p[0], b1 = p[st], b2 = p[2 * st], b3 = p[3 * st];
+                            ov[o] = b0;
+                            ov[o + 1] = b1;
+                            ov[o + 2] = b2;
+                            ov[o + 3] = b3;
+                        }
+                        for (; e < odims[4]; ++e, p += st) {
+                            ov[o++] = *p;
                         }
                     } else {
                         for (int32_t e = 0; e < odims[4]; ++e, ++o) {
