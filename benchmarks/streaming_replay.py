@@ -1,9 +1,9 @@
 """Quiet-gate rules replayed exactly, without rerunning the model: one full-ensemble pass over a
-stream records each window's member-1 logits, its all-member logits and the raw log-mel frames;
-any gate rule then decides per window which of the two the recognizer would have used.
+stream records each window's prefix logits (members 1..k) and the raw log-mel frames; any gate
+rule then decides per window what the recognizer would have run.
 
-Exact because a window's features do not depend on the policy and the recognizer runs either
-member 1 alone or every member (``Policy()``); the detector (smoothing, threshold, suppression)
+Exact because a window's features do not depend on the policy and the recognizer runs no member
+(quiet), member 1 alone (suppressed) or every member (``Policy()``); the detector (smoothing, threshold, suppression)
 is replayed in stream order, so the suppressed-window shortcut follows the replayed detections.
 benchmarks/streaming.py checks the replay against a real run of the recognizer.
 """
@@ -102,21 +102,27 @@ def replay(
     class_names: tuple[str, ...],
     rate: int,
     members_run: np.ndarray | None = None,
+    quiet_member_1: bool = False,
 ) -> tuple[list[Detection], np.ndarray]:
     """The recognizer's detections and members per window had ``quiet`` (bool per window, None:
     no quiet shortcut) been its gate, with ``config``'s suppression shortcut; ``members_run``
-    (per window, default every member) is what a window that takes no shortcut runs."""
+    (per window, default every member) is what a window that takes no shortcut runs;
+    ``quiet_member_1``: the earlier rule, quiet windows on member 1 alone (and free to fire)."""
     detector = Detector(config, class_names, rate)
     stride = round(config.stride_ms * rate / 1000)
     reach = (detector.smooth_windows - 1) * stride
     k = rec.members
     wanted = np.full(len(rec.end_samples), k) if members_run is None else members_run
+    silence = np.full(len(class_names), 1.0 / len(class_names))
     found, members = [], np.empty(len(rec.end_samples), int)
     for w, end in enumerate(rec.end_samples.tolist()):
-        shortcut = (config.skip_suppressed and detector.suppressed(end + reach)) or (
-            quiet is not None and bool(quiet[w])
-        )
-        members[w] = 1 if shortcut else int(wanted[w])
+        is_quiet = quiet is not None and bool(quiet[w])
+        if is_quiet and not quiet_member_1:  # as StreamingRecognizer: no member, no detection
+            members[w] = 0
+            detector.update(silence, end, 0, may_fire=False)
+            continue
+        suppressed = config.skip_suppressed and detector.suppressed(end + reach)
+        members[w] = 1 if suppressed or is_quiet else int(wanted[w])
         p = posterior(rec.prefix[w, members[w] - 1])
         _, _, d = detector.update(p, end, int(members[w]))
         if d is not None:
