@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from edgekit.runtime import ProgressiveEnsemble, StreamConfig, StreamingRecognizer
-from edgekit.runtime.detection import Detection, Detector, posterior
+from edgekit.runtime.detection import Detection, Detector
 from edgekit.runtime.listen import listen_array
 from edgekit.runtime.quiet import QuietGate
 
@@ -114,6 +114,9 @@ def replay(
     k = rec.members
     wanted = np.full(len(rec.end_samples), k) if members_run is None else members_run
     silence = np.full(len(class_names), 1.0 / len(class_names))
+    logits = rec.prefix.astype(np.float64)  # posterior() of every prefix at once, same rounding
+    z = np.exp(logits - rec.prefix.max(axis=2, keepdims=True))
+    posts = z / z.sum(axis=2, keepdims=True)
     found, members = [], np.empty(len(rec.end_samples), int)
     for w, end in enumerate(rec.end_samples.tolist()):
         is_quiet = quiet is not None and bool(quiet[w])
@@ -123,8 +126,7 @@ def replay(
             continue
         suppressed = config.skip_suppressed and detector.suppressed(end + reach)
         members[w] = 1 if suppressed or is_quiet else int(wanted[w])
-        p = posterior(rec.prefix[w, members[w] - 1])
-        _, _, d = detector.update(p, end, int(members[w]))
+        _, _, d = detector.update(posts[w, members[w] - 1], end, int(members[w]))
         if d is not None:
             found.append(d)
     return found, members
