@@ -47,7 +47,10 @@ def markdown(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
         "# Export: every member to ONNX and TFLite, float and int8",
         "",
         f"Machine: {machine_line(info)}. Command: `python benchmarks/export.py`.",
-        "Runs: seed 0 of edgekit's default B-DISTIL on each task (benchmarks/distill.md). Parity is "
+        "Runs: seed 0 of edgekit's default B-DISTIL on each task, the runs whose bundles "
+        "benchmarks/runtime.md and streaming.md measure (other trainings of the configuration "
+        "benchmarks/distill.md reports, hence other accuracies than its seed-0 rows); int8 TFLite "
+        "with each connection input pinned to its source's quantization. Parity is "
         "measured through the torch-free runtime on the whole validation split; the TFLM column is "
         "the largest difference between the TFLM interpreter and LiteRT's reference kernels on the "
         "same inputs (256 validation inputs, each member fed identical inputs); XNNPACK is LiteRT's "

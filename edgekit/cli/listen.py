@@ -53,8 +53,8 @@ def listen_cmd(
     quiet_gate: Annotated[
         float | None,
         typer.Option(
-            help="Windows less than G nats (1 nat = 4.3 dB) above the background run member 1 "
-            "alone; 0 turns it off. Default: the runtime's (see docs/runtime.md)."
+            help="Windows less than G nats (1 nat = 4.3 dB) above the background run no member "
+            "and cannot fire; 0 turns it off. Default: the runtime's (see docs/runtime.md)."
         ),
     ] = None,
     skip_suppressed: Annotated[

@@ -19,7 +19,7 @@ from edgekit.runtime.policy import Policy
 
 # nats of mel energy above the background (edgekit.runtime.quiet): chosen on calibration streams
 # of KWS-8 speakers that benchmarks/streaming.md never reports on
-QUIET_GATE = 2.0
+QUIET_GATE = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +37,8 @@ class StreamConfig:
     every smoothed score falls within ``min_gap_ms`` of the last detection cannot change any
     detection: member 1 alone, the detections are the same); ``quiet_gate=QUIET_GATE`` (a window
     whose level above the background, :mod:`edgekit.runtime.quiet`, is below this many nats
-    holds no word: member 1 alone; None runs the policy on every window). docs/runtime.md says
-    how the default was chosen.
+    holds no word: no member runs, it counts as a uniform posterior and cannot fire; None runs
+    the policy on every window). docs/runtime.md says how the default was chosen.
     """
 
     stride_ms: float = 100.0
@@ -123,14 +123,20 @@ class Detector:
         return self._last is not None and end_sample - self._last < self.gap_samples
 
     def update(
-        self, window_posterior: np.ndarray, end_sample: int, members: int
+        self, window_posterior: np.ndarray, end_sample: int, members: int, may_fire: bool = True
     ) -> tuple[int, float, Detection | None]:
-        """One window, in stream order: (smoothed top class, its score, the detection or None)."""
+        """One window, in stream order: (smoothed top class, its score, the detection or None);
+        ``may_fire=False`` (a quiet window) still enters the average but never fires."""
         self._recent.append(window_posterior)
         smoothed = np.mean(self._recent, axis=0)
         top = int(smoothed.argmax())
         score = float(smoothed[top])
-        if score < self.config.threshold or not self.report[top] or self.suppressed(end_sample):
+        if (
+            not may_fire
+            or score < self.config.threshold
+            or not self.report[top]
+            or self.suppressed(end_sample)
+        ):
             return top, score, None
         self._last = end_sample
         found = Detection(end_sample / self.sample_rate, top, self.class_names[top], score, members)

@@ -2,8 +2,8 @@
 cascade, computed from the log-mel frames the stream already has.
 
 A keyword raises the energy of some mel bands above the background for at least ~100 ms; a
-window with no such rise holds no word, so a streaming recognizer can run member 1 alone on it
-(docs/runtime.md). :class:`QuietGate` keeps the last ``history_s`` of raw (un-normalised)
+window with no such rise holds no word, so a streaming recognizer need not run the ensemble on
+it (docs/runtime.md). :class:`QuietGate` keeps the last ``history_s`` of raw (un-normalised)
 log-mel frames; each band's background is its median over that history (a word fills well under
 half of any 5 s), and a window's *level* is, over its loudest ``smooth_ms``, the mean excess of
 its loudest quarter of bands over their background, in nats of mel energy (1 nat = 4.3 dB).

@@ -6,9 +6,10 @@ front end computes only the frames a chunk completes; every ``stride_ms`` the en
 the latest window under the per-window ``policy`` (and, optionally, a ``compute_share`` of real
 time); each window's posterior (softmax of the summed logits) is averaged over ``smooth_ms``; a
 detection needs the average's top class to reach ``threshold`` and ``min_gap_ms`` since the last
-detection. Windows that cannot matter run member 1 alone: those whose smoothed scores all fall
-in the suppression gap of the last detection (exact), and quiet ones, with nothing above the
-background (:mod:`edgekit.runtime.quiet`). Results do not depend on how the audio was cut into
+detection. Windows that cannot matter cost less: quiet ones, with nothing above the background
+(:mod:`edgekit.runtime.quiet`), run no member and count as a uniform posterior (no word: they
+cannot fire and pull the average down); those whose smoothed scores all fall in the suppression
+gap of the last detection run member 1 alone (exact: the detections do not change). Results do not depend on how the audio was cut into
 chunks (frames are computed in stride-sized blocks counted from the start), unless a wall-clock
 limit (``deadline_ms``, ``compute_share``) decides how many members run.
 """
@@ -27,7 +28,7 @@ from edgekit.runtime.ensemble import ProgressiveEnsemble
 from edgekit.runtime.policy import Policy
 from edgekit.runtime.quiet import QuietGate
 
-_MEMBER_1 = Policy(max_members=1)  # a window that cannot matter: the anytime minimum
+_MEMBER_1 = Policy(max_members=1)  # a suppressed window: the anytime minimum
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ class WindowResult:
 
     end_sample: int  # end of the window, samples from the start of the stream
     time_s: float  # the same in seconds
-    members: int
+    members: int  # 0 on a quiet window (the ensemble did not run)
     macs: int
-    stopped_by: str  # a Policy stop reason, or "suppressed" / "quiet" (member 1 alone)
+    stopped_by: str  # a Policy stop reason, "suppressed" (member 1 alone) or "quiet" (none)
     compute_ms: float  # the ensemble's time on this window
     label: int  # top class of the smoothed posterior
     score: float  # its smoothed posterior
@@ -55,7 +56,7 @@ class StreamStats:
     members: int = 0
     macs: int = 0
     members_histogram: dict[int, int] = field(default_factory=dict)
-    shortcuts: dict[str, int] = field(default_factory=dict)  # windows run by "suppressed"/"quiet"
+    shortcuts: dict[str, int] = field(default_factory=dict)  # windows "quiet" / "suppressed"
 
     @property
     def mean_members(self) -> float:
@@ -116,6 +117,7 @@ class StreamingRecognizer:
             (self.detector.smooth_windows - 1) * self.stride_frames * self.params.hop_length
         )
         self.gate = QuietGate(self.params.n_mels, self.window_frames, self.params.hop_ms)
+        self._silence = np.full(manifest.num_classes, 1.0 / manifest.num_classes)
         self.reset()
 
     def reset(self) -> None:
@@ -168,21 +170,30 @@ class StreamingRecognizer:
             return None
         end = (self._seen - 1) * self.params.hop_length + self.params.win_length
         policy, shortcut = self._policy(), self._shortcut(end)
-        pred = self.ensemble.predict(buf[n - size : n], policy if shortcut is None else _MEMBER_1)
+        if shortcut == "quiet":  # no word: no member runs, and the window cannot fire
+            members, macs, elapsed_ms, stopped_by = 0, 0, 0.0, shortcut
+            window_posterior = self._silence
+            top, score, found = self.detector.update(window_posterior, end, 0, may_fire=False)
+        else:
+            pred = self.ensemble.predict(
+                buf[n - size : n], policy if shortcut is None else _MEMBER_1
+            )
+            members, macs, elapsed_ms = pred.members_run, pred.macs, pred.elapsed_ms
+            stopped_by = shortcut or pred.stopped_by
+            window_posterior = posterior(pred.logits[0])
+            top, score, found = self.detector.update(window_posterior, end, members)
         if self.config.compute_share is not None:
-            self._credit_ms -= pred.elapsed_ms
-        window_posterior = posterior(pred.logits[0])
-        top, score, found = self.detector.update(window_posterior, end, pred.members_run)
-        self._count(pred.members_run, pred.macs, shortcut)
+            self._credit_ms -= elapsed_ms
+        self._count(members, macs, shortcut)
         if self.keep_windows:
             self.windows.append(
                 WindowResult(
                     end,
                     end / self.params.sample_rate,
-                    pred.members_run,
-                    pred.macs,
-                    shortcut or pred.stopped_by,
-                    pred.elapsed_ms,
+                    members,
+                    macs,
+                    stopped_by,
+                    elapsed_ms,
                     top,
                     score,
                     tuple(window_posterior.tolist()),
@@ -191,17 +202,18 @@ class StreamingRecognizer:
         return found
 
     def _shortcut(self, end: int) -> str | None:
-        """Why the window ending at ``end`` cannot matter (it runs member 1 alone), or None.
+        """Why the window ending at ``end`` cannot matter, or None.
 
-        "suppressed": every smoothed score it enters (the windows up to ``smooth_ms`` later)
-        falls within ``min_gap_ms`` of the last detection, so no detection can change; "quiet":
-        its level above the background is under ``quiet_gate`` (no word in it).
+        "quiet" (no member): its level above the background is under ``quiet_gate`` (no word in
+        it); "suppressed" (member 1 alone): every smoothed score it enters (the windows up to
+        ``smooth_ms`` later) falls within ``min_gap_ms`` of the last detection, so no detection
+        can change. Quiet is asked first: it is the cheaper of the two.
         """
-        if self.config.skip_suppressed and self.detector.suppressed(end + self._reach):
-            return "suppressed"
         gate = self.config.quiet_gate
         if gate is not None and self.gate.level() < gate:
             return "quiet"
+        if self.config.skip_suppressed and self.detector.suppressed(end + self._reach):
+            return "suppressed"
         return None
 
     def _policy(self) -> Policy:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from edgekit.features import FrontEndParams, logmel
+from edgekit.runtime.detection import QUIET_GATE
 from edgekit.runtime.quiet import QuietGate
 
 
@@ -48,3 +50,25 @@ def test_level_needs_a_whole_window() -> None:
     gate.push(background(63))
     with pytest.raises(ValueError, match="63 frames held, a window needs 64"):
         gate.level()
+
+
+def test_a_loud_band_in_broadband_noise_is_loud_and_the_noise_alone_is_quiet() -> None:
+    """A 1 kHz tone as strong as the whole of a white noise (0 dB: +3 dB broadband, but about
+    +17 dB in its own mel band) through the real front end, 32 bands: the default gate hears it."""
+    params = FrontEndParams()
+    n = 7 * params.sample_rate
+    noise = 0.05 * np.random.default_rng(0).standard_normal(n)
+    tone = noise.copy()
+    t = np.arange(n) / params.sample_rate
+    burst = slice(6 * params.sample_rate, int(6.5 * params.sample_rate))
+    tone[burst] += 0.05 * np.sqrt(2) * np.sin(2 * np.pi * 1000 * t[burst])
+    frames = {
+        name: logmel(x.astype(np.float32), FrontEndParams(clip_samples=n))
+        for name, x in (("noise", noise), ("tone", tone))
+    }
+    levels = {}
+    for name, f in frames.items():
+        gate = QuietGate(params.n_mels, 99, params.hop_ms)
+        gate.push(f[:660])  # the window ends 0.1 s after the tone's end
+        levels[name] = gate.level()
+    assert levels["noise"] < QUIET_GATE - 0.2 and levels["tone"] > QUIET_GATE + 0.3

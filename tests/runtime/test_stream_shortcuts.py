@@ -1,5 +1,6 @@
-"""Windows that cannot matter run member 1 alone: inside the suppression gap (exact: the same
-detections) and quiet ones (nothing above the background), each at a known point."""
+"""Windows that cannot matter cost less: inside the suppression gap member 1 alone (exact: the
+same detections), quiet ones (nothing above the background) no member at all, each at a known
+point."""
 
 from __future__ import annotations
 
@@ -70,9 +71,9 @@ def test_skipping_suppressed_windows_never_changes_the_detections(
         got, reasons = run_script(ens, script, replace(config, skip_suppressed=True))
         assert got == want and len(want) > 10, config
         assert 20 < reasons.count("suppressed") < len(reasons) / 2
-    # a shortcut where it matters would change them: member 1 alone answers "no" here
+    # a shortcut where it matters would change them: silence is all quiet, and hears nothing
     quiet, reasons = run_script(ens, script, replace(NO_SHORTCUTS, quiet_gate=1.0))
-    assert set(reasons) == {"quiet"} and quiet != want
+    assert set(reasons) == {"quiet"} and quiet == [] != want
 
 
 def burst_audio() -> np.ndarray:
@@ -95,6 +96,38 @@ def test_quiet_windows_are_those_without_the_burst(ens: ProgressiveEnsemble) -> 
     during = [t for t in reason if 2.1 <= t <= 2.6]
     after = [t for t in reason if t >= 2.5 + 0.64 + 0.05]
     assert before and during and after
-    assert all(reason[t] == "quiet" and members[t] == 1 for t in before + after)
+    assert all(reason[t] == "quiet" and members[t] == 0 for t in before + after)
     assert all(reason[t] == "all" and members[t] == len(ens) for t in during)
     assert recognizer.stats.shortcuts["quiet"] >= len(before) + len(after)
+
+
+class Yes(Partial):
+    """Every window the ensemble runs says "yes" with every member (a counting stand-in)."""
+
+    def _answer(self, x: np.ndarray, policy: Any = None) -> Prediction:
+        members = 1 if policy is not None and policy.max_members == 1 else 4
+        row = np.array([Y], np.float32)
+        return Prediction(row, members, 7, 0.0, [0.0] * members, "all", self.manifest.class_names)
+
+
+def test_quiet_windows_run_nothing_never_fire_and_hold_back_the_next_two(
+    ens: ProgressiveEnsemble,
+) -> None:
+    config = replace(NO_SHORTCUTS, quiet_gate=1.0)  # 300 ms smoothing: three windows averaged
+    yes = Yes(ens, [])
+    recognizer = StreamingRecognizer(yes, config, keep_windows=True)  # type: ignore[arg-type]
+    found = listen_array(recognizer, burst_audio(), chunk_ms=100).detections
+    loud = [w for w in recognizer.windows if w.stopped_by != "quiet"]
+    assert yes.calls == len(loud) == recognizer.stats.windows - recognizer.stats.shortcuts["quiet"]
+    quiet = next(w for w in recognizer.windows if w.stopped_by == "quiet")
+    assert quiet.members == quiet.macs == 0 and quiet.posterior == pytest.approx((1 / 3,) * 3)
+    # the first loud window averages two uniform windows with its yes: (1/3 + 1/3 + 1) / 3 < 0.8
+    # and the second (1/3 + 1 + 1) / 3 < 0.8; the third fires
+    assert found[0].time_s == loud[2].time_s and found[0].class_name == "yes"
+    everything = StreamingRecognizer(Yes(ens, []), NO_SHORTCUTS)  # type: ignore[arg-type]
+    assert listen_array(everything, burst_audio()).detections[0].time_s < 1.0  # the first window
+    # a quiet window cannot fire even where its uniform posterior would pass the threshold
+    silent = replace(config, threshold=0.3, smooth_ms=100, ignore=())
+    nothing = StreamingRecognizer(Yes(ens, []), silent)  # type: ignore[arg-type]
+    assert nothing.push(np.zeros(3 * 16000, np.float32)) == []
+    assert nothing.stats.shortcuts["quiet"] == nothing.stats.windows > 20

@@ -120,6 +120,8 @@ def detections(
     ens: ProgressiveEnsemble, script: list[list[float]], config: StreamConfig
 ) -> list[tuple[float, str, int]]:
     scripted = Scripted(ens, script)
+    # the script stands in for the words: the silent audio under it would be all quiet
+    config = replace(config, quiet_gate=None)
     recognizer = StreamingRecognizer(scripted, config)  # type: ignore[arg-type]
     samples = 400 + (70 + 10 * (len(script) - 1) - 1) * 160  # exactly len(script) windows
     found = recognizer.push(np.zeros(samples, np.float32))
