@@ -681,6 +681,9 @@ def calibration_lines(r: dict[str, Any]) -> list[str]:
         "need not carry over; its gate was then set by the declared rule on calibration alone. The script was "
         "run a second time unchanged but for a fix to the threshold table (a quiet window may not "
         "fire there either); the detections were identical.",
+        "- after run 2, with the rule and gate frozen: five fresh draws of the evaluation streams "
+        "(other orders, gaps and noise offsets; `benchmarks/streaming_draws.py`, "
+        "benchmarks/streaming_draws.md), so that the thin margin above is not one draw's luck.",
     ]
 
 
