@@ -53,6 +53,17 @@ def small_val_warning(n_val: int) -> list[str]:
     ]
 
 
+def joined_val_warning(recipe: Recipe, n_val: int) -> list[str]:
+    """A validation split joined to the training split (``recipe.join_val_below``): say so."""
+    if not recipe.joins_val(n_val):
+        return []
+    return [
+        f"val split: {n_val} series (fewer than join_val_below={recipe.join_val_below}) joined "
+        "to the training split: the teacher keeps its last epoch, and validation accuracies "
+        "are on series the models trained on (only a test split is unseen)"
+    ]
+
+
 def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
     """Members scored on the series they train on (``distill.selection="train"``): say so."""
     cfg = recipe.distill
@@ -68,7 +79,8 @@ def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
 
 def run_warnings(data: Dataset, recipe: Recipe) -> list[str]:
     """Every warning a run on ``data`` with ``recipe`` should carry, logged once here."""
-    extra = small_val_warning(len(data.val))
+    n_val = len(data.val)
+    extra = joined_val_warning(recipe, n_val) or small_val_warning(n_val)
     extra += whole_train_selection_warning(recipe, len(data.train))
     extra += receptive_field_warnings(data.feature_shape[0], (recipe.teacher, *recipe.students))
     for message in extra:  # the split warnings were logged when the data was loaded
