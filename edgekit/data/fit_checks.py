@@ -73,7 +73,7 @@ def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
     return [
         f"train split: {n_train} series; members are fit and scored on all of them "
         f"(distill.selection=train: a carved selection part would hold {carved} series, "
-        f"distill.min_selection is {cfg.min_selection}), so only the validation split is unseen"
+        f"distill.min_selection is {cfg.min_selection}): their scores are on series they trained on"
     ]
 
 

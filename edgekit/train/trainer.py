@@ -100,8 +100,7 @@ class Trainer:
         self.validate = validate
         self.score_key = score_key
         self.patience = patience
-        # keep_last: every epoch replaces the kept one (validation seen in training says nothing)
-        self.keep_last = keep_last
+        self.keep_last = keep_last  # every epoch replaces the kept one (validation was trained on)
         self._best_weights: dict[str, Tensor] = {}
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
@@ -248,8 +247,7 @@ class Trainer:
         return evaluate(self.model, self.val, self.ctx.device, self.config.eval_batch_size)
 
     def fit(self, resume: bool = False) -> TrainResult:
-        """Train for ``config.epochs``; keep the best epoch by validation score (then loss), or
-        the last one (``keep_last``)."""
+        """Train for ``config.epochs``; keep the best epoch by validation (then loss), or the last."""
         start_epoch, history, best = self._start(resume)
         begin = time.perf_counter()
         progress = self._progress()
@@ -302,10 +300,8 @@ class Trainer:
         row.update(self._epoch(epoch, progress))
         row.update(self._validate())
         row["wall_seconds"] = time.perf_counter() - epoch_start
-        improved = self.keep_last or (row[self.score_key], -row.get("val_loss", 0.0)) > (
-            best[self.score_key],
-            -best.get("val_loss", 0.0),
-        )
+        score = (row[self.score_key], -row.get("val_loss", 0.0))
+        improved = self.keep_last or score > (best[self.score_key], -best.get("val_loss", 0.0))
         if improved:
             best = {k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key}
             best["epoch"] = epoch + 1
