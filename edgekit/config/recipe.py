@@ -38,6 +38,9 @@ class Recipe:
     # (issue 18; edgekit.train.sizing.sized_spec)
     size_models: bool = False
     deepen_models: bool = False  # with size_models: blocks until the receptive field spans T
+    # a validation split of fewer series joins the training split: the teacher keeps its last
+    # epoch instead of one picked on a handful of series (0: never; edgekit.pipelines.sizing)
+    join_val_below: int = 0
 
     def __post_init__(self) -> None:
         from edgekit.models.spec import parse_spec
@@ -46,6 +49,19 @@ class Recipe:
             parse_spec(spec)  # a typo in a model name fails here, with the grammar in the message
         if not self.students:
             raise ConfigError("recipe: students must list at least one candidate")
+        if isinstance(self.join_val_below, bool) or not isinstance(self.join_val_below, int):
+            raise ConfigError(
+                f"recipe: join_val_below: expected an integer >= 0, got {self.join_val_below!r}"
+            )
+        if self.join_val_below < 0:
+            raise ConfigError(
+                f"recipe: join_val_below: expected an integer >= 0 (0: never), "
+                f"got {self.join_val_below}"
+            )
+
+    def joins_val(self, n_val: int) -> bool:
+        """Whether a validation split of ``n_val`` series joins the training split."""
+        return 0 < n_val < self.join_val_below
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -53,6 +53,17 @@ def small_val_warning(n_val: int) -> list[str]:
     ]
 
 
+def joined_val_warning(recipe: Recipe, n_val: int) -> list[str]:
+    """A validation split joined to the training split (``recipe.join_val_below``): say so."""
+    if not recipe.joins_val(n_val):
+        return []
+    return [
+        f"val split: {n_val} series (fewer than join_val_below={recipe.join_val_below}) joined "
+        "to the training split: the teacher keeps its last epoch, and validation accuracies "
+        "are on series the models trained on (only a test split is unseen)"
+    ]
+
+
 def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
     """Members scored on the series they train on (``distill.selection="train"``): say so."""
     cfg = recipe.distill
@@ -62,13 +73,14 @@ def whole_train_selection_warning(recipe: Recipe, n_train: int) -> list[str]:
     return [
         f"train split: {n_train} series; members are fit and scored on all of them "
         f"(distill.selection=train: a carved selection part would hold {carved} series, "
-        f"distill.min_selection is {cfg.min_selection}), so only the validation split is unseen"
+        f"distill.min_selection is {cfg.min_selection}): their scores are on series they trained on"
     ]
 
 
 def run_warnings(data: Dataset, recipe: Recipe) -> list[str]:
     """Every warning a run on ``data`` with ``recipe`` should carry, logged once here."""
-    extra = small_val_warning(len(data.val))
+    n_val = len(data.val)
+    extra = joined_val_warning(recipe, n_val) or small_val_warning(n_val)
     extra += whole_train_selection_warning(recipe, len(data.train))
     extra += receptive_field_warnings(data.feature_shape[0], (recipe.teacher, *recipe.students))
     for message in extra:  # the split warnings were logged when the data was loaded

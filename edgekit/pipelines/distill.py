@@ -24,7 +24,7 @@ from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
-from edgekit.pipelines.sizing import sized_recipe
+from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunDir
 from edgekit.tasks import task_info
@@ -76,7 +76,9 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         with_audio=audio,
         users=recipe.users.as_dict(),
     )
-    # issue 18: training (and cnn1d layouts) sized to the data before the resume check
+    # issue 18: training (and cnn1d layouts) sized to the data before the resume check; a tiny
+    # validation split joins the training split first (as train_teacher does)
+    data = joined_data(recipe, data)
     recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
     run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
     Ranks.current().barrier()  # every rank has checked the folder before any rank writes to it

@@ -9,8 +9,38 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from edgekit.config import DistillConfig, Recipe
+from edgekit.data.dataset import Dataset, Split
 from edgekit.train.sizing import sized_spec, sized_train
+
+
+def _joined(train: Split, val: Split) -> Split:
+    def both(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None or b is None else np.concatenate([a, b])
+
+    return Split(
+        np.concatenate([train.x, val.x]),
+        np.concatenate([train.y, val.y]),
+        audio=both(train.audio, val.audio),
+        groups=both(train.groups, val.groups),
+    )
+
+
+def joined_data(recipe: Recipe, data: Dataset) -> Dataset:
+    """``data`` with its validation split appended to the training split when it holds fewer
+    than ``recipe.join_val_below`` series (it stays the validation split too, now seen).
+
+    Why: such a split picks the teacher's epoch by one or two series per class (ACSF1: 20
+    series, 10 classes) while those series, trained on, are a quarter more data; the teacher then
+    keeps its last epoch (cosine-annealed). Chosen by cross-validation inside the training split
+    (benchmarks/arrays_cv.md); the normalisation stays the one fitted on the training split.
+    """
+    if not recipe.joins_val(len(data.val)):
+        return data
+    note = f"val split ({len(data.val)} series) joined to the training split (join_val_below)"
+    return replace(data, train=_joined(data.train, data.val), notes=(*data.notes, note))
 
 
 def selection_size(cfg: DistillConfig, n_train: int) -> int:

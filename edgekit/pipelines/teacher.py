@@ -23,7 +23,7 @@ from edgekit.data.registry import task_info
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.outputs import claim_output
-from edgekit.pipelines.sizing import sized_recipe
+from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
 from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, teardown
@@ -41,8 +41,8 @@ TEACHER_DATA_KEYS = ("task", "source", "class_names", "feature_shape", "sizes")
 def _sized_data(
     recipe: Recipe, data_dir: Path | None, cache_dir: Path | None
 ) -> tuple[Recipe, Dataset]:
-    """The teacher's data, and the recipe sized to it (issue 18: steps floor, member layout;
-    idempotent, see train/sizing.py)."""
+    """The teacher's data (a tiny validation split joined to the training split), and the recipe
+    sized to it (issue 18: steps floor, member layout; idempotent, see train/sizing.py)."""
     data = load_dataset(
         recipe.task,
         data_dir or recipe.data_dir,
@@ -50,6 +50,7 @@ def _sized_data(
         with_audio=task_info(recipe.task).speech and recipe.teacher_train.augment,
         users=recipe.users.as_dict(),
     )
+    data = joined_data(recipe, data)
     return sized_recipe(recipe, len(data.train), data.feature_shape[0]), data
 
 
@@ -96,6 +97,7 @@ def train_teacher(
         on_step=on_step,
         meta={"spec": recipe.teacher, "task": recipe.task},
         patience=cfg.patience or None,  # issue 18: early stopping on validation
+        keep_last=recipe.joins_val(len(data.val)),  # validation was trained on: no picking
     )
     trainer.features = speech_augmenter(data, cfg, trainer.ctx.device)
     result = trainer.fit(resume=resume)

@@ -79,6 +79,7 @@ class Trainer:
         score_key: str = "val_accuracy",
         patience: int | None = None,
         alone: bool = False,
+        keep_last: bool = False,
     ) -> None:
         # alone: this process trains the model by itself even under torchrun (FIND-WL's
         # candidates, one per rank); else every rank of the process group trains it with DDP
@@ -99,6 +100,7 @@ class Trainer:
         self.validate = validate
         self.score_key = score_key
         self.patience = patience
+        self.keep_last = keep_last  # every epoch replaces the kept one (validation was trained on)
         self._best_weights: dict[str, Tensor] = {}
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
@@ -245,7 +247,7 @@ class Trainer:
         return evaluate(self.model, self.val, self.ctx.device, self.config.eval_batch_size)
 
     def fit(self, resume: bool = False) -> TrainResult:
-        """Train for ``config.epochs``; keep the best epoch by validation score (then loss)."""
+        """Train for ``config.epochs``; keep the best epoch by validation (then loss), or the last."""
         start_epoch, history, best = self._start(resume)
         begin = time.perf_counter()
         progress = self._progress()
@@ -298,10 +300,8 @@ class Trainer:
         row.update(self._epoch(epoch, progress))
         row.update(self._validate())
         row["wall_seconds"] = time.perf_counter() - epoch_start
-        improved = (row[self.score_key], -row.get("val_loss", 0.0)) > (
-            best[self.score_key],
-            -best.get("val_loss", 0.0),
-        )
+        score = (row[self.score_key], -row.get("val_loss", 0.0))
+        improved = self.keep_last or score > (best[self.score_key], -best.get("val_loss", 0.0))
         if improved:
             best = {k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key}
             best["epoch"] = epoch + 1

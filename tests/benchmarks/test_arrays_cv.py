@@ -44,3 +44,22 @@ def test_the_chosen_line_names_the_highest_last_epoch_mean() -> None:
         {"set": "S", "choice": "b", "last": 0.5},
     ]
     assert chosen(rows) == ["\nS: highest last-epoch mean: a (75.0 %)."]
+
+
+def test_a_carved_fold_file_tests_on_the_held_out_fold_and_picks_epochs_on_the_rest(
+    tmp_path: Path,
+) -> None:
+    y = np.arange(30) % 2
+    data = {
+        "X_train": np.arange(30, dtype=np.float32).reshape(30, 1, 1),
+        "y_train": y,
+        "class_names": np.array(["a", "b"]),
+    }
+    fold = fold_of(y, 3)
+    write_fold(data, fold, 0, tmp_path / "f.npz", carve=True)
+    saved = np.load(tmp_path / "f.npz")
+    held = set(np.flatnonzero(fold == 0).tolist())
+    assert set(saved["X_test"].ravel().tolist()) == held
+    train, val = set(saved["X_train"].ravel().tolist()), set(saved["X_val"].ravel().tolist())
+    assert len(val) == 4 and train.isdisjoint(val)  # 20 % of each class of the 20 left
+    assert (train | val) == set(range(30)) - held

@@ -11,6 +11,7 @@ import pytest
 from edgekit.config import load_recipe
 from edgekit.data import load_dataset
 from edgekit.data.fit_checks import (
+    joined_val_warning,
     receptive_field_warnings,
     report_lines,
     run_warnings,
@@ -88,3 +89,12 @@ def test_members_scored_on_their_own_series_are_named_with_the_counts() -> None:
     (message,) = whole_train_selection_warning(recipe, 30)
     assert "would hold 4 series" in message and "min_selection is 30" in message
     assert whole_train_selection_warning(sized_recipe(load_recipe("arrays"), 500, 251), 500) == []
+
+
+def test_a_joined_val_split_is_named_instead_of_called_noisy() -> None:
+    recipe = load_recipe("arrays")
+    (message,) = joined_val_warning(recipe, 20)
+    assert (
+        "val split: 20 series" in message and f"join_val_below={recipe.join_val_below}" in message
+    )
+    assert joined_val_warning(recipe, recipe.join_val_below) == []

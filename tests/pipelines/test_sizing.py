@@ -1,4 +1,5 @@
-"""Where members are scored, sized to the data: a tiny training split scores them on all of it."""
+"""Sized to the data: a tiny training split scores members on all of it, a tiny validation split
+joins the training split."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from edgekit.data.dataset import Dataset, Split
 from edgekit.distill.context import make_parts
 from edgekit.errors import ConfigError
 from edgekit.pipelines.distill import distill
-from edgekit.pipelines.sizing import selection_size, sized_distill, sized_recipe
+from edgekit.pipelines.sizing import joined_data, selection_size, sized_distill, sized_recipe
+from edgekit.pipelines.teacher import train_teacher
 from edgekit.train.sizing import steps_per_epoch
 
 
@@ -91,9 +93,49 @@ def test_a_tiny_arrays_run_fits_and_scores_members_on_the_whole_training_split(
     out = tmp_path / "run"
     distill("arrays", out, overrides=sets, data_dir=tmp_path / "d.npz", device="cpu")
     recipe = json.loads((out / "config.json").read_text())["recipe"]
-    assert recipe["distill"]["selection"] == "train"  # 4 carved series < min_selection
+    assert recipe["distill"]["selection"] == "train"  # 5 carved series < min_selection
     (row,) = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert row["selection_kd_loss"] == row["train_kd_loss"]  # scored on the series it fit
     assert any(
-        "train split: 24 series" in w for w in json.loads((out / "warnings.json").read_text())
+        # the 12 validation series joined the 24 training series (join_val_below=30)
+        "train split: 36 series" in w
+        for w in json.loads((out / "warnings.json").read_text())
     )
+
+
+def test_a_tiny_val_joins_the_training_split_and_stays_the_val_split() -> None:
+    recipe = replace(load_recipe("arrays"), join_val_below=30)
+    data = _data(30)  # 6 validation series
+    joined = joined_data(recipe, data)
+    assert len(joined.train) == 36 and joined.val is data.val
+    np.testing.assert_array_equal(joined.train.x[30:], data.val.x)
+    np.testing.assert_array_equal(joined.train.y, np.concatenate([data.train.y, data.val.y]))
+    assert any("val split (6 series) joined" in n for n in joined.notes)
+    assert joined_data(replace(recipe, join_val_below=6), data) is data  # 6 is not below 6
+    assert joined_data(replace(recipe, join_val_below=0), data) is data  # 0: never
+
+
+def test_join_val_below_is_refused_unless_a_count() -> None:
+    recipe = load_recipe("arrays")
+    with pytest.raises(ConfigError, match="join_val_below: expected an integer >= 0"):
+        replace(recipe, join_val_below=-1)
+    with pytest.raises(ConfigError, match="join_val_below: expected an integer >= 0"):
+        replace(recipe, join_val_below=2.5)  # type: ignore[arg-type]
+
+
+def test_a_joined_teacher_trains_on_train_and_val_and_keeps_its_last_epoch(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    y = np.arange(36) % 3
+    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
+    np.savez(tmp_path / "d.npz", X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+    sets = ["teacher=cnn1d-8", "teacher_train.min_steps=12", "join_val_below=30"]
+    out = tmp_path / "run"
+    summary = train_teacher("arrays", out, tmp_path / "d.npz", sets, device="cpu")
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["sizes"] == {"train": 36, "val": 12}  # val trained on, kept as val
+    rows = (out / "teacher" / "metrics.jsonl").read_text().splitlines()
+    assert summary.best_epoch == len(rows) == config["recipe"]["teacher_train"]["epochs"]
+    warnings = json.loads((out / "warnings.json").read_text())
+    assert any("val split: 12 series (fewer than join_val_below=30) joined" in w for w in warnings)
