@@ -149,7 +149,52 @@ static void test_mean_long(void) {
     }
 }
 
+/* int8 mean over leading axes (a transposed mean folded into its axes): 20 x 31 rows (more
+ * than 255: the 16-bit lanes summed in runs) of C columns, C = 8 and 16 (the DSP path), 12
+ * (eight on it, four not) and 3; columns of -128 and 127 (the lanes' bound) and random ones */
+static void test_mean_leading(void) {
+    enum { R = 20 * 31, CMAX = 16 };
+    static union {
+        double align;
+        int8_t v[R * CMAX + CMAX + 8];
+    } work;
+    const int32_t cols[4] = {8, 16, 12, 3};
+    const int32_t mult[1] = {1 << 30}, shift[1] = {-9};
+    for (int t = 0; t < 4; ++t) {
+        const int32_t c = cols[t];
+        const int32_t d_in[3] = {20, 31, c}, d_out[1] = {c};
+        ek_tensor ts[2];
+        ts[0] = make_tensor(EK_I8, 3, d_in, 0, NULL);
+        ts[0].zero_point = -7;
+        ts[1] = make_tensor(EK_I8, 1, d_out, R * CMAX + 8, NULL);
+        ts[1].zero_point = 4;
+        ek_op mn = make_op(EK_OP_MEAN, 0, -1, -1, 1);
+        mn.naxes = 2;
+        mn.axes[0] = 0;
+        mn.axes[1] = 1;
+        mn.mult = mult;
+        mn.shift = shift;
+        mn.num_mult = 1;
+        for (int r = 0; r < R; ++r) {
+            for (int k = 0; k < c; ++k) {
+                work.v[r * c + k] = k == 0 ? -128 : (k == 1 ? 127 : (int8_t)(rng() % 256u));
+            }
+        }
+        CHECK(ek_run_op(&mn, ts, (uint8_t *)work.v) == EK_OK);
+        for (int k = 0; k < c; ++k) {
+            int32_t sum = 0;
+            for (int r = 0; r < R; ++r) {
+                sum += work.v[r * c + k];
+            }
+            int32_t want = ek_multiply_by_quantized_multiplier(sum + 7 * R, mult[0], shift[0]) + 4;
+            want = want < -128 ? -128 : (want > 127 ? 127 : want);
+            CHECK(work.v[R * CMAX + 8 + k] == want);
+        }
+    }
+}
+
 int main(void) {
+    test_mean_leading();
     test_mean_long();
     test_max_pool_words();
     test_mean();

@@ -47,6 +47,22 @@ static void test_pad_both_dims(void) {
     CHECK(memcmp(work + 8, want, sizeof want) == 0);
 }
 
+/* the same padding with a trailing unit dim ([2,2,1] -> [4,5,1]: rows are the dim before) */
+static void test_pad_trailing_unit_dim(void) {
+    const int32_t d_in[3] = {2, 2, 1}, d_out[3] = {4, 5, 1}, d_pads[2] = {3, 2};
+    const int32_t pads[6] = {1, 1, 1, 2, 0, 0};
+    ek_tensor ts[3];
+    ts[0] = make_tensor(EK_I8, 3, d_in, 0, NULL);
+    ts[1] = make_tensor(EK_I32, 2, d_pads, -1, pads);
+    ts[2] = make_tensor(EK_I8, 3, d_out, 8, NULL);
+    ts[2].zero_point = 7;
+    int8_t work[32] = {1, 2, 3, 4};
+    ek_op pd = make_op(EK_OP_PAD, 0, 1, -1, 2);
+    CHECK(ek_run_op(&pd, ts, (uint8_t *)work) == EK_OK);
+    const int8_t want[20] = {7, 7, 7, 7, 7, 7, 1, 2, 7, 7, 7, 3, 4, 7, 7, 7, 7, 7, 7, 7};
+    CHECK(memcmp(work + 8, want, sizeof want) == 0);
+}
+
 static void test_concat_slice_reshape(void) {
     /* int8 [2,1] ++ [2,2] along axis 1 -> [2,3]; slice [1:2, 1:3] -> [1,2]; reshape -> [2] */
     const int32_t da[2] = {2, 1}, db[2] = {2, 2}, dc[2] = {2, 3}, ds[2] = {1, 2}, dr[1] = {2};
@@ -164,6 +180,7 @@ int main(void) {
     test_transpose_i8();
     test_transpose_pad();
     test_pad_both_dims();
+    test_pad_trailing_unit_dim();
     test_concat_slice_reshape();
     test_concat_words();
     return finish("test_shape");

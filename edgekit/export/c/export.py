@@ -20,7 +20,8 @@ import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
 from edgekit.export.c import codegen
-from edgekit.export.c.graph import translate
+from edgekit.export.c.graph import finish_member, read_member
+from edgekit.export.c.links import link_layouts
 from edgekit.export.c.memory import align8, plan_memory
 from edgekit.export.c.tables import CGraph
 from edgekit.runtime.bundle import Bundle, load_bundle
@@ -110,13 +111,15 @@ def export_c(
         Path(source), out, int8, calib=calib, data_dir=data_dir, cache_dir=cache_dir
     )
     manifest = bundle.manifest
-    graphs = []
-    for entry in manifest.members:
-        graph = translate(
-            bundle.member_bytes(entry), f"member {entry.index} ({entry.file})", _roles(entry)
-        )
+    raws = [
+        read_member(bundle.member_bytes(e), f"member {e.index} ({e.file})", _roles(e))
+        for e in manifest.members
+    ]
+    position = {e.index: k for k, e in enumerate(manifest.members)}
+    link_layouts(raws, [position.get(e.connected_from or -1) for e in manifest.members])
+    graphs = [finish_member(raw) for raw in raws]
+    for entry, graph in zip(manifest.members, graphs, strict=True):
         _check_quantization(entry, graph)
-        graphs.append(graph)
     infos = [_member_info(e, g) for e, g in zip(manifest.members, graphs, strict=True)]
     slots, slots_bytes = _plan_slots(manifest.members, [i["activation_bytes"] for i in infos])
     parts, members = [], []

@@ -67,3 +67,21 @@ def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int,
     s = min(count.bit_length() - 1, 32)  # 63 - clz64(count)
     s = min(s, 31 + shift)
     return int((m << s) // count), shift - s
+
+
+def requantize_int8(
+    values: np.ndarray, in_zp: int, mult: int, shift: int, out_zp: int
+) -> np.ndarray:
+    """TFLite's int8 -> int8 requantisation (reference MultiplyByQuantizedMultiplier: the
+    rounding doubling high multiply, then a rounding right shift), exactly, on int64 arrays."""
+    x = (values.astype(np.int64) - in_zp) * (1 << max(shift, 0))
+    ab = x * mult
+    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
+    total = ab + nudge
+    high = np.where(total >= 0, total // (1 << 31), -((-total) // (1 << 31)))  # toward zero
+    right = max(-shift, 0)
+    mask = (1 << right) - 1
+    threshold = (mask >> 1) + (high < 0)
+    rounded = (high >> right) + ((high & mask) > threshold)
+    out: np.ndarray = np.clip(rounded + out_zp, -128, 127)
+    return out

@@ -9,6 +9,7 @@ int8 fixed-point parameters are computed the way TFLM's Prepare computes them
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from edgekit.errors import EdgekitError
 from edgekit.export.c.memory import lifetimes, place_tensors
 from edgekit.export.c.operators import HANDLERS, translate_op
+from edgekit.export.c.rewrite import simplify
 from edgekit.export.c.tables import MAX_DIMS, CGraph, COp, CTensor
 
 # TFLite enums (schema.fbs)
@@ -75,8 +77,36 @@ class _Reader:
         return ct
 
 
+@dataclass
+class RawMember:
+    """One member's operators and tensors as read from its file, before the rewrites and the
+    memory plan (cross-member rewrites work on these)."""
+
+    tensors: dict[int, CTensor]
+    ops: list[COp]
+    roles: dict[str, int]
+    name: str
+
+
 def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
     """The C operator list of one .tflite member; ``roles`` maps role -> tensor name."""
+    return finish_member(read_member(data, member, roles))
+
+
+def finish_member(raw: RawMember) -> CGraph:
+    """The exact rewrites (:mod:`edgekit.export.c.rewrite`; again after cross-member ones),
+    then the memory plan."""
+    keep = set(raw.roles.values())
+    ops = simplify(raw.ops, raw.tensors, keep)
+    ops = fold_moves(ops, raw.tensors, keep)
+    used = {i for op in ops for i in op.inputs if i >= 0} | {op.output for op in ops}
+    tensors = {i: t for i, t in raw.tensors.items() if i in used or i in keep}
+    return _finish(tensors, ops, dict(raw.roles), raw.name)
+
+
+def read_member(data: bytes, member: str, roles: dict[str, str]) -> RawMember:
+    """One .tflite member's operators (identities already dropped) and tensors; ``roles`` maps
+    role -> tensor name."""
     from ai_edge_litert import schema_py_generated as schema
 
     model = schema.ModelT.InitFromPackedBuf(data, 0)
@@ -117,10 +147,8 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
             raise EdgekitError(f"{member}: no tensor named {tname!r} for {role}")
         role_index[role] = by_name[tname]
         reader.tensor(by_name[tname])
-    ops = fold_moves(ops, reader.tensors, set(role_index.values()))
-    used = {i for op in ops for i in op.inputs if i >= 0} | {op.output for op in ops}
-    tensors = {i: t for i, t in reader.tensors.items() if i in used or i in role_index.values()}
-    return _finish(tensors, ops, role_index, member)
+    ops = simplify(ops, reader.tensors, set(role_index.values()))
+    return RawMember(reader.tensors, ops, role_index, member)
 
 
 _MOVES = ("TRANSPOSE", "RESHAPE")

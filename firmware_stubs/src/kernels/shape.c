@@ -91,7 +91,8 @@ static ek_status check_pad(const ek_op *op, const ek_tensor *ts) {
     return EK_OK;
 }
 
-/* rows of the last dim: padding before, the input row (one copy), padding after */
+/* rows of the last dim that is not 1 (trailing unit dims carry no padding: one pixel's channels
+ * are its row, not one byte): padding before, the input row (one copy), padding after */
 static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     const ek_tensor *in = &ts[op->in[0]], *out = &ts[op->out];
     const int32_t *pads = (const int32_t *)ts[op->in[1]].data;
@@ -103,8 +104,12 @@ static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
     for (int i = 0; i < in->ndim; ++i) {
         before[lead + i] = pads[2 * i];
     }
-    const size_t eb = ek_elem_bytes(out), width = (size_t)odims[EK_MAX_DIMS - 1];
-    const size_t rows = ek_numel(out) / width, in_width = (size_t)idims[EK_MAX_DIMS - 1];
+    int last = EK_MAX_DIMS - 1;
+    while (last > 0 && odims[last] == 1) {
+        --last;
+    }
+    const size_t eb = ek_elem_bytes(out), width = (size_t)odims[last];
+    const size_t rows = ek_numel(out) / width, in_width = (size_t)idims[last];
     const uint8_t *iv = (const uint8_t *)ek_in(in, work);
     uint8_t *ov = (uint8_t *)ek_out(out, work);
     /* the padding value's bytes: the int8 zero point, or float 0.0f (all bits 0) */
@@ -113,13 +118,13 @@ static void pad(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
         uint8_t *row = ov + r * width * eb;
         size_t src = 0, rem = r;
         int inside = 1;
-        for (int i = EK_MAX_DIMS - 2; i >= 0; --i) { /* the row's input row, if any */
+        for (int i = last - 1; i >= 0; --i) { /* the row's input row, if any */
             const int32_t c = (int32_t)(rem % (size_t)odims[i]) - before[i];
             rem /= (size_t)odims[i];
             inside &= c >= 0 && c < idims[i];
             src += inside ? (size_t)c * istr[i] : 0u;
         }
-        const size_t lo = inside ? (size_t)before[EK_MAX_DIMS - 1] : width;
+        const size_t lo = inside ? (size_t)before[last] : width;
         const size_t hi = inside ? lo + in_width : width;
         memset(row, fill, lo * eb);
         memset(row + hi * eb, fill, (width - hi) * eb);
