@@ -87,7 +87,13 @@ def test_students_are_sized_on_the_fit_part() -> None:
     assert steps(sized.student_train, n_fit) >= 1000
 
 
-def test_train_teacher_on_40_series_makes_the_floor_of_steps(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("join", "series", "batch_size"),
+    [(0, 40, 10), (30, 52, 13)],  # the 12 validation series joined by the arrays default
+)
+def test_train_teacher_on_40_series_makes_the_floor_of_steps(
+    tmp_path: Path, join: int, series: int, batch_size: int
+) -> None:
     rng = np.random.default_rng(0)
     data = tmp_path / "mine.npz"
     np.savez(
@@ -98,11 +104,16 @@ def test_train_teacher_on_40_series_makes_the_floor_of_steps(tmp_path: Path) -> 
         y_val=np.arange(12) % 4,
     )
     floor = 60
-    sets = [f"teacher_train.min_steps={floor}", "teacher=cnn1d-4", "teacher_train.patience=0"]
+    sets = [
+        f"teacher_train.min_steps={floor}",
+        "teacher=cnn1d-4",
+        "teacher_train.patience=0",
+        f"join_val_below={join}",
+    ]
     train_teacher("arrays", tmp_path / "run", data, sets, device="cpu")
     trained = json.loads((tmp_path / "run" / "config.json").read_text())["recipe"]
     batch = trained["teacher_train"]["batch_size"]
     epochs = len((tmp_path / "run" / "teacher" / "metrics.jsonl").read_text().splitlines())
-    assert batch == 10  # 40 series / 4 steps per epoch
-    assert epochs * steps_per_epoch(40, batch) >= floor
+    assert batch == batch_size  # the series it trains on / 4 steps per epoch
+    assert epochs * steps_per_epoch(series, batch) >= floor
     assert trained["teacher"] == "cnn1d-4"  # 32 steps: the default layout already spans them
