@@ -101,6 +101,7 @@ def member_code(k: int, info: MemberInfo, graph: CGraph, slot: int) -> tuple[str
     rows = [_op_row(k, j, op, code) for j, op in enumerate(graph.ops)]
     code.append(f"static const ek_op m{k}_ops[{len(rows)}] = {{\n" + ",\n".join(rows) + "\n};\n")
     r = graph.roles
+    rescale = graph.connection_rescale
     member = initializer(
         "ek_member",
         {
@@ -116,6 +117,9 @@ def member_code(k: int, info: MemberInfo, graph: CGraph, slot: int) -> tuple[str
             "connected_from": info.connected_from,
             "features_inv_scale": f32(info.features_inv_scale or 0.0),
             "connection_inv_scale": f32(info.connection_inv_scale or 0.0),
+            "connection_mult": rescale[0] if rescale else 0,
+            "connection_shift": rescale[1] if rescale else 0,
+            "connection_zero_point": rescale[3] if rescale else 0,
             "work_bytes": f"{graph.work_bytes}u",
             "slot_offset": slot,
             "macs": info.macs,
