@@ -127,8 +127,11 @@ def export_c(
     calib: int = 256,
     data_dir: Path | None = None,
     cache_dir: Path | None = None,
+    fold_rescales: bool = True,
 ) -> Path:
-    """Generate the C model for a run (or a TFLite bundle) into ``out``; returns ``out``."""
+    """Generate the C model for a run (or a TFLite bundle) into ``out``; returns ``out``.
+    ``fold_rescales=False`` keeps the connections' rescale operators (tables a runtime without
+    the ek_member connection_mult field can run)."""
     out = Path(out)
     bundle = _bundle_for(
         Path(source), out, int8, calib=calib, data_dir=data_dir, cache_dir=cache_dir
