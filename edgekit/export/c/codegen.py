@@ -117,12 +117,19 @@ def member_code(k: int, info: MemberInfo, graph: CGraph, slot: int) -> tuple[str
             "connected_from": info.connected_from,
             "features_inv_scale": f32(info.features_inv_scale or 0.0),
             "connection_inv_scale": f32(info.connection_inv_scale or 0.0),
-            "connection_mult": rescale[0] if rescale else 0,
-            "connection_shift": rescale[1] if rescale else 0,
-            "connection_zero_point": rescale[3] if rescale else 0,
             "work_bytes": f"{graph.work_bytes}u",
             "slot_offset": slot,
             "macs": info.macs,
+            # only where folded: tables without it stay readable by older runtimes
+            **(
+                {}
+                if rescale is None
+                else {
+                    "connection_mult": rescale[0],
+                    "connection_shift": rescale[1],
+                    "connection_zero_point": rescale[3],
+                }
+            ),
         },
     )
     return "\n".join(code), "    " + member

@@ -145,7 +145,8 @@ def export_c(
     sources = [position.get(e.connected_from or -1) for e in manifest.members]
     link_layouts(raws, sources)
     graphs = [
-        finish_member(raw, _int8_activation(raws, j)) for raw, j in zip(raws, sources, strict=True)
+        finish_member(raw, fold_rescales and _int8_activation(raws, j))
+        for raw, j in zip(raws, sources, strict=True)
     ]
     for entry, graph in zip(manifest.members, graphs, strict=True):
         _check_quantization(entry, graph)
