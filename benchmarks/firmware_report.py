@@ -178,7 +178,9 @@ def report(results: dict[str, Any], machine: str, s: dict[str, Any]) -> str:
         "-mcpu=cortex-m4 -mfloat-abi=hard (target), QEMU mps2-an386 with `-icount shift=0`. "
         "Command: `python benchmarks/firmware.py` (bundles named in each section).",
         "",
-        "Three host builds on the same generated tables: *before* is the runtime before this "
+        "Three host builds on the same generated tables (*before*'s without the connection "
+        "rescales folded into the boundary tables: it has no field for them): *before* is the "
+        "runtime before this "
         f"rework (commit {s['before']}: plain kernels, every member's tables re-checked on every "
         "call), *reference* the plain kernels kept as a build option (`KERNELS=reference`), "
         "*fast* the default kernels. Host times: the machine is shared (2 cores, other jobs "

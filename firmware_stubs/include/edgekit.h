@@ -108,6 +108,7 @@ typedef struct {
     uint8_t *slots;        /* activations waiting for a later member */
     uint8_t *work;         /* the largest member's working memory */
     uint32_t *estimate_us; /* per member: running mean time (0: not measured yet) */
+    int8_t *luts;          /* int8 connections: each one's 256-value boundary table */
     uint32_t prepared;     /* set by ek_prepare */
 } ek_runtime;
 

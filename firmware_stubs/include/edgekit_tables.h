@@ -77,6 +77,9 @@ typedef struct {
     int32_t connected_from; /* 1-based source member of the connection, 0: none */
     float features_inv_scale; /* int8 features: 1/scale as float32 (as the Python runtime) */
     float connection_inv_scale;
+    int32_t connection_mult; /* int8 connection: a rescale folded into the boundary table (0: none) */
+    int32_t connection_shift;
+    int32_t connection_zero_point; /* the zero point the boundary converts to before that rescale */
     uint32_t work_bytes; /* working memory of this member */
     int32_t slot_offset; /* where its activation waits for a later member (-1: not kept) */
     int64_t macs;

@@ -23,15 +23,43 @@ static size_t estimates_bytes(const ek_ensemble *e) {
     return EK_ALIGN((size_t)e->num_members * sizeof(uint32_t));
 }
 
-size_t ek_arena_bytes(const ek_ensemble *e) {
-    if (e == NULL || e->members == NULL || e->num_members < 1) {
+/* member k's connection is int8 from an int8 activation: ek_prepare builds its boundary table
+ * (256 bytes of arena) once. Safe on unchecked tables (ek_arena_bytes runs before checks). */
+static int int8_connection(const ek_ensemble *e, int k) {
+    const ek_member *m = &e->members[k];
+    const int j = m->connected_from - 1;
+    if (m->tensors == NULL || m->connection < 0 || m->connection >= m->num_tensors || j < 0 ||
+        j >= k) {
         return 0;
     }
+    const ek_member *from = &e->members[j];
+    if (from->tensors == NULL || from->activation < 0 || from->activation >= from->num_tensors) {
+        return 0;
+    }
+    return m->tensors[m->connection].dtype == EK_I8 && from->tensors[from->activation].dtype == EK_I8;
+}
+
+static size_t luts_bytes(const ek_ensemble *e) {
+    size_t n = 0;
+    for (int k = 0; k < e->num_members; ++k) {
+        n += (size_t)int8_connection(e, k);
+    }
+    return EK_ALIGN(n * 256u);
+}
+
+static size_t work_bytes(const ek_ensemble *e) {
     size_t work = 0;
     for (int k = 0; k < e->num_members; ++k) {
         work = e->members[k].work_bytes > work ? e->members[k].work_bytes : work;
     }
-    return EK_ALIGN(e->slots_bytes) + EK_ALIGN(work) + estimates_bytes(e);
+    return work;
+}
+
+size_t ek_arena_bytes(const ek_ensemble *e) {
+    if (e == NULL || e->members == NULL || e->num_members < 1) {
+        return 0;
+    }
+    return EK_ALIGN(e->slots_bytes) + EK_ALIGN(work_bytes(e)) + estimates_bytes(e) + luts_bytes(e);
 }
 
 ek_status ek_normalize(const ek_ensemble *e, float *features) {
@@ -116,6 +144,9 @@ static ek_status check_connection(const ek_ensemble *e, int k) {
     }
     const ek_tensor *src = &e->members[j].tensors[e->members[j].activation];
     const ek_tensor *dst = &m->tensors[m->connection];
+    if (m->connection_mult != 0 && !int8_connection(e, k)) {
+        return EK_ERR_MODEL; /* a folded rescale needs the int8 -> int8 table */
+    }
     return ek_numel(src) == ek_numel(dst) && src->dtype != EK_I32 && dst->dtype != EK_I32
                ? EK_OK
                : EK_ERR_MODEL;
@@ -140,6 +171,25 @@ static ek_status check_member(const ek_ensemble *e, int k) {
         s = ek_check_op(op, m->tensors);
     }
     return s;
+}
+
+/* member k's boundary table: each int8 source value's conversion to the connection (the
+ * Python runtime's rint(real x (1/scale)) + zero point), then the rescale folded into it where
+ * the generator dropped one (TFLite's fixed-point arithmetic, as the QUANTIZE kernel) */
+static void build_lut(const ek_ensemble *e, int k, int8_t *lut) {
+    const ek_member *m = &e->members[k], *from = &e->members[m->connected_from - 1];
+    const ek_tensor *src = &from->tensors[from->activation], *dst = &m->tensors[m->connection];
+    const int32_t zp = m->connection_mult != 0 ? m->connection_zero_point : dst->zero_point;
+    for (int32_t q = -128; q < 128; ++q) {
+        const float v = ((float)q - (float)src->zero_point) * src->scale; /* real_value */
+        int8_t c = ek_quantize_value(v, m->connection_inv_scale, zp);
+        if (m->connection_mult != 0) {
+            const int32_t r = ek_multiply_by_quantized_multiplier(
+                (int32_t)c - zp, m->connection_mult, m->connection_shift);
+            c = (int8_t)ek_clamp_i32(r + dst->zero_point, -128, 127);
+        }
+        lut[q + 128] = c;
+    }
 }
 
 ek_status ek_prepare(ek_runtime *rt, const ek_ensemble *e, void *arena, size_t arena_bytes) {
@@ -167,6 +217,14 @@ ek_status ek_prepare(ek_runtime *rt, const ek_ensemble *e, void *arena, size_t a
     for (int k = 0; k < e->num_members; ++k) {
         rt->estimate_us[k] = 0u;
     }
+    rt->luts = (int8_t *)(void *)(rt->work + EK_ALIGN(work_bytes(e)));
+    int8_t *lut = rt->luts;
+    for (int k = 0; k < e->num_members; ++k) {
+        if (int8_connection(e, k)) {
+            build_lut(e, k, lut);
+            lut += 256;
+        }
+    }
     rt->prepared = EK_PREPARED;
     return EK_OK;
 }
@@ -177,7 +235,8 @@ static float real_value(const ek_tensor *t, const void *v, size_t i) {
 }
 
 /* features (and the connection) into the member's input tensors */
-static void member_inputs(const ek_runtime *rt, const ek_member *m, const float *features) {
+static void member_inputs(const ek_runtime *rt, int k, const float *features) {
+    const ek_member *m = &rt->model->members[k];
     const ek_tensor *feat = &m->tensors[m->features];
     const size_t nf = ek_numel(feat);
     if (feat->dtype == EK_I8) {
@@ -194,11 +253,10 @@ static void member_inputs(const ek_runtime *rt, const ek_member *m, const float 
     const uint8_t *sv = rt->slots + from->slot_offset;
     void *dv = ek_out(dst, rt->work);
     const size_t n = ek_numel(dst);
-    if (src->dtype == EK_I8 && dst->dtype == EK_I8 && n >= EK_MAP_MIN) {
-        int8_t lut[256]; /* the conversion of each of the 256 int8 values, then look-ups */
-        for (int32_t q = -128; q < 128; ++q) {
-            const float v = ((float)q - (float)src->zero_point) * src->scale; /* real_value */
-            lut[q + 128] = ek_quantize_value(v, m->connection_inv_scale, dst->zero_point);
+    if (src->dtype == EK_I8 && dst->dtype == EK_I8) { /* ek_prepare's table: look-ups */
+        const int8_t *lut = rt->luts;
+        for (int j = 0; j < k; ++j) {
+            lut += int8_connection(rt->model, j) ? 256 : 0;
         }
         ek_map_i8((const int8_t *)(const void *)sv, n, lut, (int8_t *)dv);
         return;
@@ -225,7 +283,7 @@ ek_status ek_run_member(ek_runtime *rt, int k, const float *features, float *log
         return EK_ERR_MODEL;
     }
     const ek_member *m = &e->members[k];
-    member_inputs(rt, m, features);
+    member_inputs(rt, k, features);
     EK_PROFILE_OP(k, -1, 0);
     for (int i = 0; i < m->num_ops; ++i) {
         ek_run_checked_op(&m->ops[i], m->tensors, rt->work);

@@ -27,9 +27,9 @@ static void build_ensemble(void) {
     t_conn[2] = make_tensor(EK_F32, 2, d_w, -1, w2);
     t_conn[3] = make_tensor(EK_F32, 2, d_logits, 24, NULL);
     o_conn[0] = make_op(EK_OP_FC, 1, 2, -1, 3);
-    const ek_member a = {"a", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 32u, 0, 10};
-    const ek_member b = {"b", 4, t_conn, 1, o_conn, 0, 1, 3, -1, 1, 0.0f, 0.0f, 32u, -1, 20};
-    const ek_member c = {"c", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 32u, -1, 10};
+    const ek_member a = {"a", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 0, 0, 0, 32u, 0, 10};
+    const ek_member b = {"b", 4, t_conn, 1, o_conn, 0, 1, 3, -1, 1, 0.0f, 0.0f, 0, 0, 0, 32u, -1, 20};
+    const ek_member c = {"c", 4, t_mean, 2, o_mean, 0, -1, 3, 1, 0, 0.0f, 0.0f, 0, 0, 0, 32u, -1, 10};
     members[0] = a; /* its activation waits in slot 0 for member 2 */
     members[1] = b;
     members[2] = c; /* nobody reads its activation: no slot */
@@ -45,7 +45,7 @@ static uint32_t fake_clock(void *ctx) {
 
 static union {
     double align;
-    uint8_t bytes[256];
+    uint8_t bytes[512];
 } arena;
 
 static const float x[4] = {1, 2, 3, 4}; /* mean 2.5 */
@@ -182,7 +182,7 @@ static void test_feature_quantisation(void) {
     ts[0].zero_point = 3;
     ts[1] = make_tensor(EK_F32, 1, d8, 8, NULL);
     ek_op dq = make_op(EK_OP_DEQUANTIZE, 0, -1, -1, 1);
-    const ek_member m = {"q", 2, ts, 1, &dq, 0, -1, 1, -1, 0, 1.0f, 0.0f, 40u, -1, 1};
+    const ek_member m = {"q", 2, ts, 1, &dq, 0, -1, 1, -1, 0, 1.0f, 0.0f, 0, 0, 0, 40u, -1, 1};
     const ek_ensemble e = {1, &m, 8, 8, 1, NULL, NULL, 0u, 0u};
     ek_runtime rt;
     CHECK(ek_prepare(&rt, &e, arena.bytes, sizeof arena.bytes) == EK_OK);
@@ -197,6 +197,63 @@ static void test_feature_quantisation(void) {
     }
 }
 
+/* An int8 connection converts through ek_prepare's 256-value table: member 1 hands on its int8
+ * features (scale 1), member 2 reads them at scale 0.5 (values 2q, clamped) and, with a rescale
+ * folded into the table (x 0.5 in TFLite's fixed point, to zero point 1), as if its QUANTIZE
+ * ran after the conversion: halves rounded away from zero at the clamps. */
+static float conn_logits[2][8];
+static ek_status run_connection(int32_t mult, int source, float *out) {
+    const int32_t d8[1] = {8};
+    static ek_tensor t1[2], t2[3];
+    t1[0] = make_tensor(source, 1, d8, 0, NULL);
+    t1[0].scale = 1.0f;
+    t1[1] = make_tensor(EK_F32, 1, d8, 32, NULL);
+    t2[0] = make_tensor(EK_I8, 1, d8, 0, NULL);
+    t2[0].scale = 1.0f;
+    t2[1] = make_tensor(EK_I8, 1, d8, 8, NULL);
+    t2[1].scale = mult != 0 ? 1.0f : 0.5f; /* the rescale's output, or the conversion's */
+    t2[1].zero_point = mult != 0 ? 1 : 0;
+    t2[2] = make_tensor(EK_F32, 1, d8, 32, NULL);
+    static ek_op o1, o2;
+    o1 = make_op(source == EK_I8 ? EK_OP_DEQUANTIZE : EK_OP_RESHAPE, 0, -1, -1, 1);
+    o2 = make_op(EK_OP_DEQUANTIZE, 1, -1, -1, 2);
+    static ek_member two[2];
+    const ek_member a = {"a", 2, t1, 1, &o1, 0, -1, 1, 0, 0, 1.0f, 0.0f, 0, 0, 0, 64u, 0, 1};
+    const ek_member b = {"b", 3, t2, 1, &o2, 0, 1, 2, -1, 1, 1.0f, 2.0f, mult, 0, 0, 64u, -1, 1};
+    two[0] = a;
+    two[1] = b;
+    static ek_ensemble e;
+    const ek_ensemble init = {2, two, 8, 8, 1, NULL, NULL, 32u, 0u};
+    e = init;
+    static ek_runtime rt;
+    const ek_status s = ek_prepare(&rt, &e, arena.bytes, sizeof arena.bytes);
+    if (s != EK_OK) {
+        return s;
+    }
+    const float x[8] = {0.0f, 1.0f, -3.0f, 100.0f, -100.0f, 5.0f, 0.5f, -1.5f};
+    float first[8];
+    for (int i = 0; i < 8; ++i) {
+        first[i] = out[i] = 0.0f;
+    }
+    CHECK(ek_run_member(&rt, 0, x, first) == EK_OK);
+    return ek_run_member(&rt, 1, x, out);
+}
+
+static void test_int8_connection_table(void) {
+    /* without a rescale: q (the source value), 63.5 and -64 where 2q leaves int8 */
+    const float plain[8] = {0, 1, -3, 63.5f, -64, 5, 0, -2};
+    CHECK(run_connection(0, EK_I8, conn_logits[0]) == EK_OK);
+    /* folded x 0.5 (multiplier 2^30, shift 0) to zero point 1: 127 -> 64, -128 -> -64 */
+    const float folded[8] = {0, 1, -3, 64, -64, 5, 0, -2};
+    CHECK(run_connection(1 << 30, EK_I8, conn_logits[1]) == EK_OK);
+    for (int i = 0; i < 8; ++i) {
+        CHECK(conn_logits[0][i] == plain[i]);
+        CHECK(conn_logits[1][i] == folded[i]);
+    }
+    /* a folded rescale with a float source (no table to fold it into) is refused */
+    CHECK(run_connection(1 << 30, EK_F32, conn_logits[1]) == EK_ERR_MODEL);
+}
+
 int main(void) {
     build_ensemble();
     test_policies();
@@ -204,5 +261,6 @@ int main(void) {
     test_errors();
     test_tables_refused();
     test_feature_quantisation();
+    test_int8_connection_table();
     return finish("test_runtime");
 }

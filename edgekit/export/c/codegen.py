@@ -101,6 +101,7 @@ def member_code(k: int, info: MemberInfo, graph: CGraph, slot: int) -> tuple[str
     rows = [_op_row(k, j, op, code) for j, op in enumerate(graph.ops)]
     code.append(f"static const ek_op m{k}_ops[{len(rows)}] = {{\n" + ",\n".join(rows) + "\n};\n")
     r = graph.roles
+    rescale = graph.connection_rescale
     member = initializer(
         "ek_member",
         {
@@ -119,6 +120,16 @@ def member_code(k: int, info: MemberInfo, graph: CGraph, slot: int) -> tuple[str
             "work_bytes": f"{graph.work_bytes}u",
             "slot_offset": slot,
             "macs": info.macs,
+            # only where folded: tables without it stay readable by older runtimes
+            **(
+                {}
+                if rescale is None
+                else {
+                    "connection_mult": rescale[0],
+                    "connection_shift": rescale[1],
+                    "connection_zero_point": rescale[3],
+                }
+            ),
         },
     )
     return "\n".join(code), "    " + member

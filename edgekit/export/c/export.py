@@ -20,7 +20,7 @@ import edgekit
 from edgekit.atomic import atomic_write_text
 from edgekit.errors import EdgekitError
 from edgekit.export.c import codegen
-from edgekit.export.c.graph import finish_member, read_member
+from edgekit.export.c.graph import RawMember, finish_member, read_member
 from edgekit.export.c.links import link_layouts
 from edgekit.export.c.memory import align8, plan_memory
 from edgekit.export.c.tables import CGraph
@@ -41,10 +41,33 @@ def _check_quantization(entry: MemberEntry, graph: CGraph) -> None:
         if q is None or spec.role not in graph.roles:
             continue
         t = graph.tensors[graph.roles[spec.role]]
-        if (np.float32(q.scale), q.zero_point) != (np.float32(t.scale), t.zero_point):
+        got = (np.float32(t.scale), t.zero_point)
+        if spec.role == "connection" and graph.connection_rescale is not None:
+            got = (np.float32(graph.connection_rescale[2]), graph.connection_rescale[3])
+        if (np.float32(q.scale), q.zero_point) != got:
             raise EdgekitError(
                 f"member {entry.index}: {spec.role} quantisation differs between file and manifest"
             )
+
+
+def _int8_activation(raws: list[RawMember], j: int | None) -> bool:
+    """Member j (0-based, None: no source) hands on an int8 activation."""
+    if j is None or "activation" not in raws[j].roles:
+        return False
+    return raws[j].tensors[raws[j].roles["activation"]].dtype == "i8"
+
+
+def _int8_connections(graphs: list[CGraph], sources: list[int | None]) -> int:
+    """Members whose connection is int8 from an int8 activation: ek_prepare keeps a 256-value
+    boundary table for each in the arena (ek_arena_bytes counts them the same way)."""
+    count = 0
+    for graph, j in zip(graphs, sources, strict=True):
+        conn = graph.roles.get("connection", -1)
+        if conn < 0 or j is None or graph.tensors[conn].dtype != "i8":
+            continue
+        src = graphs[j]
+        count += src.tensors[src.roles["activation"]].dtype == "i8"
+    return count
 
 
 def _inv_scale(entry: MemberEntry, role: str) -> float | None:
@@ -104,8 +127,11 @@ def export_c(
     calib: int = 256,
     data_dir: Path | None = None,
     cache_dir: Path | None = None,
+    fold_rescales: bool = True,
 ) -> Path:
-    """Generate the C model for a run (or a TFLite bundle) into ``out``; returns ``out``."""
+    """Generate the C model for a run (or a TFLite bundle) into ``out``; returns ``out``.
+    ``fold_rescales=False`` keeps the connections' rescale operators (tables a runtime without
+    the ek_member connection_mult field can run)."""
     out = Path(out)
     bundle = _bundle_for(
         Path(source), out, int8, calib=calib, data_dir=data_dir, cache_dir=cache_dir
@@ -116,8 +142,12 @@ def export_c(
         for e in manifest.members
     ]
     position = {e.index: k for k, e in enumerate(manifest.members)}
-    link_layouts(raws, [position.get(e.connected_from or -1) for e in manifest.members])
-    graphs = [finish_member(raw) for raw in raws]
+    sources = [position.get(e.connected_from or -1) for e in manifest.members]
+    link_layouts(raws, sources)
+    graphs = [
+        finish_member(raw, fold_rescales and _int8_activation(raws, j))
+        for raw, j in zip(raws, sources, strict=True)
+    ]
     for entry, graph in zip(manifest.members, graphs, strict=True):
         _check_quantization(entry, graph)
     infos = [_member_info(e, g) for e, g in zip(manifest.members, graphs, strict=True)]
@@ -133,6 +163,7 @@ def export_c(
         members.append(member)
     n = len(members)
     arena = align8(slots_bytes) + align8(max(i["work_bytes"] for i in infos)) + align8(4 * n)
+    arena += align8(256 * _int8_connections(graphs, sources))
     features = manifest.members[0].input("features")
     precision = "int8" if features is not None and features.dtype == "int8" else "float32"
     steps, channels = manifest.input_shape

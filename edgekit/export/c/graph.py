@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from edgekit.errors import EdgekitError
+from edgekit.export.c.boundary import fold_connection_rescale
 from edgekit.export.c.memory import lifetimes, place_tensors
 from edgekit.export.c.operators import HANDLERS, translate_op
 from edgekit.export.c.rewrite import simplify
@@ -93,15 +94,23 @@ def translate(data: bytes, member: str, roles: dict[str, str]) -> CGraph:
     return finish_member(read_member(data, member, roles))
 
 
-def finish_member(raw: RawMember) -> CGraph:
+def finish_member(raw: RawMember, int8_source: bool = False) -> CGraph:
     """The exact rewrites (:mod:`edgekit.export.c.rewrite`; again after cross-member ones),
-    then the memory plan."""
+    then the memory plan. ``int8_source``: the connection comes from an int8 activation (its
+    boundary conversion is then a table that can absorb a rescale)."""
     keep = set(raw.roles.values())
     ops = simplify(raw.ops, raw.tensors, keep)
     ops = fold_moves(ops, raw.tensors, keep)
+    roles, rescale = dict(raw.roles), None
+    if int8_source:
+        ops, roles, rescale = fold_connection_rescale(ops, raw.tensors, roles)
+    keep = set(roles.values())
     used = {i for op in ops for i in op.inputs if i >= 0} | {op.output for op in ops}
     tensors = {i: t for i, t in raw.tensors.items() if i in used or i in keep}
-    return _finish(tensors, ops, dict(raw.roles), raw.name)
+    graph = _finish(tensors, ops, roles, raw.name)
+    if rescale is not None:
+        graph.connection_rescale = (rescale.mult, rescale.shift, rescale.scale, rescale.zero_point)
+    return graph
 
 
 def read_member(data: bytes, member: str, roles: dict[str, str]) -> RawMember:

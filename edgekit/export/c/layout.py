@@ -125,6 +125,17 @@ MEMBER_FIELDS = (
         doc="int8 features: 1/scale as float32 (as the Python runtime)",
     ),
     Field("connection_inv_scale", "float", default="0.0f"),
+    Field(
+        "connection_mult",
+        "int32_t",
+        doc="int8 connection: a rescale folded into the boundary table (0: none)",
+    ),
+    Field("connection_shift", "int32_t"),
+    Field(
+        "connection_zero_point",
+        "int32_t",
+        doc="the zero point the boundary converts to before that rescale",
+    ),
     Field("work_bytes", "uint32_t", doc="working memory of this member"),
     Field(
         "slot_offset",

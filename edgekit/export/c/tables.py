@@ -49,3 +49,5 @@ class CGraph:
     roles: dict[str, int]  # features / connection / logits / activation -> tensor index
     params: int  # weights and biases (elements)
     flash_bytes: int  # constant data
+    # the connection's int8 rescale folded into the boundary: (mult, shift, scale, zero point)
+    connection_rescale: tuple[int, int, float, int] | None = None
