@@ -161,3 +161,20 @@ def test_recurrent_members_match_the_python_runtime(
     else:
         assert np.abs(got - want).max() <= 1e-4 * np.abs(want).max()
     assert (got.argmax(1) == want.argmax(1)).mean() >= 0.99
+
+
+def test_unfolded_connection_rescales_give_the_same_bytes(host_int8: Path, tmp_path: Path) -> None:
+    """``fold_rescales=False`` (tables for runtimes without the connection_mult field) keeps the
+    rescale operators and must give the same logits, bit for bit, as the folded tables."""
+    from tests.support.c_host import build_host
+
+    gen = export_c(bundle_of(host_int8), tmp_path / "gen", fold_rescales=False)
+    folded_src = "\n".join(p.read_text() for p in (host_int8.parent / "gen").glob("*.c"))
+    plain_src = "\n".join(p.read_text() for p in gen.glob("*.c"))
+    assert ".connection_mult" in folded_src  # the tiny run has a foldable connection
+    assert ".connection_mult" not in plain_src
+    plain = build_host(FIRMWARE, gen, tmp_path / "plain")
+    x = load_dataset("synthetic").val.x[:64]
+    want = np.stack([r.logits for r in run_host(host_int8, x, tmp_path)])
+    got = np.stack([r.logits for r in run_host(plain, x, tmp_path)])
+    assert np.array_equal(got, want)
