@@ -43,47 +43,62 @@ def spearman(a: list[float], b: list[float]) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
-def students_of(run: Path, spec: str) -> list[dict[str, Any]]:
-    """Each finished student of ``spec``: its best selection score and its validation accuracy."""
+def _val_data(run: Path) -> Any:
+    from edgekit.config import Recipe
+    from edgekit.data import load_dataset
+
+    recipe = Recipe.from_dict(json.loads((run / "config.json").read_text())["recipe"])
+    return load_dataset(recipe.task, DATA[recipe.task], None, users=recipe.users.as_dict())
+
+
+def _scored(folder: Path, spec: str, data: Any) -> dict[str, Any]:
+    """An unconnected model's best selection score and its accuracy on the validation users."""
     import torch
 
     from edgekit.checkpoint import load_checkpoint
-    from edgekit.config import Recipe
-    from edgekit.data import load_dataset
     from edgekit.distill.ensemble import Stage
     from edgekit.models import build_model
     from edgekit.train.predict import predict_logits
 
-    recipe = Recipe.from_dict(json.loads((run / "config.json").read_text())["recipe"])
-    data = load_dataset(recipe.task, DATA[recipe.task], None, users=recipe.users.as_dict())
-    found = []
-    for folder in sorted((run / "baselines" / "students").glob(f"{spec}-*")):
-        if not (folder / "done.json").exists():
-            continue
-        rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-        best = max(rows, key=lambda r: r["score"])
-        stage = Stage(None, build_model(spec, data.feature_shape, data.num_classes), False)
-        stage.load_state_dict(load_checkpoint(folder / "best.pt")["model"])
-        logits = predict_logits(stage, data.val.x, torch.device("cpu"), output="member")
-        accuracy = float((logits.argmax(1).numpy() == np.asarray(data.val.y)).mean())
-        found.append(
-            {"student": folder.name, "score": best["score"], "epoch": best["epoch"],
-             "val_accuracy": accuracy}
-        )  # fmt: skip
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    best = max(rows, key=lambda r: r["score"])
+    stage = Stage(None, build_model(spec, data.feature_shape, data.num_classes), False)
+    stage.load_state_dict(load_checkpoint(folder / "best.pt")["model"])
+    logits = predict_logits(stage, data.val.x, torch.device("cpu"), output="member")
+    accuracy = float((logits.argmax(1).numpy() == np.asarray(data.val.y)).mean())
+    return {"student": folder.name, "score": best["score"], "epoch": best["epoch"],
+            "val_accuracy": accuracy}  # fmt: skip
+
+
+def students_of(run: Path, spec: str, data: Any) -> list[dict[str, Any]]:
+    """Each finished RESCHED student of ``spec``."""
+    folders = sorted((run / "baselines" / "students").glob(f"{spec}-*"))
+    return [_scored(f, spec, data) for f in folders if (f / "done.json").exists()]
+
+
+def first_round_of(run: Path, spec: str, data: Any) -> dict[str, float]:
+    """B-DISTIL's round-1 candidates of ``spec`` per objective: accuracy on the validation users."""
+    found = {}
+    for folder in sorted((run / "rounds" / "01").glob(f"{spec}-*")):
+        if (folder / "score.json").exists():
+            objective = json.loads((folder / "score.json").read_text())["objective"]
+            found[objective] = 100 * _scored(folder, spec, data)["val_accuracy"]
     return found
 
 
 def measure(runs: Path, spec: str, k: int) -> dict[str, Any]:
     per_run = []
     for run in sorted(p for p in runs.iterdir() if (p / "baselines" / "students").is_dir()):
-        students = students_of(run, spec)
+        data = _val_data(run)
+        students = students_of(run, spec, data)
         if len(students) <= k:
             continue
         scores = [s["score"] for s in students]
         accs = [100 * s["val_accuracy"] for s in students]
         per_run.append(
             {"run": run.name, "students": students, "gain": best_of_k_gain(scores, accs, k),
-             "spearman": spearman(scores, accs), "spread": float(np.std(accs))}
+             "spearman": spearman(scores, accs), "spread": float(np.std(accs)),
+             "first_round": first_round_of(run, spec, data)}
         )  # fmt: skip
         print(f"{run.name}: gain {per_run[-1]['gain']:+.2f}", flush=True)
     return {"spec": spec, "k": k, "runs": per_run}
@@ -122,6 +137,21 @@ def markdown(result: dict[str, Any], info: dict[str, Any], command: str) -> str:
             f"{np.mean([r['spearman'] for r in runs]):+.2f} on average; the students of one run "
             f"spread by {np.mean([r['spread'] for r in runs]):.1f} points (sd) on new users.",
         ]
+    lines += [
+        "",
+        "## Member 1's objective on new users",
+        "",
+        "B-DISTIL's round-1 candidates of the same spec (one init each), validation accuracy %,",
+        "beside the mean of the run's RESCHED students (pure KD, several inits):",
+        "",
+        "| run | hybrid | logit | RESCHED students' mean |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in runs:
+        first = r["first_round"]
+        mean = 100 * float(np.mean([s["val_accuracy"] for s in r["students"]]))
+        cells = [f"{first[o]:.1f}" if o in first else "-" for o in ("hybrid", "logit")]
+        lines.append(f"| {r['run']} | {cells[0]} | {cells[1]} | {mean:.1f} |")
     return "\n".join(lines) + "\n"
 
 
