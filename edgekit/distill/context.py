@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ from torch import Tensor
 from edgekit.config import Recipe
 from edgekit.cost import model_cost
 from edgekit.data import Dataset, Split
+from edgekit.distill.memo import TeacherMemo
 from edgekit.distill.ranks import Ranks
 from edgekit.models import EdgeModel
 from edgekit.rundir import LOGITS, RunDir
@@ -100,6 +101,8 @@ class DistillContext:
     teacher_macs: int
     teacher: EdgeModel | None = None  # frozen, on ``device``: online targets for augmented inputs
     augment: Callable[[Tensor, torch.Generator], Tensor] | None = None  # fit indices -> inputs
+    # the teacher's logits per augmented batch, shared by the run's models (distill/targets.py)
+    teacher_memo: TeacherMemo = field(default_factory=TeacherMemo)
 
     @property
     def temperature(self) -> float:

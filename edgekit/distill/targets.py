@@ -4,6 +4,13 @@ Without augmentation the inputs are the fixed training features, so the teacher'
 computed once and cached (``DistillContext.logits``). With augmentation (time shift, noise,
 SpecAugment, sensor rotations...) every batch is a new input: a cached clean-clip logit would
 be the wrong target, so the frozen teacher runs on the same augmented batch.
+
+Every candidate and baseline student of a run trains with the same student settings, so they
+draw the same batches with the same augmentation (the trainer seeds each epoch's generator from
+the settings alone). The teacher's logits on a batch are therefore kept in the run's
+:class:`TeacherMemo`, keyed by the batch indices and the generator's state before the draw:
+the teacher runs once per batch per run instead of once per model (it is 20-40x a member's
+MACs, so it dominated augmented training). Equal keys mean equal inputs, so reuse is exact.
 """
 
 from __future__ import annotations
@@ -28,9 +35,15 @@ class Targets:
 
     def _augmented(self, idx: Tensor, gen: torch.Generator) -> Tensor:
         assert self.ctx.augment is not None and self.ctx.teacher is not None
+        memo = self.ctx.teacher_memo
+        key = memo.key(idx, gen)  # before the draw advances the generator
         x = self.ctx.augment(idx, gen)
-        with torch.no_grad():
-            self._last = self.ctx.teacher(x.to(self.ctx.device)).logits.float()
+        logits = memo.get(key)
+        if logits is None:
+            with torch.no_grad():
+                logits = self.ctx.teacher(x.to(self.ctx.device)).logits.float()
+            memo.put(key, logits)
+        self._last = logits
         return x
 
     def target(self, idx: Tensor, device: torch.device) -> Tensor:

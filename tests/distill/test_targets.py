@@ -78,3 +78,52 @@ def test_a_run_with_augmented_members_completes(tmp_path: Path) -> None:
     sets = [*TINY_RUN[:-1], "distill.max_members=1", "student_train.sensor_jitter=0.2"]
     done = distill("synthetic", tmp_path / "run", overrides=sets, device="cpu")
     assert len(done.records) == 1 and done.ctx.augment is not None
+
+
+class CountingTeacher(torch.nn.Module):
+    """The context's teacher, counting its calls."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner, self.calls = inner, 0
+
+    def forward(self, x: torch.Tensor) -> object:
+        self.calls += 1
+        return self.inner(x)
+
+
+def test_the_teacher_runs_once_per_augmented_batch_per_run(tmp_path: Path) -> None:
+    ctx = context(tmp_path, TrainConfig(sensor_jitter=0.3, sensor_shift=4))
+    assert ctx.teacher is not None
+    counting = CountingTeacher(ctx.teacher)
+    ctx = replace(ctx, teacher=counting)  # type: ignore[arg-type]
+    idx = torch.arange(16)
+    first, second = Targets(ctx), Targets(ctx)  # two models of one run
+    assert first.features is not None and second.features is not None
+    x1 = first.features(idx, torch.Generator().manual_seed(1))
+    t1 = first.target(idx, torch.device("cpu")).clone()
+    x2 = second.features(idx, torch.Generator().manual_seed(1))  # the same batch and draw
+    t2 = second.target(idx, torch.device("cpu"))
+    assert torch.equal(x1, x2) and torch.equal(t1, t2) and counting.calls == 1  # reused...
+    assert torch.allclose(t2, ctx.teacher(x2).logits)  # ...and exactly the teacher's answer
+    calls = counting.calls
+    x3 = second.features(idx, torch.Generator().manual_seed(2))  # another draw: computed
+    t3 = second.target(idx, torch.device("cpu"))
+    assert counting.calls == calls + 1 and not torch.allclose(t3, t1)
+    assert torch.allclose(t3, counting.inner(x3).logits)
+    other = idx.flip(0)  # other indices, same generator state: computed, not reused
+    x4 = second.features(other, torch.Generator().manual_seed(1))
+    assert counting.calls == calls + 2
+    assert torch.allclose(second.target(other, torch.device("cpu")), counting.inner(x4).logits)
+
+
+def test_a_full_memo_stops_storing_and_stays_exact(tmp_path: Path) -> None:
+    ctx = context(tmp_path, TrainConfig(sensor_jitter=0.3))
+    ctx.teacher_memo.max_bytes = 0  # nothing fits
+    targets = Targets(ctx)
+    assert targets.features is not None and ctx.teacher is not None
+    idx = torch.arange(8)
+    for _ in range(2):
+        x = targets.features(idx, torch.Generator().manual_seed(1))
+        assert torch.allclose(targets.target(idx, torch.device("cpu")), ctx.teacher(x).logits)
+    assert ctx.teacher_memo.stored == 0 and ctx.teacher_memo.misses == 2
