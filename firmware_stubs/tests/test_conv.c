@@ -148,11 +148,16 @@ static void test_fast_paths(void) {
             compare(1, 4, 3, 2 * ic, 3, 3, 1, 1, 1);
             compare(1, 3, 5, ic + 16, 3, 3, 1, 1, 1);
             compare(1, 9, 11, ic, 3, 3, 1, 1, 1);
-            /* planar rows (width <= 18): one or two rows, widths 2 to 18, odd and even */
+            /* planar rows (width <= 18): one or two rows, widths 2 to 18, odd and even, in
+             * runs of four (a multiple of four, or a last run overlapping) */
             compare(1, 1, 5, ic, 3, 3, 1, 1, 1);
             compare(1, 2, 2, 2 * ic, 3, 3, 1, 1, 1);
             compare(1, 5, 18, ic, 3, 3, 1, 1, 1);
             compare(1, 4, 17, ic, 3, 3, 1, 1, 0);
+            compare(1, 3, 16, ic, 3, 3, 1, 1, 1);
+            compare(1, 2, 4, 2 * ic, 3, 3, 1, 1, 1);
+            compare(1, 3, 6, ic, 3, 3, 1, 1, 0);
+            compare(1, 2, 9, ic, 3, 3, 1, 1, 1);
             compare(1, 4, 21, ic, 3, 3, 1, 1, 1); /* wider: the shifted blocks */
             compare(1, 4, 23, ic, 3, 3, 1, 1, 0);
         }

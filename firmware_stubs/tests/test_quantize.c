@@ -79,40 +79,66 @@ static void test_quantize(void) {
     CHECK(ek_check_op(&rq, ts) == EK_ERR_MODEL);
 }
 
-/* int8 -> int8 QUANTIZE, short (per element) and long (through its 256-entry table, n >=
- * EK_MAP_MIN, 1024), right shifts, none and a left one: each output is TFLite's
- * requantisation of its input, every input value seen */
+/* int8 -> int8 QUANTIZE, short (per element: the M4's four-a-pass loop and its tail, aligned
+ * or not) and long (through its 256-entry table, n >= EK_MAP_MIN, 1024), right shifts, none
+ * and a left one: each output is TFLite's requantisation of its input, every input value seen */
 static void test_requantize_i8(void) {
     enum { N = 2051 };
     static union {
         double align;
-        int8_t v[2 * N + 8];
+        int8_t v[2 * N + 16];
     } work;
     const int32_t mult[1] = {(int32_t)(1u << 30) + 12345};
-    for (int32_t k = 0; k < 8; ++k) { /* shifts: right 2, right 1, none, left 1 */
-        const int32_t n = k % 2 ? N : 5, shift[1] = {k / 2 - 2};
-        const int32_t d[1] = {n};
+    for (int32_t k = 0; k < 12; ++k) { /* shifts: right 2, right 1, none, left 1 */
+        const int32_t sizes[3] = {5, 203, N}, n = sizes[k % 3], shift[1] = {k / 3 - 2};
+        const int32_t d[1] = {n}, odd = k % 3 == 1; /* 203 values, unaligned */
         ek_tensor ts[2];
-        ts[0] = make_tensor(EK_I8, 1, d, 0, NULL);
+        ts[0] = make_tensor(EK_I8, 1, d, odd, NULL);
         ts[0].zero_point = -7;
-        ts[1] = make_tensor(EK_I8, 1, d, (n + 7) & ~7, NULL);
+        ts[1] = make_tensor(EK_I8, 1, d, ((n + 7) & ~7) + 8 + 3 * odd, NULL);
         ts[1].zero_point = 3;
         ek_op op = make_op(EK_OP_QUANTIZE, 0, -1, -1, 1);
         op.mult = mult;
         op.shift = shift;
         op.num_mult = 1;
         for (int32_t i = 0; i < n; ++i) {
-            work.v[i] = (int8_t)(i % 256 - 128);
+            work.v[odd + i] = (int8_t)(i % 256 - 128);
         }
         CHECK(ek_run_op(&op, ts, (uint8_t *)work.v) == EK_OK);
         int bad = 0;
         for (int32_t i = 0; i < n; ++i) {
-            int32_t want = tflite_multiply(work.v[i] + 7, mult[0], shift[0]) + 3;
+            int32_t want = tflite_multiply(work.v[odd + i] + 7, mult[0], shift[0]) + 3;
             want = want < -128 ? -128 : (want > 127 ? 127 : want);
             bad += work.v[ts[1].offset + i] != want;
         }
         CHECK(bad == 0);
     }
+}
+
+/* ek_map_i8 (the M4's eight-a-pass loop and its tails): every length 0-40 and a long one, at
+ * every alignment of source and destination, each output the table's value of its input */
+static void test_map_i8(void) {
+    static int8_t lut[256], src[1100], dst[1100];
+    for (int i = 0; i < 256; ++i) {
+        lut[i] = (int8_t)(rng() % 256u);
+    }
+    for (int i = 0; i < 1100; ++i) {
+        src[i] = (int8_t)(i * 37 % 256 - 128);
+    }
+    int bad = 0;
+    for (int n = 0; n <= 1030; n += n < 40 ? 1 : 990) {
+        for (int a = 0; a < 4; ++a) {
+            for (int b = 0; b < 4; b += 3) {
+                memset(dst, 0x5A, sizeof dst);
+                ek_map_i8(src + a, (size_t)n, lut, dst + b);
+                for (int i = 0; i < n; ++i) {
+                    bad += dst[b + i] != lut[src[a + i] + 128];
+                }
+                bad += dst[b + n] != 0x5A || (b > 0 && dst[b - 1] != 0x5A);
+            }
+        }
+    }
+    CHECK(bad == 0);
 }
 
 /* the member inputs' conversion (on the M4 four at a time in assembly, groups outside its
@@ -149,6 +175,7 @@ static void test_quantize_features(void) {
 int main(void) {
     test_quantize_features();
     test_requantize_i8();
+    test_map_i8();
     test_fixed_point();
     test_same_as_tflite_code();
     test_quantize();

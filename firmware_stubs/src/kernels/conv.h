@@ -33,6 +33,26 @@ static inline void ek_tap_range(int32_t o, int32_t stride, int32_t pad, int32_t 
     *hi = b;
 }
 
+/* an int8 conv's or depthwise conv's operands, as the fast kernels read them */
+typedef struct {
+    const int8_t *in, *f;
+    const int32_t *bias; /* NULL without one */
+    int8_t *out;
+    int32_t in_off, zp; /* minus the input's zero point; the output's zero point */
+} conv_i8_args;
+
+static inline conv_i8_args ek_conv_i8_args(const ek_op *op, const ek_tensor *ts, uint8_t *work) {
+    const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
+    conv_i8_args a;
+    a.in = (const int8_t *)ek_in(tin, work);
+    a.f = (const int8_t *)ek_in(&ts[op->in[1]], work);
+    a.bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
+    a.out = (int8_t *)ek_out(tout, work);
+    a.in_off = -tin->zero_point;
+    a.zp = tout->zero_point;
+    return a;
+}
+
 /* the fast kernels (same bits as the reference ones) */
 /* 1x1 int8 conv (conv_pointwise.c): 0 when the layer does not fit its fast path */
 int ek_pointwise_i8(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d);

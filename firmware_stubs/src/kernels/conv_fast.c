@@ -97,6 +97,25 @@ typedef struct {
  */
 #define EK_WIDE_WORDS 256 /* widened filter words of a channel pair (kh x kw x ic <= 512) */
 
+/* one group of 4 input bytes of both pixels against both channels' widened filter words */
+#define DOT2X2_GROUP                     \
+    "ldr r8, [r0], #4\n\t"               \
+    "ldr r10, [r1], #4\n\t"              \
+    "sxtb16 r9, r8, ror #8\n\t"          \
+    "sxtb16 r8, r8\n\t"                  \
+    "sxtb16 r11, r10, ror #8\n\t"        \
+    "sxtb16 r10, r10\n\t"                \
+    "ldm r2!, {r12, lr}\n\t"             \
+    "smlad r4, r8, r12, r4\n\t"          \
+    "smlad r4, r9, lr, r4\n\t"           \
+    "smlad r6, r10, r12, r6\n\t"         \
+    "smlad r6, r11, lr, r6\n\t"          \
+    "ldm r2!, {r12, lr}\n\t"             \
+    "smlad r5, r8, r12, r5\n\t"          \
+    "smlad r5, r9, lr, r5\n\t"           \
+    "smlad r7, r10, r12, r7\n\t"         \
+    "smlad r7, r11, lr, r7\n\t"
+
 /* AAPCS: x0, x1, fw, end (x0 after its last group of 4) in r0-r3, a on the stack: a[0] +=
  * f0 . x0, a[1] += f1 . x0, a[2] += f0 . x1, a[3] += f1 . x1; fw per group (f0 02, f0 13,
  * f1 02, f1 13). At least one group. */
@@ -112,57 +131,12 @@ __attribute__((naked, noinline)) static void dot2x2_wide(const int8_t *x0, const
         "sub r12, r3, r0\n\t" /* an odd number of groups: one first */
         "tst r12, #4\n\t"
         "beq 1f\n\t"
-        "ldr r8, [r0], #4\n\t"
-        "ldr r10, [r1], #4\n\t"
-        "sxtb16 r9, r8, ror #8\n\t"
-        "sxtb16 r8, r8\n\t"
-        "sxtb16 r11, r10, ror #8\n\t"
-        "sxtb16 r10, r10\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r4, r8, r12, r4\n\t"
-        "smlad r4, r9, lr, r4\n\t"
-        "smlad r6, r10, r12, r6\n\t"
-        "smlad r6, r11, lr, r6\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r5, r8, r12, r5\n\t"
-        "smlad r5, r9, lr, r5\n\t"
-        "smlad r7, r10, r12, r7\n\t"
-        "smlad r7, r11, lr, r7\n\t"
+        DOT2X2_GROUP
         "cmp r0, r3\n\t"
         "beq 2f\n\t"
         "1:\n\t"
-        "ldr r8, [r0], #4\n\t"
-        "ldr r10, [r1], #4\n\t"
-        "sxtb16 r9, r8, ror #8\n\t"
-        "sxtb16 r8, r8\n\t"
-        "sxtb16 r11, r10, ror #8\n\t"
-        "sxtb16 r10, r10\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r4, r8, r12, r4\n\t"
-        "smlad r4, r9, lr, r4\n\t"
-        "smlad r6, r10, r12, r6\n\t"
-        "smlad r6, r11, lr, r6\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r5, r8, r12, r5\n\t"
-        "smlad r5, r9, lr, r5\n\t"
-        "smlad r7, r10, r12, r7\n\t"
-        "smlad r7, r11, lr, r7\n\t"
-        "ldr r8, [r0], #4\n\t"
-        "ldr r10, [r1], #4\n\t"
-        "sxtb16 r9, r8, ror #8\n\t"
-        "sxtb16 r8, r8\n\t"
-        "sxtb16 r11, r10, ror #8\n\t"
-        "sxtb16 r10, r10\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r4, r8, r12, r4\n\t"
-        "smlad r4, r9, lr, r4\n\t"
-        "smlad r6, r10, r12, r6\n\t"
-        "smlad r6, r11, lr, r6\n\t"
-        "ldm r2!, {r12, lr}\n\t"
-        "smlad r5, r8, r12, r5\n\t"
-        "smlad r5, r9, lr, r5\n\t"
-        "smlad r7, r10, r12, r7\n\t"
-        "smlad r7, r11, lr, r7\n\t"
+        DOT2X2_GROUP
+        DOT2X2_GROUP
         "cmp r0, r3\n\t"
         "bne 1b\n\t"
         "2:\n\t"
@@ -266,11 +240,11 @@ __attribute__((noinline)) static void conv_i8_wide(const ek_op *op, const conv_d
 void ek_conv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, const conv_dims *d) {
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
-    const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
-    const int8_t *in = (const int8_t *)ek_in(tin, work), *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
-    const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
-    int8_t *out = (int8_t *)ek_out(tout, work);
-    const int32_t in_off = -tin->zero_point, zp = tout->zero_point;
+    const conv_i8_args v = ek_conv_i8_args(op, ts, work);
+    const int8_t *in = v.in, *f = v.f;
+    const int32_t *bias = v.bias;
+    int8_t *out = v.out;
+    const int32_t in_off = v.in_off, zp = v.zp;
     const size_t fstride = (size_t)d->kh * d->kw * d->ic; /* one output channel's filter */
     const int32_t runs = op->dil_w == 1 ? 1 : d->kw; /* dot products per filter row */
     ek_rq rq_all[EK_RQ_MAX];

@@ -116,10 +116,7 @@ typedef struct {
     "smlad r8, r6, r11, r8\n\t"         \
     "smlad r8, r7, r12, r8\n\t"         \
     "ldm r1!, {r9-r11}\n\t"             \
-    "smmlar r9, r8, r9, r10\n\t"        \
-    "add r9, r9, r8, asr #31\n\t"       \
-    "asr r9, r9, r11\n\t"               \
-    "ssat r9, #8, r9\n\t"               \
+    EK_RQ_ASM("r9", "r8", "r9", "r10", "r11") \
     "strb r9, [r2], #1\n\t"
 
 /* AAPCS: in, blk, out in r0-r2, the arguments in r3; at least one pixel, an even number of
@@ -178,10 +175,7 @@ __attribute__((naked, noinline)) static void pw8_loop(const int8_t *in, const ui
     "smlad r12, r10, r0, r12\n\t"       \
     "smlad r12, r11, r3, r12\n\t"       \
     "ldm r1!, {r0, r3, lr}\n\t"         \
-    "smmlar r0, r12, r0, r3\n\t"        \
-    "add r0, r0, r12, asr #31\n\t"      \
-    "asr r0, r0, lr\n\t"                \
-    "ssat r0, #8, r0\n\t"               \
+    EK_RQ_ASM("r0", "r12", "r0", "r3", "lr") \
     "strb r0, [r2], #1\n\t"
 
 /* AAPCS as pw8_loop. Registers in the channel loop: r1 the block, r2 out, r4-r11 the widened

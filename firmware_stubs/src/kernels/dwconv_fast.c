@@ -88,17 +88,17 @@ void ek_dwconv_i8_fast(const ek_op *op, const ek_tensor *ts, uint8_t *work, cons
     }
     const ek_op local = *op; /* a copy the int8 output stores cannot alias: op's fields stay */
     op = &local;             /* in registers instead of being reloaded after every store */
-    const ek_tensor *tin = &ts[op->in[0]], *tout = &ts[op->out];
-    const int8_t *in = (const int8_t *)ek_in(tin, work), *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
-    const int32_t *bias = op->in[2] >= 0 ? (const int32_t *)ek_in(&ts[op->in[2]], work) : NULL;
-    int8_t *out = (int8_t *)ek_out(tout, work);
-    const int32_t zp = tout->zero_point, dm = op->depth_mult;
+    const conv_i8_args v = ek_conv_i8_args(op, ts, work);
+    const int8_t *in = v.in, *f = v.f;
+    const int32_t *bias = v.bias;
+    int8_t *out = v.out;
+    const int32_t zp = v.zp, dm = op->depth_mult;
     dw_taps t;
     t.in_row = (size_t)op->dil_h * d->iw * d->ic;
     t.in_col = (size_t)op->dil_w * d->ic;
     t.f_row = (size_t)d->kw * d->oc;
     t.f_col = (size_t)d->oc;
-    t.off = -tin->zero_point;
+    t.off = v.in_off;
     for (int32_t y = 0; y < d->oh; ++y) {
         int32_t y0, y1;
         ek_tap_range(y, op->stride_h, op->pad_h, op->dil_h, d->kh, d->ih, &y0, &y1);

@@ -241,13 +241,12 @@ typedef struct {
     "smlabb r5, r8, r11, r5\n\t"        \
     "smlatt r7, r8, r11, r7\n\t"
 #define DW3_ROW DW3_TAP("[r12]") DW3_TAP("[r12, r2]") DW3_TAP("[r12, r2, lsl #1]")
-#define DW3_RQ(r, i)                   \
-    "ldm r1!, {r8-r10}\n\t"             \
-    "smmlar r8, " r ", r8, r9\n\t"      \
-    "add r8, r8, " r ", asr #31\n\t"    \
-    "asr r8, r8, r10\n\t"               \
-    "ssat r8, #8, r8\n\t"               \
-    "strb r8, [lr, #" i "]\n\t"
+/* sum r's requantisation (its constants next in the block at r1), stored at out + i */
+#define DW_RQ(r, out, i)                               \
+    "ldm r1!, {r8-r10}\n\t"                           \
+    EK_RQ_ASM("r8", r, "r8", "r9", "r10")              \
+    "strb r8, [" out ", #" i "]\n\t"
+#define DW3_RQ(r, i) DW_RQ(r, "lr", i)
 
 /* AAPCS: p (the first pixel's 3x3 block, its group's first channel), blk, out in r0-r2, the
  * arguments in r3; at least one pixel. Registers: r0 p, r1 the block, r2 c, r3 in_row, r4-r7
@@ -338,33 +337,54 @@ static void dw3_range(int32_t shift, int32_t n, int32_t pad, int32_t *lo, int32_
  * The same layers when a row fits DW3P_ROW: each input row is widened once (offset added) into
  * 16-bit planar rows, one per channel, with a zero column either side and zero rows for the
  * padding, three rows per channel; then per channel and output row one assembly loop over
- * pixel pairs in which SMLAD takes two taps of a filter row at once: per filter row three word
- * loads ((x0, x1), (x2, x3) and the unaligned (x1, x2)), two SMLAD and two SMLAxy for 6 MACs,
- * then the short requantisation of both pixels: 39 instructions per pair (19.5 an output,
- * 26.5 above). The rows rotate through the three slots; the filter rows follow them.
+ * runs of four output pixels, every load aligned with the row: per filter row one LDM of the
+ * row's three filter words (w0, w1), (w1, w2), (w0, w2), three word loads (x0, x1), (x2, x3),
+ * (x4, x5) and eight multiplies for the 12 MACs (SMLAD takes (x0, x1) x (w0, w1) for output 0
+ * and (x2, x3) x (w1, w2) for output 1; SMLATB / SMLABT the single taps), then the short
+ * requantisation of the four: 63 instructions per four outputs (15.75 an output; 19.5 with
+ * pixel pairs and unaligned loads, 26.5 above). The rows rotate through the three slots; the
+ * filter rows follow them.
  */
 #define DW3P_ROW 40   /* bytes of a planar row: 20 halfwords, the input width + 2 (the
-                       * assembly's offsets 40, 80 are this) */
+                       * assembly's offsets 32-80 are this) */
 #define DW3P_CH 4     /* channels per pass: 4 x 3 rows x 40 bytes on the stack */
 
 typedef struct {
-    uint32_t w[5];     /* (w0, w1) of slots 0, 1, 2; (w2 slot 0, w2 slot 1); (w2 slot 2, 0) */
-    int32_t bias2[2];  /* 2 x bias, twice (one LDRD) */
+    int32_t bias2[4];  /* 2 x bias, once per sum (one LDM) */
+    uint32_t w[9];     /* per slot 0, 1, 2: (w0, w1), (w1, w2), (w0, w2) of the filter row there */
     int32_t mult, add, shift, c; /* requant.h's constants; output bytes between pixels */
 } dw3p_par;
 
-/* the assembly's constants: sizeof (dw3p_par) 44, DW3P_ROW 40 */
-typedef char dw3p_par_is_44_bytes[sizeof(dw3p_par) == 44 && DW3P_ROW == 40 ? 1 : -1];
+/* the assembly's constants: sizeof (dw3p_par) 68, DW3P_ROW 40 */
+typedef char dw3p_par_is_68_bytes[sizeof(dw3p_par) == 68 && DW3P_ROW == 40 ? 1 : -1];
 
 typedef struct {
-    int32_t pstep; /* bytes from p after a channel's last pair to the next channel's first */
+    int32_t pstep; /* bytes from p after a channel's last run of four to the next channel's first */
     int32_t ostep; /* the same for out */
     int32_t nch;   /* channels (consecutive dw3p_par, planar rows 3 x DW3P_ROW apart) */
 } dw3p_ctl;
 
-/* AAPCS: p (slot 0 at the first pair's first tap), end (p after the last pair), out, par (of
- * the first channel) in r0-r3, ctl on the stack; every channel of the pass, at least one pair
- * each. */
+/* one filter row (its words in r10-r12) against one planar row at p + 8 + o (r0 is p + 8):
+ * A = (x0, x1), B = (x2, x3), C = (x4, x5); sums r4-r7 of outputs 0-3 */
+#define DW3P_ROWMAC(a, b, c)          \
+    "ldm r3!, {r10-r12}\n\t"           \
+    a                                  \
+    "ldr r9, [r0, #" b "]\n\t"         \
+    "smlad r4, r8, r10, r4\n\t"        \
+    "smlatb r5, r8, r12, r5\n\t"       \
+    "ldr r8, [r0, #" c "]\n\t"         \
+    "smlabt r4, r9, r12, r4\n\t"       \
+    "smlad r5, r9, r11, r5\n\t"        \
+    "smlad r6, r9, r10, r6\n\t"        \
+    "smlatb r7, r9, r12, r7\n\t"       \
+    "smlabt r6, r8, r12, r6\n\t"       \
+    "smlad r7, r8, r11, r7\n\t"
+/* r11 = sum r requantised (mult, add, shift in r8-r10) */
+#define DW3P_RQ(r) EK_RQ_ASM("r11", r, "r8", "r9", "r10")
+
+/* AAPCS: p (slot 0 at the first run's first tap), end (p after the last run), out, par (of
+ * the first channel) in r0-r3, ctl on the stack; every channel of the pass, at least one run
+ * of four each. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter" /* read by the assembly, from r0-r3 / stack */
 __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const int16_t *end,
@@ -375,46 +395,19 @@ __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const i
         "ldr r4, [sp, #36]\n\t"
         "ldr r5, [r4, #8]\n\t"
         "push {r4, r5}\n\t"
-        "4:\n\t"
-        "ldm r3, {r9-r12, lr}\n\t"
         "1:\n\t"
-        "ldrd r4, r5, [r3, #20]\n\t"
-        "ldr r6, [r0]\n\t"
-        "ldr r7, [r0, #4]\n\t"
-        "ldr r8, [r0, #2]\n\t"
-        "smlad r4, r6, r9, r4\n\t"
-        "smlabb r4, r7, r12, r4\n\t"
-        "smlad r5, r8, r9, r5\n\t"
-        "smlatb r5, r7, r12, r5\n\t"
-        "ldr r6, [r0, #40]\n\t"
-        "ldr r7, [r0, #44]\n\t"
-        "ldr r8, [r0, #42]\n\t"
-        "smlad r4, r6, r10, r4\n\t"
-        "smlabt r4, r7, r12, r4\n\t"
-        "smlad r5, r8, r10, r5\n\t"
-        "smlatt r5, r7, r12, r5\n\t"
-        "ldr r6, [r0, #80]\n\t"
-        "ldr r7, [r0, #84]\n\t"
-        "ldr r8, [r0, #82]\n\t"
-        "smlad r4, r6, r11, r4\n\t"
-        "smlabb r4, r7, lr, r4\n\t"
-        "smlad r5, r8, r11, r5\n\t"
-        "smlatb r5, r7, lr, r5\n\t"
-        "ldrd r6, r7, [r3, #28]\n\t"
-        "smmlar r8, r4, r6, r7\n\t"
-        "add r4, r8, r4, asr #31\n\t"
-        "smmlar r8, r5, r6, r7\n\t"
-        "add r5, r8, r5, asr #31\n\t"
-        "ldr r8, [r3, #36]\n\t"
-        "asr r4, r4, r8\n\t"
-        "asr r5, r5, r8\n\t"
-        "ssat r4, #8, r4\n\t"
-        "ssat r5, #8, r5\n\t"
-        "ldr r6, [r3, #40]\n\t"
-        "strb r4, [r2]\n\t"
-        "strb r5, [r2, r6]\n\t"
-        "add r2, r2, r6, lsl #1\n\t"
-        "add r0, r0, #4\n\t"
+        "ldm r3!, {r4-r7}\n\t"
+        DW3P_ROWMAC("ldr r8, [r0], #8\n\t", "-4", "0")
+        DW3P_ROWMAC("ldr r8, [r0, #32]\n\t", "36", "40")
+        DW3P_ROWMAC("ldr r8, [r0, #72]\n\t", "76", "80")
+        "ldm r3!, {r8-r10, r12}\n\t"
+        DW3P_RQ("r4") "strb r11, [r2]\n\t"
+        DW3P_RQ("r5") "strb r11, [r2, r12]\n\t"
+        DW3P_RQ("r6") "strb r11, [r2, r12, lsl #1]\n\t"
+        "add r2, r2, r12, lsl #1\n\t"
+        DW3P_RQ("r7") "strb r11, [r2, r12]\n\t"
+        "add r2, r2, r12, lsl #1\n\t"
+        "sub r3, r3, #68\n\t" /* sizeof (dw3p_par) */
         "cmp r0, r1\n\t"
         "bne 1b\n\t"
         "ldr r4, [sp]\n\t" /* the next channel */
@@ -423,11 +416,11 @@ __attribute__((naked, noinline)) static void dw3p_loop(const int16_t *p, const i
         "add r1, r1, #120\n\t" /* 3 x DW3P_ROW */
         "ldr r5, [r4, #4]\n\t"
         "add r2, r2, r5\n\t"
-        "add r3, r3, #44\n\t" /* sizeof (dw3p_par) */
+        "add r3, r3, #68\n\t"
         "ldr r5, [sp, #4]\n\t"
         "subs r5, r5, #1\n\t"
         "str r5, [sp, #4]\n\t"
-        "bne 4b\n\t"
+        "bne 1b\n\t"
         "add sp, sp, #8\n\t"
         "pop {r4-r11, pc}\n\t");
 }
@@ -479,22 +472,27 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
                   const ek_rq *rq) {
     if (op->depth_mult != 1 || d->oc % 4 != 0 || d->kh != 3 || d->kw != 3 ||
         op->stride_h != 1 || op->stride_w != 1 || op->dil_h != 1 || op->dil_w != 1 ||
-        op->pad_h > 1 || op->pad_w > 1 || d->iw + 2 > DW3P_ROW / 2 || d->ow < 2 || d->oh < 1 ||
+        op->pad_h > 1 || op->pad_w > 1 || d->iw + 2 > DW3P_ROW / 2 || d->ow < 4 || d->oh < 1 ||
         !ek_rq_full(op)) {
         return 0;
     }
     const int8_t *f = (const int8_t *)ek_in(&ts[op->in[1]], work);
     const int8_t *in = (const int8_t *)ek_in(&ts[op->in[0]], work);
     int8_t *out = (int8_t *)ek_out(&ts[op->out], work);
-    const int32_t oc = d->oc, ph = op->pad_h, pw = op->pad_w, pairs = d->ow / 2;
+    const int32_t oc = d->oc, ph = op->pad_h, pw = op->pad_w;
+    /* runs of four over the even part of the row; where it is not a multiple of four, one
+     * more run ending with it, overlapping the last (the same values written twice) */
+    const int32_t even = d->ow & ~1, runs = even / 4, last = even % 4 != 0 ? even - 4 : -1;
     const int16x2_t offp = ek_offset2(-ts[op->in[0]].zero_point);
     uint32_t words[DW3P_CH * 3 * DW3P_ROW / 4];
     int16_t *buf = (int16_t *)(void *)words;
     dw3p_par par[3][DW3P_CH]; /* per rotation of the slots, per channel */
-    dw3p_ctl ctl;
-    ctl.pstep = 3 * DW3P_ROW - 4 * pairs;
-    ctl.ostep = 1 - 2 * pairs * oc;
-    ctl.nch = DW3P_CH;
+    dw3p_ctl ctl, one;
+    ctl.pstep = 3 * DW3P_ROW - 8 * runs;
+    ctl.ostep = 1 - 4 * runs * oc;
+    one.pstep = 3 * DW3P_ROW - 8;
+    one.ostep = 1 - 4 * oc;
+    ctl.nch = one.nch = DW3P_CH;
     for (int32_t c0 = 0; c0 < oc; c0 += DW3P_CH) {
         for (int32_t i = 0; i < DW3P_CH * 3 * DW3P_ROW / 4; ++i) {
             words[i] = 0; /* the zero columns */
@@ -504,23 +502,21 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
             const int8_t *fc = f + c0 + c;
             for (int32_t t = 0; t < 3; ++t) { /* slot s holds filter row (s - t) mod 3 */
                 dw3p_par *pc = &par[t][c];
-                pc->bias2[0] = pc->bias2[1] = 2 * q->bias;
+                for (int32_t j = 0; j < 4; ++j) {
+                    pc->bias2[j] = 2 * q->bias;
+                }
                 pc->mult = q->mult;
                 pc->add = q->add;
                 pc->shift = q->shift;
                 pc->c = oc;
-                int32_t w[3][3];
                 for (int32_t sl = 0; sl < 3; ++sl) {
                     const int32_t k = (sl - t + 3) % 3;
-                    for (int32_t kx = 0; kx < 3; ++kx) {
-                        w[sl][kx] = 2 * fc[(k * 3 + kx) * oc];
-                    }
+                    const int32_t w0 = 2 * fc[k * 3 * oc], w1 = 2 * fc[(k * 3 + 1) * oc];
+                    const int32_t w2 = 2 * fc[(k * 3 + 2) * oc];
+                    pc->w[3 * sl] = dw3_pair(w0, w1);
+                    pc->w[3 * sl + 1] = dw3_pair(w1, w2);
+                    pc->w[3 * sl + 2] = dw3_pair(w0, w2);
                 }
-                pc->w[0] = dw3_pair(w[0][0], w[0][1]);
-                pc->w[1] = dw3_pair(w[1][0], w[1][1]);
-                pc->w[2] = dw3_pair(w[2][0], w[2][1]);
-                pc->w[3] = dw3_pair(w[0][2], w[1][2]);
-                pc->w[4] = dw3_pair(w[2][2], 0);
             }
         }
         for (int32_t k = 0; k < 2; ++k) { /* input rows -ph, 1 - ph in slots 0, 1 */
@@ -532,7 +528,10 @@ DW_FRAME int dw3p(const ek_op *op, const ek_tensor *ts, uint8_t *work, const con
             const int32_t t = y % 3;
             const int16_t *p = buf + (1 - pw);
             int8_t *po = out + (size_t)y * d->ow * oc + c0;
-            dw3p_loop(p, p + 2 * pairs, po, par[t], &ctl);
+            dw3p_loop(p, p + 4 * runs, po, par[t], &ctl);
+            if (last >= 0) {
+                dw3p_loop(p + last, p + last + 4, po + (size_t)last * oc, par[t], &one);
+            }
             for (int32_t c = 0; c < DW3P_CH && d->ow % 2 != 0; ++c) { /* an odd last pixel */
                 const int32_t x = d->ow - 1;
                 const int16_t *pc = p + c * 3 * (DW3P_ROW / 2);
@@ -605,13 +604,7 @@ typedef struct {
     int32_t odd;       /* kh is odd */
 } dw1_args;
 
-#define DW1_RQ(r, i)                      \
-    "ldm r1!, {r8-r10}\n\t"                \
-    "smmlar r8, " r ", r8, r9\n\t"         \
-    "add r8, r8, " r ", asr #31\n\t"       \
-    "asr r8, r8, r10\n\t"                  \
-    "ssat r8, #8, r8\n\t"                  \
-    "strb r8, [r11, #" i "]\n\t"
+#define DW1_RQ(r, i) DW_RQ(r, "r11", i)
 
 /* AAPCS: p (the first pixel's window), blk, out in r0-r2, the arguments in r3; at least one
  * pixel. Registers in the row loop: r0 the row, r1 the block, r2 in_row, r3 the window's end,

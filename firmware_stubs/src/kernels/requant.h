@@ -82,6 +82,14 @@ static inline int32_t ek_rq_apply(int32_t acc, const ek_rq *q) {
 #endif
 }
 
+/* the same four operations in the assembly kernels' text: d = requantised 2 acc (acc's
+ * doubled sum in register acc, constants in mult, add, shift), saturated to int8 */
+#define EK_RQ_ASM(d, acc, mult, add, shift)              \
+    "smmlar " d ", " acc ", " mult ", " add "\n\t"        \
+    "add " d ", " d ", " acc ", asr #31\n\t"              \
+    "asr " d ", " d ", " shift "\n\t"                     \
+    "ssat " d ", #8, " d "\n\t"
+
 /* clamp to the activation range [lo, hi] (inside [-128, 127]); full: the whole int8 range
  * (one SSAT with the DSP extension), a constant where the kernel is specialised on it */
 EK_ALWAYS_INLINE int8_t ek_rq_clamp(int32_t v, int32_t lo, int32_t hi, int full) {
