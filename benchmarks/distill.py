@@ -105,7 +105,9 @@ LABELS = {
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
-    augment = AUGMENT_BY_TASK.get(task, []) if variant in ("augment", "augment-fitall", "levers") else []
+    augment = (
+        AUGMENT_BY_TASK.get(task, []) if variant in ("augment", "augment-fitall", "levers") else []
+    )
     budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
     return VARIANTS[variant] + budget + augment
 
@@ -176,8 +178,13 @@ def mean_sd(values: list[float]) -> str:
     return f"{100 * statistics.mean(values):.1f} ± {100 * sd:.1f}"
 
 
+def reference(results: dict[str, list[dict[str, Any]]]) -> str:
+    """The variant whose baselines the table shows: ``default`` if it ran, else the first."""
+    return "default" if "default" in results else next(iter(results))
+
+
 def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
-    default = results["default"]
+    default = results[reference(results)]
     k_max = max(len(r["rounds"]) for rows in results.values() for r in rows)
     teacher_acc = [r["teacher"]["val_accuracy"] for r in default]
     teacher_macs = default[0]["teacher"]["macs"]
@@ -218,7 +225,8 @@ def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     """The issue's acceptance checks on the means, each with its margin (+ = met)."""
-    default = results["default"]
+    name = reference(results)
+    default = results[name]
     k_max = min(len(r["rounds"]) for r in default)
 
     def mean_at(rows: list[dict[str, Any]], key: str, k: int) -> float:
@@ -242,9 +250,9 @@ def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     return [
         "Acceptance (means over seeds; + means met):",
         "",
-        f"- default minus RESCHED per prefix: {fmt(vs_resched)} "
+        f"- {name} minus RESCHED per prefix: {fmt(vs_resched)} "
         f"({'met' if min(vs_resched) >= 0 else 'NOT met'}: at or above at every prefix)",
-        f"- default minus NO-RESCHED per prefix: {fmt(vs_no)} "
+        f"- {name} minus NO-RESCHED per prefix: {fmt(vs_no)} "
         f"({'met' if min(vs_no) >= -1.5 else 'NOT met'}: within 1.5 points at every prefix)",
         f"- change of F_k from one round to the next: {fmt(drops)} "
         f"({'met' if not drops or min(drops) >= -0.5 else 'NOT met'}: never drops by more than 0.5)",
@@ -284,12 +292,12 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
         curve(
             [
                 [(b["macs"], b["val_accuracy"]) for b in r["baselines"].get(key, [])]
-                for r in results["default"]
+                for r in results[reference(results)]
             ],
             label,
             style,
         )
-    t = results["default"]
+    t = results[reference(results)]
     ax.errorbar(
         [t[0]["teacher"]["macs"]],
         [100 * statistics.mean(r["teacher"]["val_accuracy"] for r in t)],
