@@ -67,6 +67,17 @@ CHOICES: dict[str, list[str]] = {
         "teacher_train.sensor_scale=0.1",
         "teacher_train.sensor_jitter=0.05",
     ],
+    "joined, floor 750 steps": ["teacher_train.min_steps=750"],
+    "joined, weight decay 0.05": ["teacher_train.weight_decay=0.05"],
+    "joined, label smoothing 0.2": ["teacher_train.label_smoothing=0.2"],
+    "joined, SWA: mean of the last 25 %, rate held there": [
+        "teacher_train.average_last=0.25",
+        "teacher_train.average_hold_lr=true",
+    ],
+    "joined, SWA: mean of the last 50 %, rate held there": [
+        "teacher_train.average_last=0.5",
+        "teacher_train.average_hold_lr=true",
+    ],
 }
 # choices run as the benchmark runs: the fold's training part carved into train and val, the
 # val joined back (join_val_below), the kept model scored on the held-out fold. Every other

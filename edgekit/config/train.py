@@ -44,6 +44,7 @@ class TrainConfig:
     # a validation split trained on (joined, so no epoch can be picked): keep the mean weights of
     # this last share of the epochs instead of the last epoch's (SWA; edgekit.train.averaging)
     average_last: float = 0.0
+    average_hold_lr: bool = False  # with average_last: the rate stays where the window starts
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError

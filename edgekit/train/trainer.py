@@ -183,7 +183,7 @@ class Trainer:
     def _epoch(self, epoch: int, progress: Any) -> dict[str, float]:
         self.ddp.train()
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.config, epoch)
+            group["lr"] = self._lr(epoch)
         gen = torch.Generator().manual_seed(
             self.config.seed * 100_003 + epoch * 101 + self.ctx.rank
         )
@@ -304,7 +304,7 @@ class Trainer:
         self, epoch: int, progress: Any, history: list[dict[str, Any]], best: dict[str, Any]
     ) -> dict[str, Any]:
         """Train and validate one epoch, append its row to ``history``; returns the new best."""
-        row: dict[str, Any] = {"epoch": epoch + 1, "lr": lr_at(self.config, epoch)}
+        row: dict[str, Any] = {"epoch": epoch + 1, "lr": self._lr(epoch)}
         epoch_start = time.perf_counter()
         row.update(self._epoch(epoch, progress))
         if self.average is not None:
@@ -329,6 +329,11 @@ class Trainer:
             else:
                 log.debug(line)  # quiet mode: one line per run, not per epoch
         return best
+
+    def _lr(self, epoch: int) -> float:
+        """The schedule's rate; held from the averaging window's start with average_hold_lr."""
+        average = self.average if self.config.average_hold_lr else None
+        return lr_at(self.config, epoch, average.start if average is not None else None)
 
     def _keep_average(self, best: dict[str, Any]) -> dict[str, Any]:
         """With weight averaging: the mean weights, validated, become the kept ones (best.pt).

@@ -16,6 +16,7 @@ from edgekit.errors import ConfigError
 from edgekit.models import build_model
 from edgekit.rundir import TrainerFiles
 from edgekit.train.averaging import WeightAverage, first_averaged_epoch
+from edgekit.train.optim import lr_at
 from edgekit.train.trainer import Trainer
 
 CONFIG = TrainConfig(epochs=4, batch_size=64, optimizer="adamw", lr=3e-3, seed=5)
@@ -133,3 +134,14 @@ def test_crash_then_resume_keeps_the_same_mean(tmp_path: Path) -> None:
 def test_average_last_outside_0_1_is_refused() -> None:
     with pytest.raises(ConfigError, match="average_last must be in \\[0, 1\\]"):
         TrainConfig(average_last=1.5)
+
+
+def test_average_hold_lr_keeps_the_rate_of_the_window_start(tmp_path: Path) -> None:
+    config = TrainConfig(
+        **{**CONFIG.to_dict(), "schedule": "cosine", "average_last": 0.5, "average_hold_lr": True}
+    )
+    held = [h["lr"] for h in trainer(tmp_path / "held", config, keep_last=True).fit().history]
+    plain = TrainConfig(**{**config.to_dict(), "average_hold_lr": False})
+    cosine = [h["lr"] for h in trainer(tmp_path / "plain", plain, keep_last=True).fit().history]
+    assert held[:3] == cosine[:3] and held[3] == held[2] > cosine[3]
+    assert lr_at(config, 3, hold_from=2) == lr_at(config, 2) > lr_at(config, 3)
