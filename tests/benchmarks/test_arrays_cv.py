@@ -20,7 +20,7 @@ def test_folds_spread_every_class_and_cover_each_series_once() -> None:
 
 def test_a_fold_file_holds_train_and_the_held_out_fold_only(tmp_path: Path) -> None:
     y = np.arange(12) % 2
-    data = {
+    data: dict[str, np.ndarray] = {
         "X_train": np.arange(12, dtype=np.float32).reshape(12, 1, 1),
         "y_train": y,
         "X_test": np.zeros((5, 1, 1), np.float32),
@@ -50,7 +50,7 @@ def test_a_carved_fold_file_tests_on_the_held_out_fold_and_picks_epochs_on_the_r
     tmp_path: Path,
 ) -> None:
     y = np.arange(30) % 2
-    data = {
+    data: dict[str, np.ndarray] = {
         "X_train": np.arange(30, dtype=np.float32).reshape(30, 1, 1),
         "y_train": y,
         "class_names": np.array(["a", "b"]),
