@@ -41,6 +41,10 @@ class TrainConfig:
     # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
     min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
     patience: int = 0  # stop after this many epochs without a better validation score (0: off)
+    # a validation split trained on (joined, so no epoch can be picked): keep the mean weights of
+    # this last share of the epochs instead of the last epoch's (SWA; edgekit.train.averaging)
+    average_last: float = 0.0
+    average_hold_lr: bool = False  # with average_last: the rate stays where the window starts
 
     def __post_init__(self) -> None:
         from edgekit.errors import ConfigError
@@ -67,6 +71,7 @@ class TrainConfig:
              and self.sensor_shift >= 0, "sensor_* settings must be >= 0"),
             (self.min_steps >= 0, "min_steps must be >= 0 (0: train for epochs)"),
             (self.patience >= 0, "patience must be >= 0 (0: off)"),
+            (0 <= self.average_last <= 1, "average_last must be in [0, 1] (0: off)"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

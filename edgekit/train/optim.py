@@ -10,7 +10,11 @@ from torch import nn
 from edgekit.config import TrainConfig
 
 
-def lr_at(config: TrainConfig, epoch: int) -> float:
+def lr_at(config: TrainConfig, epoch: int, hold_from: int | None = None) -> float:
+    """The learning rate of ``epoch``; ``hold_from``: from that epoch on, the rate it had there
+    (SWA's constant rate over the averaged epochs, edgekit.train.averaging)."""
+    if hold_from is not None:
+        epoch = min(epoch, hold_from)
     if config.schedule == "cosine":
         return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
     return config.lr

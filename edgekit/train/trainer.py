@@ -30,6 +30,7 @@ from edgekit.data.dataset import Split
 from edgekit.errors import EdgekitError
 from edgekit.progress import make_progress, progress_enabled
 from edgekit.rundir import TrainerFiles, differing_keys
+from edgekit.train.averaging import WeightAverage, first_averaged_epoch
 from edgekit.train.distributed import Context, pick_device, setup, shard_batches
 from edgekit.train.faults import after_checkpoint
 from edgekit.train.losses import LossFn, cross_entropy_loss
@@ -102,6 +103,10 @@ class Trainer:
         self.patience = patience
         self.keep_last = keep_last  # every epoch replaces the kept one (validation was trained on)
         self._best_weights: dict[str, Tensor] = {}
+        # keep_last with average_last: the kept weights are the mean of the last epochs' (SWA)
+        self.average: WeightAverage | None = None
+        if keep_last and config.average_last > 0:
+            self.average = WeightAverage(first_averaged_epoch(config.epochs, config.average_last))
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
                 f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
@@ -134,6 +139,7 @@ class Trainer:
             "history": history,
             "best": best,
             "best_model": self._best_weights,
+            "average": self.average.state() if self.average is not None else None,
             "config": self.config.to_dict(),
             "meta": self.meta,
         }
@@ -160,6 +166,8 @@ class Trainer:
             self.scaler.load_state_dict(payload["scaler"])
         best = dict(payload["best"])
         self._best_weights = payload.get("best_model") or {}
+        if self.average is not None:
+            self.average.load(payload.get("average"))
         if self.ctx.is_main and self._best_weights:
             # best.pt is written after the checkpoint: a kill in between left it behind; redo it
             best_file = self.files.best
@@ -175,7 +183,7 @@ class Trainer:
     def _epoch(self, epoch: int, progress: Any) -> dict[str, float]:
         self.ddp.train()
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.config, epoch)
+            group["lr"] = self._lr(epoch)
         gen = torch.Generator().manual_seed(
             self.config.seed * 100_003 + epoch * 101 + self.ctx.rank
         )
@@ -261,6 +269,7 @@ class Trainer:
         finally:
             if progress is not None:
                 progress.stop()
+        best = self._keep_average(best)
         if self.ctx.distributed:
             torch.distributed.barrier()
         rates = [h["samples_per_second"] for h in history]
@@ -295,9 +304,11 @@ class Trainer:
         self, epoch: int, progress: Any, history: list[dict[str, Any]], best: dict[str, Any]
     ) -> dict[str, Any]:
         """Train and validate one epoch, append its row to ``history``; returns the new best."""
-        row: dict[str, Any] = {"epoch": epoch + 1, "lr": lr_at(self.config, epoch)}
+        row: dict[str, Any] = {"epoch": epoch + 1, "lr": self._lr(epoch)}
         epoch_start = time.perf_counter()
         row.update(self._epoch(epoch, progress))
+        if self.average is not None:
+            self.average.update(self.model, epoch)
         row.update(self._validate())
         row["wall_seconds"] = time.perf_counter() - epoch_start
         score = (row[self.score_key], -row.get("val_loss", 0.0))
@@ -317,6 +328,28 @@ class Trainer:
                 progress.console.print(line, highlight=False)
             else:
                 log.debug(line)  # quiet mode: one line per run, not per epoch
+        return best
+
+    def _lr(self, epoch: int) -> float:
+        """The schedule's rate; held from the averaging window's start with average_hold_lr."""
+        average = self.average if self.config.average_hold_lr else None
+        return lr_at(self.config, epoch, average.start if average is not None else None)
+
+    def _keep_average(self, best: dict[str, Any]) -> dict[str, Any]:
+        """With weight averaging: the mean weights, validated, become the kept ones (best.pt).
+
+        The model holds them afterwards; the checkpoint keeps the last epoch's, so a resumed run
+        continues training from where it stopped."""
+        if self.average is None or not self.average.count:
+            return best
+        self.average.apply(self.model, self.train_x, self.config.eval_batch_size)
+        row = self._validate()
+        best = {k: v for k, v in row.items() if k.startswith("val_") or k == self.score_key}
+        best.update(epoch=self.config.epochs, averaged_epochs=self.average.count)
+        self._best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        if self.ctx.is_main:
+            payload = {"model": self._best_weights, "epoch": self.config.epochs, "meta": self.meta}
+            save_checkpoint(self.files.best, payload)
         return best
 
     def _patience_ran_out(self, epoch: int, best: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.arrays_cv import chosen, fold_of, write_fold
+from benchmarks.arrays_cv import JOINED_LAST, MINIROCKET, chosen, fold_of, paired, write_fold
 
 
 def test_folds_spread_every_class_and_cover_each_series_once() -> None:
@@ -20,7 +20,7 @@ def test_folds_spread_every_class_and_cover_each_series_once() -> None:
 
 def test_a_fold_file_holds_train_and_the_held_out_fold_only(tmp_path: Path) -> None:
     y = np.arange(12) % 2
-    data = {
+    data: dict[str, np.ndarray] = {
         "X_train": np.arange(12, dtype=np.float32).reshape(12, 1, 1),
         "y_train": y,
         "X_test": np.zeros((5, 1, 1), np.float32),
@@ -50,7 +50,7 @@ def test_a_carved_fold_file_tests_on_the_held_out_fold_and_picks_epochs_on_the_r
     tmp_path: Path,
 ) -> None:
     y = np.arange(30) % 2
-    data = {
+    data: dict[str, np.ndarray] = {
         "X_train": np.arange(30, dtype=np.float32).reshape(30, 1, 1),
         "y_train": y,
         "class_names": np.array(["a", "b"]),
@@ -63,3 +63,24 @@ def test_a_carved_fold_file_tests_on_the_held_out_fold_and_picks_epochs_on_the_r
     train, val = set(saved["X_train"].ravel().tolist()), set(saved["X_val"].ravel().tolist())
     assert len(val) == 4 and train.isdisjoint(val)  # 20 % of each class of the 20 left
     assert (train | val) == set(range(30)) - held
+
+
+def test_paired_gains_compare_the_same_folds_only() -> None:
+    base, other = JOINED_LAST, "joined, label smoothing 0.2"
+    rows = [
+        {"set": "S", "choice": base, "fold": 0, "repeat": 0, "last": 0.5},
+        {"set": "S", "choice": base, "fold": 1, "repeat": 0, "last": 0.5},
+        {"set": "S", "choice": base, "fold": 0, "repeat": 1, "last": 0.9},  # no partner: left out
+        {"set": "S", "choice": other, "fold": 0, "repeat": 0, "last": 0.75},
+        {"set": "S", "choice": other, "fold": 1, "repeat": 0, "last": 0.5},
+    ]
+    (line,) = paired(rows)
+    assert "S +12.5 (2 runs: 1 up, 0 down)" in line and "mean over 1 sets +12.5" in line
+
+
+def test_the_reference_is_never_the_chosen_line() -> None:
+    rows = [
+        {"set": "S", "choice": MINIROCKET, "last": 1.0},
+        {"set": "S", "choice": "a", "last": 0.7},
+    ]
+    assert chosen(rows) == ["\nS: highest last-epoch mean: a (70.0 %)."]
