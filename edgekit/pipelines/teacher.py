@@ -29,7 +29,8 @@ from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, teardown
 from edgekit.train.losses import accuracy
 from edgekit.train.predict import load_best, predict_logits
-from edgekit.train.trainer import StepHook, Trainer, TrainResult
+from edgekit.train.result import TrainResult
+from edgekit.train.trainer import StepHook, Trainer
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from edgekit.config import TrainConfig
+
 
 def first_averaged_epoch(epochs: int, share: float) -> int:
     """The 0-based epoch from which the last ``share`` of ``epochs`` is averaged (at least one)."""
@@ -23,6 +25,13 @@ def first_averaged_epoch(epochs: int, share: float) -> int:
 
 class WeightAverage:
     """The running mean of a model's floating-point weights, one snapshot per epoch."""
+
+    @classmethod
+    def kept_by(cls, config: TrainConfig) -> WeightAverage | None:
+        """The average ``config.average_last`` asks for (None: off)."""
+        if config.average_last <= 0:
+            return None
+        return cls(first_averaged_epoch(config.epochs, config.average_last))
 
     def __init__(self, start: int) -> None:
         self.start = start  # first epoch (0-based) in the mean

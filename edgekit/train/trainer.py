@@ -14,7 +14,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,15 @@ from edgekit.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.config import TrainConfig
 from edgekit.data.dataset import Split
 from edgekit.errors import EdgekitError
-from edgekit.progress import make_progress, progress_enabled
 from edgekit.rundir import TrainerFiles, differing_keys
-from edgekit.train.averaging import WeightAverage, first_averaged_epoch
+from edgekit.train.averaging import WeightAverage
 from edgekit.train.distributed import Context, pick_device, setup, shard_batches
+from edgekit.train.epoch_view import EpochView
 from edgekit.train.faults import after_checkpoint
 from edgekit.train.losses import LossFn, cross_entropy_loss
 from edgekit.train.optim import lr_at, make_optimizer
 from edgekit.train.predict import evaluate
+from edgekit.train.result import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +44,6 @@ ValidateFn = Callable[[nn.Module], dict[str, float]]
 # features(batch indices [B], epoch generator) -> inputs [B, T, C]; for on-the-fly augmentation
 FeatureFn = Callable[[Tensor, torch.Generator], Tensor]
 StepHook = Callable[[int, int], None]  # (epoch, step) after each optimiser step
-
-
-@dataclass
-class TrainResult:
-    best_epoch: int
-    best_val_accuracy: float
-    best_val_loss: float
-    epochs_run: int
-    seconds: float  # this call
-    total_seconds: float  # every epoch of the run, across resumes
-    samples_per_second: float
-    history: list[dict[str, Any]]
-    best: dict[str, Any]
 
 
 class Trainer:
@@ -96,17 +83,12 @@ class Trainer:
         self.loss = loss or cross_entropy_loss(config)
         self.features = features
         self.on_step = on_step
-        self.label = label
-        self.meta = meta or {}
-        self.validate = validate
-        self.score_key = score_key
-        self.patience = patience
+        self.label, self.meta, self.validate = label, meta or {}, validate
+        self.score_key, self.patience = score_key, patience
         self.keep_last = keep_last  # every epoch replaces the kept one (validation was trained on)
         self._best_weights: dict[str, Tensor] = {}
         # keep_last with average_last: the kept weights are the mean of the last epochs' (SWA)
-        self.average: WeightAverage | None = None
-        if keep_last and config.average_last > 0:
-            self.average = WeightAverage(first_averaged_epoch(config.epochs, config.average_last))
+        self.average = WeightAverage.kept_by(config) if keep_last else None
         if config.batch_size % self.ctx.world_size:
             raise EdgekitError(
                 f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
@@ -180,7 +162,7 @@ class Trainer:
         return int(payload["epoch"]) + 1, list(payload["history"]), best
 
     # ----------------------------------------------------------------------------- loop
-    def _epoch(self, epoch: int, progress: Any) -> dict[str, float]:
+    def _epoch(self, epoch: int, view: EpochView) -> dict[str, float]:
         self.ddp.train()
         for group in self.optimizer.param_groups:
             group["lr"] = self._lr(epoch)
@@ -188,33 +170,22 @@ class Trainer:
             self.config.seed * 100_003 + epoch * 101 + self.ctx.rank
         )
         batches = shard_batches(len(self.train_y), self.config, self.ctx, epoch)
-        task = (
-            progress.add_task(
-                f"{self.label} epoch {epoch + 1}/{self.config.epochs}", total=len(batches), info=""
-            )
-            if progress
-            else None
-        )
+        view.begin(epoch, len(batches))
         total_loss, correct, seen = 0.0, 0, 0
         start = time.perf_counter()
         for step, idx in enumerate(batches):
             x = self.features(idx, gen) if self.features else self.train_x[idx]
             loss, hits = self._step(x, idx, epoch, step)
-            total_loss += loss * len(idx)
-            correct += hits
-            seen += len(idx)
-            if progress is not None:
-                rate = seen * self.ctx.world_size / max(time.perf_counter() - start, 1e-9)
-                progress.update(
-                    task,
-                    advance=1,
-                    info=f"loss {total_loss / seen:.3f} acc {correct / seen:.3f} {rate:,.0f} samples/s",
-                )
+            total_loss, correct, seen = (
+                total_loss + loss * len(idx),
+                correct + hits,
+                seen + len(idx),
+            )
+            view.step(total_loss / seen, correct / seen, seen * self.ctx.world_size)
             if self.on_step is not None:
                 self.on_step(epoch, step)
         seconds = time.perf_counter() - start
-        if progress is not None:
-            progress.remove_task(task)
+        view.end()
         if self.ctx.distributed:  # every rank saw its shard: report the whole epoch's numbers
             totals = torch.tensor(
                 [total_loss, correct, seen], dtype=torch.float64, device=self.ctx.device
@@ -258,17 +229,12 @@ class Trainer:
         """Train for ``config.epochs``; keep the best epoch by validation (then loss), or the last."""
         start_epoch, history, best = self._start(resume)
         begin = time.perf_counter()
-        progress = self._progress()
-        try:
-            if progress is not None:
-                progress.start()
+        shown = EpochView.wanted(self.ctx.is_main, self.quiet)
+        with EpochView(self.label, self.config.epochs, shown) as view:
             for epoch in range(start_epoch, self.config.epochs):
-                best = self._one_epoch(epoch, progress, history, best)
+                best = self._one_epoch(epoch, view, history, best)
                 if self._patience_ran_out(epoch, best):
                     break
-        finally:
-            if progress is not None:
-                progress.stop()
         best = self._keep_average(best)
         if self.ctx.distributed:
             torch.distributed.barrier()
@@ -301,12 +267,12 @@ class Trainer:
         return start_epoch, history, best
 
     def _one_epoch(
-        self, epoch: int, progress: Any, history: list[dict[str, Any]], best: dict[str, Any]
+        self, epoch: int, view: EpochView, history: list[dict[str, Any]], best: dict[str, Any]
     ) -> dict[str, Any]:
         """Train and validate one epoch, append its row to ``history``; returns the new best."""
         row: dict[str, Any] = {"epoch": epoch + 1, "lr": self._lr(epoch)}
         epoch_start = time.perf_counter()
-        row.update(self._epoch(epoch, progress))
+        row.update(self._epoch(epoch, view))
         if self.average is not None:
             self.average.update(self.model, epoch)
         row.update(self._validate())
@@ -319,15 +285,7 @@ class Trainer:
         history.append(row)
         if self.ctx.is_main:
             self._write(epoch, history, best, improved)
-            line = (
-                f"{self.label} epoch {epoch + 1}/{self.config.epochs}: loss {row['train_loss']:.4f} "
-                f"train acc {row['train_accuracy']:.4f} {self.score_key} {row[self.score_key]:.4f} "
-                f"({row['samples_per_second']:,.0f} samples/s){' *' if improved else ''}"
-            )
-            if progress is not None:
-                progress.console.print(line, highlight=False)
-            else:
-                log.debug(line)  # quiet mode: one line per run, not per epoch
+            view.line(row, self.score_key, improved)
         return best
 
     def _lr(self, epoch: int) -> float:
@@ -375,8 +333,3 @@ class Trainer:
             )
         atomic_write_text(self.files.metrics, "".join(json.dumps(h) + "\n" for h in history))
         after_checkpoint(self.label, epoch + 1)  # EDGEKIT_FAULT_AFTER: a kill at a known point
-
-    def _progress(self) -> Any:
-        if not (self.ctx.is_main and progress_enabled()) or self.quiet:
-            return None
-        return make_progress(info=True, transient=True)
