@@ -83,8 +83,11 @@ class Trainer:
         self.loss = loss or cross_entropy_loss(config)
         self.features = features
         self.on_step = on_step
-        self.label, self.meta, self.validate = label, meta or {}, validate
-        self.score_key, self.patience = score_key, patience
+        self.label = label
+        self.meta = meta or {}
+        self.validate = validate
+        self.score_key = score_key
+        self.patience = patience
         self.keep_last = keep_last  # every epoch replaces the kept one (validation was trained on)
         self._best_weights: dict[str, Tensor] = {}
         # keep_last with average_last: the kept weights are the mean of the last epochs' (SWA)
@@ -93,13 +96,17 @@ class Trainer:
             raise EdgekitError(
                 f"batch_size {config.batch_size} must divide evenly over {self.ctx.world_size} processes"
             )
+        self._set_up_steps()
+
+    def _set_up_steps(self) -> None:
+        """What each step runs through: DDP (under torchrun), the optimiser, mixed precision."""
         self.ddp: nn.Module = self.model
         if self.ctx.distributed:
             self.ddp = nn.parallel.DistributedDataParallel(
                 self.model,
                 device_ids=[self.ctx.device.index] if self.ctx.device.type == "cuda" else None,
             )
-        self.optimizer = make_optimizer(self.model, config)
+        self.optimizer = make_optimizer(self.model, self.config)
         self.use_amp = self.ctx.device.type == "cuda"
         self.amp_dtype = (
             torch.bfloat16 if self.use_amp and torch.cuda.is_bf16_supported() else torch.float16
