@@ -31,14 +31,13 @@ static void test_transpose_pad(void) {
     CHECK(ek_check_op(&pd, ts) == EK_ERR_MODEL);
 }
 
-static void test_pad_both_dims(void) {
-    /* int8 [2,2] padded (1, 1) rows and (1, 2) columns -> [4,5], pad value the zero point 7 */
-    const int32_t d_in[2] = {2, 2}, d_out[2] = {4, 5}, d_pads[2] = {2, 2};
-    const int32_t pads[4] = {1, 1, 1, 2};
+/* int8 [2,2(,1)] padded (1, 1) rows and (1, 2) columns -> [4,5(,1)], pad value the zero point 7 */
+static void check_pad_2x2(int rank, const int32_t *d_in, const int32_t *d_out, const int32_t *pads) {
+    const int32_t d_pads[2] = {rank, 2};
     ek_tensor ts[3];
-    ts[0] = make_tensor(EK_I8, 2, d_in, 0, NULL);
+    ts[0] = make_tensor(EK_I8, rank, d_in, 0, NULL);
     ts[1] = make_tensor(EK_I32, 2, d_pads, -1, pads);
-    ts[2] = make_tensor(EK_I8, 2, d_out, 8, NULL);
+    ts[2] = make_tensor(EK_I8, rank, d_out, 8, NULL);
     ts[2].zero_point = 7;
     int8_t work[32] = {1, 2, 3, 4};
     ek_op pd = make_op(EK_OP_PAD, 0, 1, -1, 2);
@@ -47,20 +46,15 @@ static void test_pad_both_dims(void) {
     CHECK(memcmp(work + 8, want, sizeof want) == 0);
 }
 
+static void test_pad_both_dims(void) {
+    const int32_t d_in[2] = {2, 2}, d_out[2] = {4, 5}, pads[4] = {1, 1, 1, 2};
+    check_pad_2x2(2, d_in, d_out, pads);
+}
+
 /* the same padding with a trailing unit dim ([2,2,1] -> [4,5,1]: rows are the dim before) */
 static void test_pad_trailing_unit_dim(void) {
-    const int32_t d_in[3] = {2, 2, 1}, d_out[3] = {4, 5, 1}, d_pads[2] = {3, 2};
-    const int32_t pads[6] = {1, 1, 1, 2, 0, 0};
-    ek_tensor ts[3];
-    ts[0] = make_tensor(EK_I8, 3, d_in, 0, NULL);
-    ts[1] = make_tensor(EK_I32, 2, d_pads, -1, pads);
-    ts[2] = make_tensor(EK_I8, 3, d_out, 8, NULL);
-    ts[2].zero_point = 7;
-    int8_t work[32] = {1, 2, 3, 4};
-    ek_op pd = make_op(EK_OP_PAD, 0, 1, -1, 2);
-    CHECK(ek_run_op(&pd, ts, (uint8_t *)work) == EK_OK);
-    const int8_t want[20] = {7, 7, 7, 7, 7, 7, 1, 2, 7, 7, 7, 3, 4, 7, 7, 7, 7, 7, 7, 7};
-    CHECK(memcmp(work + 8, want, sizeof want) == 0);
+    const int32_t d_in[3] = {2, 2, 1}, d_out[3] = {4, 5, 1}, pads[6] = {1, 1, 1, 2, 0, 0};
+    check_pad_2x2(3, d_in, d_out, pads);
 }
 
 static void test_concat_slice_reshape(void) {
