@@ -59,6 +59,14 @@ def test_the_arrays_recipe_switches_on_a_tiny_set_and_sizes_students_on_all_of_i
     assert large.distill.selection == "split"
 
 
+def _tiny_npz(path: Path) -> None:
+    """36 separable 3-class series: 24 training, 12 validation (joined: below 30)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(36) % 3
+    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
+    np.savez(path, X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+
+
 def _data(n: int) -> Dataset:
     rng = np.random.default_rng(0)
 
@@ -81,10 +89,7 @@ def test_parts_train_mode_fits_and_scores_on_the_whole_split_and_split_mode_carv
 def test_a_tiny_arrays_run_fits_and_scores_members_on_the_whole_training_split(
     tmp_path: Path,
 ) -> None:
-    rng = np.random.default_rng(0)
-    y = np.arange(36) % 3
-    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
-    np.savez(tmp_path / "d.npz", X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+    _tiny_npz(tmp_path / "d.npz")
     sets = [
         "teacher=cnn1d-8", "students=cnn1d-4", "teacher_train.min_steps=20",
         "student_train.min_steps=20", "distill.max_members=1", "distill.gamma_min=0",
@@ -126,10 +131,7 @@ def test_join_val_below_is_refused_unless_a_count() -> None:
 def test_a_joined_teacher_trains_on_train_and_val_and_keeps_its_last_epoch(
     tmp_path: Path,
 ) -> None:
-    rng = np.random.default_rng(0)
-    y = np.arange(36) % 3
-    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
-    np.savez(tmp_path / "d.npz", X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+    _tiny_npz(tmp_path / "d.npz")
     sets = ["teacher=cnn1d-8", "teacher_train.min_steps=12", "join_val_below=30"]
     out = tmp_path / "run"
     summary = train_teacher("arrays", out, tmp_path / "d.npz", sets, device="cpu")
