@@ -14,6 +14,7 @@ student) minus (the subset's mean accuracy), and the rank correlation of score a
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import sys
@@ -44,11 +45,23 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 
 def _val_data(run: Path) -> Any:
+    """The run's data; runs of one task and user fold share one load (the archive is parsed once)."""
     from edgekit.config import Recipe
-    from edgekit.data import load_dataset
 
     recipe = Recipe.from_dict(json.loads((run / "config.json").read_text())["recipe"])
-    return load_dataset(recipe.task, DATA[recipe.task], None, users=recipe.users.as_dict())
+    return _load(recipe.task, json.dumps(recipe.users.as_dict(), sort_keys=True))
+
+
+def _scored_on_training_users(run: Path) -> bool:
+    recipe = json.loads((run / "config.json").read_text())["recipe"]
+    return bool(recipe["distill"].get("selection", "split") == "train")  # older runs: "split"
+
+
+@functools.cache
+def _load(task: str, users: str) -> Any:
+    from edgekit.data import load_dataset
+
+    return load_dataset(task, DATA[task], None, users=json.loads(users))
 
 
 def _scored(folder: Path, spec: str, data: Any) -> dict[str, Any]:
@@ -89,6 +102,8 @@ def first_round_of(run: Path, spec: str, data: Any) -> dict[str, float]:
 def measure(runs: Path, spec: str, k: int) -> dict[str, Any]:
     per_run = []
     for run in sorted(p for p in runs.iterdir() if (p / "baselines" / "students").is_dir()):
+        if _scored_on_training_users(run):
+            continue  # distill.selection=train: no held-out user to judge
         data = _val_data(run)
         students = students_of(run, spec, data)
         if len(students) <= k:
@@ -150,8 +165,8 @@ def markdown(result: dict[str, Any], info: dict[str, Any], command: str) -> str:
     for r in runs:
         first = r["first_round"]
         mean = 100 * float(np.mean([s["val_accuracy"] for s in r["students"]]))
-        cells = [f"{first[o]:.1f}" if o in first else "-" for o in ("hybrid", "logit")]
-        lines.append(f"| {r['run']} | {cells[0]} | {cells[1]} | {mean:.1f} |")
+        by_objective = [f"{first[o]:.1f}" if o in first else "-" for o in ("hybrid", "logit")]
+        lines.append(f"| {r['run']} | {by_objective[0]} | {by_objective[1]} | {mean:.1f} |")
     return "\n".join(lines) + "\n"
 
 
