@@ -4,7 +4,7 @@ When the validation split was trained on (a tiny one joined to the training spli
 no epoch can be picked: the run keeps its end. One epoch's weights carry the noise of its last
 batches; the mean of the weights over the last share of the epochs is a flatter, steadier point.
 BatchNorm's running statistics of averaged weights are not those of any epoch: they are
-recomputed with one pass over the training series (as ``torch.optim.swa_utils.update_bn``).
+recomputed with one pass over the training series (``torch.optim.swa_utils.update_bn``).
 """
 
 from __future__ import annotations
@@ -63,18 +63,6 @@ class WeightAverage:
     def apply(self, model: nn.Module, train_x: Tensor, batch_size: int) -> None:
         """Load the mean into ``model`` and refresh its BatchNorm statistics on ``train_x``."""
         model.load_state_dict(self.mean)
-        norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        if not norms:
-            return
         device = next(model.parameters()).device
-        momenta = [m.momentum for m in norms]
-        for m in norms:
-            m.reset_running_stats()
-            m.momentum = None  # a cumulative mean over the pass
-        was_training = model.training
-        model.train()
-        for i in range(0, len(train_x), batch_size):
-            model(train_x[i : i + batch_size].to(device))
-        model.train(was_training)
-        for m, momentum in zip(norms, momenta, strict=True):
-            m.momentum = momentum
+        batches = (train_x[i : i + batch_size] for i in range(0, len(train_x), batch_size))
+        torch.optim.swa_utils.update_bn(batches, model, device)
