@@ -54,6 +54,10 @@ VARIANTS: dict[str, list[str]] = {
     # the held-out user does not rank students for new users (benchmarks/distill_selection.md),
     # so it may be worth more as training data
     "augment-fitall": ["distill.selection=train"],
+    # augment-fitall with every member distilled on its own (RESCHED's objective) but connected
+    # and stepped by FIND-WL: on new users RESCHED's sum of independent students beat the
+    # residual-fitting members (benchmarks/distill13_fitall.md)
+    "augment-fitall-indep": ["distill.selection=train", "distill.objectives=independent"],
 }
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
 AUGMENT_BY_TASK: dict[str, list[str]] = {
@@ -101,12 +105,16 @@ LABELS = {
     "levers": ("B-DISTIL levers (issue 13)", "*-"),
     "augment": ("B-DISTIL + member augmentation", "P-"),
     "augment-fitall": ("B-DISTIL + augmentation, fit on all users", "X-"),
+    "augment-fitall-indep": ("B-DISTIL independent members, augmented, fit on all users", "D-"),
 }
+
+
+AUGMENTED = ("augment", "augment-fitall", "augment-fitall-indep", "levers")
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
     augment = (
-        AUGMENT_BY_TASK.get(task, []) if variant in ("augment", "augment-fitall", "levers") else []
+        AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
     )
     budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
     return VARIANTS[variant] + budget + augment
