@@ -113,9 +113,7 @@ AUGMENTED = ("augment", "augment-fitall", "augment-fitall-indep", "levers")
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
-    augment = (
-        AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
-    )
+    augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
     budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
     return VARIANTS[variant] + budget + augment
 
@@ -353,8 +351,9 @@ def margin_lines(by_fold: dict[str, dict[str, list[dict[str, Any]]]]) -> list[st
     if len(folds) < 2:
         return []
     lines = [
-        "Early exit: the margin `bench` recommends on one fold (within 0.5 points there) applied "
-        "to the same seed's run on the other fold:",
+        "Early exit: the margin `bench` recommends on one fold (the fewest members that change "
+        "no decision of the full ensemble there) applied to the same seed's run on the other "
+        "fold (the rule before it: benchmarks/margin_rules.md):",
         "",
         "| variant | chosen on -> applied to | seed | margin | promised loss | realised loss | members |",
         "|---|---|---:|---:|---:|---:|---:|",

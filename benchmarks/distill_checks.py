@@ -11,6 +11,7 @@ nothing costlier was trained).
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -76,10 +77,25 @@ def final_vs_teacher(summaries: list[dict[str, Any]]) -> tuple[float, float, flo
     )
 
 
+Rule = Callable[[list[dict[str, float]], float], "dict[str, float] | None"]
+
+
+def agreement_rule(table: list[dict[str, float]], full_accuracy: float) -> dict[str, float] | None:
+    """What ``bench`` recommends: the fewest members that change no decision of the ensemble."""
+    return recommend_margin(table)
+
+
+def accuracy_rule(table: list[dict[str, float]], full_accuracy: float) -> dict[str, float] | None:
+    """The rule ``bench`` used before: the fewest members within 0.5 points of the ensemble's
+    accuracy (kept here to measure it against the agreement rule; benchmarks/margin_rules.md)."""
+    ok = [r for r in table if r["accuracy"] >= full_accuracy - 0.005]
+    return min(ok, key=lambda r: r["mean_members"]) if ok else None
+
+
 def margin_transfer(
-    chosen_on: dict[str, Any], applied_to: dict[str, Any]
+    chosen_on: dict[str, Any], applied_to: dict[str, Any], rule: Rule = agreement_rule
 ) -> dict[str, float] | None:
-    """The margin ``bench`` recommends on one fold's validation logits, applied on another's.
+    """The margin ``rule`` recommends on one fold's validation logits, applied on another's.
 
     Each argument holds ``member_logits`` ([K, N, L] per member) and ``labels`` of a run's
     validation split. Returns the margin, the loss it promised on its own fold and the loss it
@@ -93,7 +109,7 @@ def margin_transfer(
         return early_exit_table(logits, d["labels"], macs, MARGINS), full
 
     own, own_full = table(chosen_on)
-    best = recommend_margin(own, own_full)
+    best = rule(own, own_full)
     if best is None:
         return None
     other, other_full = table(applied_to)
