@@ -238,9 +238,9 @@ def recommendation_line(r: dict[str, Any]) -> str:
         f"Recommended: T = {best['margin']:g}, the smallest margin that changes none of the {n} "
         f"decisions of the full ensemble: {best['mean_members']:.2f} of {k} members on average "
         f"({100 * (1 - best['mean_members'] / k):.0f} % fewer), {100 * best['accuracy']:.2f} %. "
-        f"Its promise holds for data like these {n} inputs (the change rate's 95 % upper bound "
-        f"is {300 / n:.2g} %); a margin chosen for accuracy alone swaps errors and did not carry "
-        "to new users in our measurements."
+        f"On data like these inputs it changes under {300 / n:.2g} % of decisions (95 % upper "
+        "bound); a margin chosen for accuracy alone swaps errors and did not carry to new users "
+        "in our measurements (docs/runtime.md)."
     )
 
 
