@@ -1,0 +1,88 @@
+"""Time-scale augmentation of time series, on batches during training.
+
+Tiny shape-like sets (a few dozen outlines, as in the UCR archive) overfit to where and how fast
+a shape's features occur. The standard levers (Le Guennec et al. 2016, "Data augmentation for
+time series classification using convolutional neural networks") resample each series in time:
+window slicing crops a random window of the series and stretches it back to full length; window
+warping speeds up or slows down (x2 or x0.5) a random window, the whole then resampled to the
+original length. Both are one map of output steps to fractional source steps, read by linear
+interpolation. Every draw comes from the training loop's generator, so a run stays reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+WARP_SCALES = (0.5, 2.0)  # Le Guennec et al.'s window warping: the window half or twice as long
+
+
+@dataclass(frozen=True)
+class SeriesAugment:
+    """Strengths of each transform; 0 switches it off."""
+
+    slice: float = 0.0  # share of each series cut away (0.1: a random 90 % window kept)
+    warp: float = 0.0  # share of each series in the window sped up or slowed down
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.slice < 1 and 0 <= self.warp <= 1):
+            raise ValueError(
+                f"series augmentation: slice must be in [0, 1) and warp in [0, 1], "
+                f"got slice={self.slice}, warp={self.warp}"
+            )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.slice or self.warp)
+
+
+def resample(x: Tensor, source: Tensor) -> Tensor:
+    """``x`` [B, T, C] read at fractional steps ``source`` [B, T'] (linear interpolation)."""
+    t = x.shape[1]
+    pos = source.to(x.device, x.dtype).clamp(0, t - 1)
+    lo = pos.floor().long().clamp(max=t - 1)
+    hi = (lo + 1).clamp(max=t - 1)
+    w = (pos - lo.to(pos.dtype))[:, :, None]
+    c = x.shape[2]
+    a = x.gather(1, lo[:, :, None].expand(-1, -1, c))
+    b = x.gather(1, hi[:, :, None].expand(-1, -1, c))
+    return a + w * (b - a)
+
+
+def slice_positions(b: int, t: int, cut: float, generator: torch.Generator) -> Tensor:
+    """Source steps [b, t] of a random window of ``(1 - cut) * t`` steps stretched to ``t``."""
+    kept = max(2, min(t, math.ceil((1 - cut) * t)))
+    start = torch.randint(0, t - kept + 1, (b, 1), generator=generator).float()
+    return start + torch.linspace(0, kept - 1, t)[None, :]
+
+
+def warp_positions(b: int, t: int, share: float, generator: torch.Generator) -> Tensor:
+    """Source steps [b, t]: a random window of ``share * t`` steps scaled by 0.5 or 2 in time,
+    the warped series resampled to ``t`` steps."""
+    width = max(1, min(t - 1, round(share * t)))
+    start = torch.randint(0, t - width, (b, 1), generator=generator).float()
+    pick = torch.randint(0, len(WARP_SCALES), (b, 1), generator=generator)
+    scale = torch.tensor(WARP_SCALES)[pick]
+    end = start + width  # the window in source steps, [start, end]
+    warped_end = start + scale * width  # and in the warped series' steps
+    length = t - 1 + (scale - 1) * width  # the warped series' last step
+    tau = torch.linspace(0, 1, t)[None, :] * length  # output step -> warped step
+    inside = start + (tau - start) / scale
+    after = end + (tau - warped_end)
+    return torch.where(tau < start, tau, torch.where(tau < warped_end, inside, after))
+
+
+def series_augment(x: Tensor, settings: SeriesAugment, generator: torch.Generator) -> Tensor:
+    """``x`` [B, T, C] with each series sliced and/or warped in time as ``settings`` ask; the
+    same tensor when both are off."""
+    if not settings.active or x.shape[1] < 2:
+        return x
+    b, t, _ = x.shape
+    if settings.warp:
+        x = resample(x, warp_positions(b, t, settings.warp, generator))
+    if settings.slice:
+        x = resample(x, slice_positions(b, t, settings.slice, generator))
+    return x
