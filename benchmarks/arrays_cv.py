@@ -38,6 +38,8 @@ NO_LS = ["teacher_train.label_smoothing=0"]
 CARVED = "val carved from the fold (20 %), its best epoch"
 JOINED_LAST = "joined, last epoch (the rule of the second pass)"
 MINIROCKET = "MiniRocket (aeon, 10,000 kernels; no epochs)"
+SLICE = "joined, window slicing 10 % (90 % kept, stretched back)"
+WARP = "joined, window warping 10 % (x0.5 or x2)"
 CHOICES: dict[str, list[str]] = {
     "first pass (floor 1500 steps)": NO_LS,
     "floor 3000 steps": [*NO_LS, "teacher_train.min_steps=3000"],
@@ -82,6 +84,12 @@ CHOICES: dict[str, list[str]] = {
     ],
     "joined, first stride 1": ["teacher=cnn1d-64-s1"],
     "joined, full resolution (stride 1, pool 1)": ["teacher=cnn1d-64-s1-p1"],
+    # issue 18, fourth pass: time-scale augmentation (Le Guennec et al. 2016), the standard lever
+    # for tiny shape-like UCR sets: a random 90 % window stretched back to full length, and/or a
+    # random 10 % window sped up or slowed down x2 (edgekit/train/series_augment.py)
+    SLICE: ["teacher_train.series_slice=0.1"],
+    WARP: ["teacher_train.series_warp=0.1"],
+    f"{SLICE} + warping 10 %": ["teacher_train.series_slice=0.1", "teacher_train.series_warp=0.1"],
     # the reference on the same folds: fit on the fold's training part, scored on the fold
     MINIROCKET: [],
 }
