@@ -171,7 +171,9 @@ def feature_augmenter(
             )
         units = dsa19_units() if settings.rotation_deg else None
         sensor = SensorAugmenter(settings, data.normalization, units).to(device)
-    series = SeriesAugment(config.series_slice, config.series_warp)
+    series = SeriesAugment(
+        config.series_slice, config.series_warp, config.series_share, config.series_interp
+    )
     masks = not config.augment and config.spec_augmented  # else the waveform path masks
     if base is None and sensor is None and not masks and not series.active:
         return None

@@ -6,18 +6,24 @@ time series classification using convolutional neural networks") resample each s
 window slicing crops a random window of the series and stretches it back to full length; window
 warping speeds up or slows down (x2 or x0.5) a random window, the whole then resampled to the
 original length. Both are one map of output steps to fractional source steps, read by linear
-interpolation. Every draw comes from the training loop's generator, so a run stays reproducible.
+interpolation (``nearest``: the nearest step, so spiky series keep their values: linear
+interpolation smears a spike every 4 steps, as in ACSF1, into a different signal). Le Guennec et
+al. also slice at test time; here only training batches are resampled, so ``share`` leaves part
+of each batch as it is and the model keeps seeing series at their own time scale. Every draw
+comes from the training loop's generator, so a run stays reproducible.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import Tensor
 
 WARP_SCALES = (0.5, 2.0)  # Le Guennec et al.'s window warping: the window half or twice as long
+Interp = Literal["linear", "nearest"]
 
 
 @dataclass(frozen=True)
@@ -26,12 +32,16 @@ class SeriesAugment:
 
     slice: float = 0.0  # share of each series cut away (0.1: a random 90 % window kept)
     warp: float = 0.0  # share of each series in the window sped up or slowed down
+    share: float = 1.0  # share of each batch's series resampled; the rest stay as they are
+    interp: Interp = "linear"  # how a fractional step is read
 
     def __post_init__(self) -> None:
-        if not (0 <= self.slice < 1 and 0 <= self.warp <= 1):
+        ok = 0 <= self.slice < 1 and 0 <= self.warp <= 1 and 0 < self.share <= 1
+        if not ok or self.interp not in ("linear", "nearest"):
             raise ValueError(
-                f"series augmentation: slice must be in [0, 1) and warp in [0, 1], "
-                f"got slice={self.slice}, warp={self.warp}"
+                f"series augmentation: slice must be in [0, 1), warp in [0, 1], share in (0, 1], "
+                f"interp linear or nearest; got slice={self.slice}, warp={self.warp}, "
+                f"share={self.share}, interp={self.interp!r}"
             )
 
     @property
@@ -39,10 +49,12 @@ class SeriesAugment:
         return bool(self.slice or self.warp)
 
 
-def resample(x: Tensor, source: Tensor) -> Tensor:
-    """``x`` [B, T, C] read at fractional steps ``source`` [B, T'] (linear interpolation)."""
+def resample(x: Tensor, source: Tensor, interp: Interp = "linear") -> Tensor:
+    """``x`` [B, T, C] read at fractional steps ``source`` [B, T'] (interpolated as ``interp``)."""
     t = x.shape[1]
     pos = source.to(x.device, x.dtype).clamp(0, t - 1)
+    if interp == "nearest":
+        pos = pos.round()
     lo = pos.floor().long().clamp(max=t - 1)
     hi = (lo + 1).clamp(max=t - 1)
     w = (pos - lo.to(pos.dtype))[:, :, None]
@@ -81,8 +93,12 @@ def series_augment(x: Tensor, settings: SeriesAugment, generator: torch.Generato
     if not settings.active or x.shape[1] < 2:
         return x
     b, t, _ = x.shape
+    out = x
     if settings.warp:
-        x = resample(x, warp_positions(b, t, settings.warp, generator))
+        out = resample(out, warp_positions(b, t, settings.warp, generator), settings.interp)
     if settings.slice:
-        x = resample(x, slice_positions(b, t, settings.slice, generator))
-    return x
+        out = resample(out, slice_positions(b, t, settings.slice, generator), settings.interp)
+    if settings.share < 1:
+        chosen = torch.rand(b, generator=generator) < settings.share
+        out = torch.where(chosen.to(x.device)[:, None, None], out, x)
+    return out

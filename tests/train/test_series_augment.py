@@ -62,6 +62,26 @@ def test_resample_at_whole_steps_reads_the_steps() -> None:
     assert torch.allclose(resample(x, steps.flip(1)), x.flip(1))
 
 
+def test_share_leaves_the_other_series_as_they_are() -> None:
+    x = batch()
+    half = SeriesAugment(slice=0.1, share=0.5)
+    out = series_augment(x, half, torch.Generator().manual_seed(4))
+    same = [torch.equal(out[i], x[i]) for i in range(len(x))]
+    assert any(same) and not all(same)
+    again = series_augment(x, half, torch.Generator().manual_seed(4))
+    assert torch.equal(out, again)
+
+
+def test_nearest_keeps_the_series_values() -> None:
+    spikes = torch.zeros(3, 80, 1)
+    spikes[:, ::4] = 1.0  # a spike every 4 steps (ACSF1-like): linear reads smear it
+    gen = torch.Generator().manual_seed(0)
+    near = series_augment(spikes, SeriesAugment(slice=0.1, warp=0.1, interp="nearest"), gen)
+    assert ((near == 0) | (near == 1)).all()
+    linear = series_augment(spikes, SeriesAugment(slice=0.1), gen)
+    assert not ((linear == 0) | (linear == 1)).all()
+
+
 def test_the_config_checks_the_range() -> None:
     assert TrainConfig(series_slice=0.1, series_warp=0.2).series_augmented
     assert not TrainConfig().series_augmented
@@ -69,6 +89,10 @@ def test_the_config_checks_the_range() -> None:
         TrainConfig(series_slice=1.0)
     with pytest.raises(ConfigError, match=r"series_warp must be in \[0, 1\].*got -0.1"):
         TrainConfig(series_warp=-0.1)
+    with pytest.raises(ConfigError, match=r"series_share must be in \(0, 1\].*got 0.0"):
+        TrainConfig(series_share=0.0)
+    with pytest.raises(ConfigError, match="series_interp must be linear or nearest, got 'cubic'"):
+        TrainConfig(series_interp="cubic")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="slice must be in"):
         SeriesAugment(slice=1.5)
 
@@ -84,11 +108,13 @@ def test_the_training_path_augments_as_the_config_asks() -> None:
     data = Dataset("arrays", ("a",), split, split, None, "mine.npz")
     cpu = torch.device("cpu")
     assert feature_augmenter(split, data, TrainConfig(), cpu) is None  # off: the plain batches
-    features = feature_augmenter(split, data, TrainConfig(series_slice=0.1), cpu)
+    config = TrainConfig(series_slice=0.1, series_share=0.5, series_interp="nearest")
+    features = feature_augmenter(split, data, config, cpu)
     assert features is not None
-    idx = torch.tensor([0, 2])
+    idx = torch.tensor([0, 2, 3])
     got = features(idx, torch.Generator().manual_seed(0))
+    settings = SeriesAugment(slice=0.1, share=0.5, interp="nearest")
     want = series_augment(
-        torch.from_numpy(x[[0, 2]]), SeriesAugment(slice=0.1), torch.Generator().manual_seed(0)
+        torch.from_numpy(x[[0, 2, 3]]), settings, torch.Generator().manual_seed(0)
     )
     assert torch.equal(got, want)
