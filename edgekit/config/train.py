@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 Optimizer = Literal["sgd", "adamw"]
 Schedule = Literal["constant", "cosine"]
+SeriesInterp = Literal["linear", "nearest"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class TrainConfig:
     sensor_scale: float = 0.0  # sensors: std of a per-channel gain around 1
     sensor_jitter: float = 0.0  # sensors: std of additive noise (normalised units)
     sensor_shift: int = 0  # sensors: max circular time shift in steps
+    # time series: window slicing / warping (Le Guennec et al. 2016; edgekit.train.series_augment)
+    series_slice: float = 0.0  # share of each series cut away, the rest stretched back (0: off)
+    series_warp: float = 0.0  # share of each series in a window sped up or slowed down x2 (0: off)
+    series_share: float = 1.0  # share of each batch's series sliced/warped, the rest as they are
+    series_interp: SeriesInterp = "linear"  # nearest: resampled series keep their values (spikes)
     # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
     min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
     patience: int = 0  # stop after this many epochs without a better validation score (0: off)
@@ -69,6 +75,14 @@ class TrainConfig:
              "spec_freq_mask, spec_time_mask and spec_masks must be >= 0"),
             (min(self.sensor_rotation_deg, self.sensor_scale, self.sensor_jitter) >= 0
              and self.sensor_shift >= 0, "sensor_* settings must be >= 0"),
+            (0 <= self.series_slice < 1, f"series_slice must be in [0, 1) (share of each series "
+             f"cut away; 0: off), got {self.series_slice}"),
+            (0 <= self.series_warp <= 1, f"series_warp must be in [0, 1] (share of each series "
+             f"warped; 0: off), got {self.series_warp}"),
+            (0 < self.series_share <= 1, f"series_share must be in (0, 1] (share of each batch "
+             f"sliced/warped), got {self.series_share}"),
+            (self.series_interp in ("linear", "nearest"),
+             f"series_interp must be linear or nearest, got {self.series_interp!r}"),
             (self.min_steps >= 0, "min_steps must be >= 0 (0: train for epochs)"),
             (self.patience >= 0, "patience must be >= 0 (0: off)"),
             (0 <= self.average_last <= 1, "average_last must be in [0, 1] (0: off)"),
@@ -86,6 +100,10 @@ class TrainConfig:
         return bool(
             self.sensor_rotation_deg or self.sensor_scale or self.sensor_jitter or self.sensor_shift
         )
+
+    @property
+    def series_augmented(self) -> bool:
+        return bool(self.series_slice or self.series_warp)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -149,9 +149,11 @@ def feature_augmenter(
     """``features(indices into split, generator) -> augmented inputs`` as ``config`` asks, or None.
 
     Speech: ``augment`` (waveform shift + noise, needs the split's audio) and/or SpecAugment
-    masks on the features. Sensors: rotations (DSA-19's units), gain, jitter, time shift.
+    masks on the features. Sensors: rotations (DSA-19's units), gain, jitter, time shift. Any
+    series: window slicing and warping in time (before the sensor transforms).
     """
     from edgekit.train.sensor_augment import SensorAugment, SensorAugmenter, dsa19_units
+    from edgekit.train.series_augment import SeriesAugment, series_augment
 
     base: FeatureFn | None = None
     if config.augment:
@@ -169,8 +171,11 @@ def feature_augmenter(
             )
         units = dsa19_units() if settings.rotation_deg else None
         sensor = SensorAugmenter(settings, data.normalization, units).to(device)
+    series = SeriesAugment(
+        config.series_slice, config.series_warp, config.series_share, config.series_interp
+    )
     masks = not config.augment and config.spec_augmented  # else the waveform path masks
-    if base is None and sensor is None and not masks:
+    if base is None and sensor is None and not masks and not series.active:
         return None
     x_all = torch.from_numpy(split.x)
 
@@ -181,6 +186,8 @@ def feature_augmenter(
                 x = spec_augment(
                     x, gen, config.spec_freq_mask, config.spec_time_mask, config.spec_masks
                 )
+            if series.active:
+                x = series_augment(x, series, gen)
             if sensor is not None:
                 x = sensor(x, gen)
         return x

@@ -84,3 +84,15 @@ def test_the_reference_is_never_the_chosen_line() -> None:
         {"set": "S", "choice": "a", "last": 0.7},
     ]
     assert chosen(rows) == ["\nS: highest last-epoch mean: a (70.0 %)."]
+
+
+def test_every_choice_is_a_valid_set_of_recipe_overrides() -> None:
+    from benchmarks.arrays_cv import CHOICES
+    from edgekit.config import apply_overrides, load_recipe
+
+    recipe = load_recipe("arrays")
+    for overrides in CHOICES.values():
+        apply_overrides(recipe, overrides)  # a misspelt key or value raises here
+    sliced = apply_overrides(recipe, CHOICES["joined, window slicing 10 %, nearest step"])
+    assert sliced.teacher_train.series_slice == 0.1
+    assert sliced.teacher_train.series_interp == "nearest"
