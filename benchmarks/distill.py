@@ -30,6 +30,9 @@ from edgekit.rundir import RunDir
 VARIANTS: dict[str, list[str]] = {
     # edgekit's default: the recipe as shipped (docs/distill.md says how it was chosen)
     "default": [],
+    # the recipe before a task's current default (PREVIOUS_DEFAULT; every variant below starts
+    # from it, so that each keeps the meaning it had when it was measured)
+    "previous": [],
     # the logit game at logit_eta = 0.1: 1/eta ~ the logit scale, so tanh(eta R)/eta ~ R
     "logit": ["distill.objectives=logit"],
     # the paper's game as written: exp(+-R) with no temperature (logit_eta = 1)
@@ -58,6 +61,14 @@ VARIANTS: dict[str, list[str]] = {
     # and stepped by FIND-WL: on new users RESCHED's sum of independent students beat the
     # residual-fitting members (benchmarks/distill13_fitall.md)
     "augment-fitall-indep": ["distill.selection=train", "distill.objectives=independent"],
+    # ... and without connections: connected independent members lowered the sum on new users
+    # where RESCHED's unconnected ones raised it (seed 0, p5p6: 92.1 -> 90.4 vs 87.6 -> 93.5)
+    "augment-fitall-noconn": ["distill.selection=train", "distill.connections=off"],
+    "augment-fitall-indep-noconn": [
+        "distill.selection=train",
+        "distill.objectives=independent",
+        "distill.connections=off",
+    ],
 }
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
 AUGMENT_BY_TASK: dict[str, list[str]] = {
@@ -80,6 +91,7 @@ BUDGET_BY_TASK: dict[str, list[str]] = {
 }
 BASELINE_VARIANTS = (
     "default",
+    "previous",
     "augment",
     "augment-fitall",
     "levers",
@@ -97,6 +109,7 @@ def task_folds(task: str) -> dict[str, list[str]]:
 
 LABELS = {
     "default": ("B-DISTIL (default)", "o-"),
+    "previous": ("B-DISTIL (previous default)", "s-"),
     "logit": ("B-DISTIL logit (eta 0.1)", "h-"),
     "logit-paper": ("B-DISTIL logit (paper, eta 1)", "d-"),
     "hybrid": ("B-DISTIL hybrid", "v-"),
@@ -106,16 +119,41 @@ LABELS = {
     "augment": ("B-DISTIL + member augmentation", "P-"),
     "augment-fitall": ("B-DISTIL + augmentation, fit on all users", "X-"),
     "augment-fitall-indep": ("B-DISTIL independent members, augmented, fit on all users", "D-"),
+    "augment-fitall-noconn": ("augment-fitall without connections", "^-"),
+    "augment-fitall-indep-noconn": ("augment-fitall-indep without connections", ">-"),
 }
 
 
-AUGMENTED = ("augment", "augment-fitall", "augment-fitall-indep", "levers")
+AUGMENTED = (
+    "augment",
+    "augment-fitall",
+    "augment-fitall-indep",
+    "augment-fitall-noconn",
+    "augment-fitall-indep-noconn",
+    "levers",
+)
+
+
+# dsa19's recipe before its new-users default (recipes/dsa19.py, issue 13): the variants were
+# measured against it, so they start from it
+PREVIOUS_DEFAULT: dict[str, list[str]] = {
+    "dsa19": [
+        "distill.selection=split",
+        "distill.objectives=logit,hybrid,independent",
+        "distill.connections=on",
+        "student_train.sensor_rotation_deg=0",
+        "student_train.sensor_scale=0",
+        "student_train.sensor_jitter=0",
+        "student_train.sensor_shift=0",
+    ],
+}
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
+    base = [] if variant == "default" else PREVIOUS_DEFAULT.get(task, [])
     augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
     budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
-    return VARIANTS[variant] + budget + augment
+    return base + VARIANTS[variant] + budget + augment
 
 
 def run_name(task: str, fold: str, seed: int, variant: str | None = None) -> str:
