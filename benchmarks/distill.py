@@ -355,14 +355,26 @@ def plot(task: str, results: dict[str, list[dict[str, Any]]], path: Path) -> Non
     plt.close(fig)
 
 
+def with_baselines(
+    rows: list[dict[str, Any]], reference_rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` with the reference variant's baselines of the same seed where a run has none
+    (a variant that changes only the rounds shares its reference's RESCHED / NO-RESCHED)."""
+    by_seed = {r["seed"]: r["baselines"] for r in reference_rows}
+    return [r if r.get("baselines") else {**r, "baselines": by_seed[r["seed"]]} for r in rows]
+
+
 def issue13_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Issue 13's checks for every variant with baselines (means over seeds, + = met)."""
     from benchmarks import distill_checks as checks
 
     fmt = lambda xs: " / ".join(f"{x:+.1f}" for x in xs)  # noqa: E731
     lines = ["Issue 13 checks (means over seeds; at equal cumulative MACs, interpolated):", ""]
-    for variant in (v for v in results if v in BASELINE_VARIANTS):
-        rows = results[variant]
+    ref = reference(results)
+    for variant in results:
+        rows = with_baselines(results[variant], results[ref])
+        if variant not in BASELINE_VARIANTS:
+            lines.append(f"- `{variant}` has no baselines of its own: `{ref}`'s, seed by seed")
         resched = checks.versus_baseline(rows, "resched")
         no_resched = checks.versus_baseline(rows, "no_resched")
         f1, r1 = checks.member_one(rows)

@@ -1,0 +1,47 @@
+"""benchmarks/distill.py: what each variant means against the shipped recipes, and the
+baselines a variant without its own borrows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.distill import PREVIOUS_DEFAULT, VARIANTS, variant_overrides, with_baselines
+from edgekit.config.overrides import apply_overrides
+from edgekit.config.recipe import load_recipe
+
+
+def resolved(task: str, variant: str) -> dict[str, Any]:
+    return apply_overrides(load_recipe(task), variant_overrides(task, variant)).to_dict()
+
+
+def test_the_dsa19_default_is_the_variant_it_was_chosen_as() -> None:
+    # recipes/dsa19.py ships what augment-fitall-indep-noconn measured (benchmarks/distill.md)
+    assert variant_overrides("dsa19", "default") == []
+    assert resolved("dsa19", "default") == resolved("dsa19", "augment-fitall-indep-noconn")
+
+
+def test_variants_start_from_the_previous_default() -> None:
+    previous = resolved("dsa19", "previous")
+    assert previous["distill"]["objectives"] == ("logit", "hybrid", "independent")
+    assert previous["distill"]["connections"] == "on"
+    assert previous["distill"]["selection"] == "split"
+    assert previous["student_train"]["sensor_rotation_deg"] == 0.0
+    # a variant changes only what it names on top of that base
+    logit = resolved("dsa19", "logit")
+    assert logit["distill"]["objectives"] == ("logit",)
+    assert logit["distill"]["connections"] == "on" and logit["distill"]["selection"] == "split"
+    # tasks without a previous default run their variants on the recipe as shipped
+    assert "kws8" not in PREVIOUS_DEFAULT
+    assert variant_overrides("kws8", "logit") == VARIANTS["logit"]
+
+
+def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> None:
+    reference = [
+        {"seed": 0, "baselines": {"resched": ["r0"]}},
+        {"seed": 1, "baselines": {"resched": ["r1"]}},
+    ]
+    rows = [{"seed": 1, "baselines": {}}, {"seed": 0, "baselines": {"resched": ["own"]}}]
+    got = with_baselines(rows, reference)
+    assert got[0]["baselines"] == {"resched": ["r1"]}
+    assert got[1]["baselines"] == {"resched": ["own"]}
+    assert rows[0]["baselines"] == {}  # the caller's rows are not changed
