@@ -32,11 +32,12 @@ from edgekit.config import Recipe, TrainConfig
 from edgekit.data.dataset import Dataset, Split
 from edgekit.models import build_model
 from edgekit.rundir.augment_choice import (
-    CHOICE_FILE,
-    CV_DIR,
+    FOLD_SCORE,
     FOLDS,
     MARGIN,
     AugmentChoice,
+    choice_path,
+    fold_dir,
     read_choice,
 )
 from edgekit.train.augment import feature_augmenter
@@ -112,17 +113,18 @@ def choose_slicing(
         accs = []
         for k in range(FOLDS):
             fit, held = _part(train, fold != k), _part(train, fold == k)
-            folder = root / CV_DIR / f"slice{candidate:g}-fold{k}"
-            acc = _saved(folder)
+            folder = fold_dir(root, candidate, k)
+            path = folder / FOLD_SCORE
+            acc = _saved(folder, path)
             if acc is None:
                 acc = score(cfg, spec, fit, held, folder)
-                atomic_write_json(folder / "score.json", {"accuracy": acc})
+                atomic_write_json(path, {"accuracy": acc})
             accs.append(acc)
             log.info("  slicing %g, fold %d/%d: %.1f %%", candidate, k + 1, FOLDS, 100 * accs[-1])
         scores[str(candidate)] = accs
     on = candidates[1] if adopts(scores[str(candidates[0])], scores[str(candidates[1])]) else 0.0
     choice = AugmentChoice(on, candidates, scores, len(train))
-    atomic_write_json(root / CHOICE_FILE, choice.to_dict())
+    atomic_write_json(choice_path(root), choice.to_dict())
     log.info("%s", choice.line())
     return with_choice(recipe, choice), choice
 
@@ -131,9 +133,8 @@ def _part(split: Split, keep: np.ndarray) -> Split:
     return Split(split.x[keep], split.y[keep])
 
 
-def _saved(folder: Path) -> float | None:
+def _saved(folder: Path, path: Path) -> float | None:
     """A fold's score from an earlier call; a fold killed mid-training is cleared and retrained."""
-    path = folder / "score.json"
     if path.exists():
         return float(json.loads(path.read_text())["accuracy"])
     if folder.exists():

@@ -1,4 +1,4 @@
-"""``augment_choice.json``: the teacher's window slicing as the inner CV chose it, with every
+"""The run's ``augment_choice.json``: the teacher's window slicing as the inner CV chose it, with every
 fold's score (edgekit.pipelines.choose_augment makes it; summary.md repeats it)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 CHOICE_FILE = "augment_choice.json"  # in the run directory
-CV_DIR = "augment_cv"  # the inner folds' trainer files, in the run directory (marks a run)
+CV_DIR = "augment_cv"  # the inner folds' trainer files; its presence marks a run (resumable)
+FOLD_SCORE = "accuracy.json"  # in each fold's folder, written once its teacher is scored
 FOLDS = 3  # as benchmarks/arrays_cv.py: a fold of a 30-series split still holds ~10 series
 MARGIN = 0.02  # slicing's CV mean must beat off by 2 points (fixed before any nested-CV run)
 
@@ -61,9 +62,18 @@ class AugmentChoice:
         )
 
 
+def choice_path(root: Path) -> Path:
+    return Path(root) / CHOICE_FILE
+
+
+def fold_dir(root: Path, candidate: float, fold: int) -> Path:
+    """An inner fold's trainer files (and its FOLD_SCORE)."""
+    return Path(root) / CV_DIR / f"slice{candidate:g}-fold{fold}"
+
+
 def read_choice(root: Path) -> AugmentChoice | None:
     """The run's saved choice, or None where the recipe made none."""
-    path = Path(root) / CHOICE_FILE
+    path = choice_path(root)
     return AugmentChoice.from_dict(json.loads(path.read_text())) if path.exists() else None
 
 

@@ -15,7 +15,7 @@ from edgekit.data.dataset import Dataset, Split
 from edgekit.errors import ConfigError
 from edgekit.pipelines.choose_augment import Scorer, choose_slicing, inner_folds
 from edgekit.pipelines.distill import distill
-from edgekit.rundir.augment_choice import CHOICE_FILE, FOLDS, choice_lines, read_choice
+from edgekit.rundir.augment_choice import FOLDS, choice_lines, choice_path, read_choice
 
 
 def _recipe(below: int = 100) -> Recipe:
@@ -73,7 +73,7 @@ def test_the_inner_folds_hold_training_series_only_each_held_out_once(tmp_path: 
 def test_the_choice_is_kept_in_the_run_and_read_back_on_resume(tmp_path: Path) -> None:
     _, choice = choose_slicing(_recipe(), _data(), tmp_path, scorer=_stub(0.6, 0.9))
     assert read_choice(tmp_path) == choice
-    assert json.loads((tmp_path / CHOICE_FILE).read_text())["series_slice"] == 0.1
+    assert json.loads(choice_path(tmp_path).read_text())["series_slice"] == 0.1
 
     def never(cfg: TrainConfig, spec: str, fit: Split, held: Split, folder: Path) -> float:
         raise AssertionError("a saved choice is not made again")
