@@ -17,6 +17,7 @@ from typing import Literal
 
 from edgekit.errors import EdgekitError
 from edgekit.rundir import RunDir
+from edgekit.rundir.augment_choice import CV_DIR
 
 OutputKind = Literal["run", "bundle", "bundle-zip", "bench", "c-export", "demo"]
 
@@ -66,6 +67,8 @@ def identify(path: Path) -> OutputKind | Literal["empty"] | None:
     if isinstance(config, dict) and "recipe" in config and "data" in config:
         return "run"
     if run.teacher.checkpoint.is_file():  # a run killed while its teacher trained (resumable)
+        return "run"
+    if (path / CV_DIR).is_dir():  # killed while the teacher's slicing was chosen (resumable)
         return "run"
     if not any(path.iterdir()):
         return "empty"

@@ -41,6 +41,10 @@ class Recipe:
     # a validation split of fewer series joins the training split: the teacher keeps its last
     # epoch instead of one picked on a handful of series (0: never; edgekit.pipelines.sizing)
     join_val_below: int = 0
+    # a training split of fewer series chooses teacher_train.series_slice from {0, choose_slice}
+    # by 3-fold CV inside itself (0: never; edgekit.pipelines.choose_augment)
+    choose_slice_below: int = 0
+    choose_slice: float = 0.1
 
     def __post_init__(self) -> None:
         from edgekit.models.spec import parse_spec
@@ -57,6 +61,19 @@ class Recipe:
             raise ConfigError(
                 f"recipe: join_val_below: expected an integer >= 0 (0: never), "
                 f"got {self.join_val_below}"
+            )
+
+        if isinstance(self.choose_slice_below, bool) or not isinstance(
+            self.choose_slice_below, int
+        ):
+            raise ConfigError(
+                f"recipe: choose_slice_below: expected an integer >= 0, "
+                f"got {self.choose_slice_below!r}"
+            )
+        if self.choose_slice_below < 0 or not 0 < self.choose_slice < 1:
+            raise ConfigError(
+                f"recipe: choose_slice_below must be >= 0 (0: never) and choose_slice in (0, 1); "
+                f"got {self.choose_slice_below} and {self.choose_slice}"
             )
 
     def joins_val(self, n_val: int) -> bool:

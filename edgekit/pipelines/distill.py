@@ -24,6 +24,7 @@ from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
+from edgekit.pipelines.choose_augment import choose_slicing
 from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.pipelines.teacher import ensure_teacher
 from edgekit.rundir import RunDir
@@ -77,7 +78,9 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         users=recipe.users.as_dict(),
     )
     # issue 18: training (and cnn1d layouts) sized to the data before the resume check; a tiny
-    # validation split joins the training split first (as train_teacher does)
+    # validation split joins the training split first (as train_teacher does), after the
+    # teacher's window slicing is chosen by CV on the training split alone (if the recipe asks)
+    recipe, _ = choose_slicing(recipe, data, out_dir, options.device)
     data = joined_data(recipe, data)
     recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
     run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())

@@ -23,6 +23,7 @@ from edgekit.data.registry import task_info
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.outputs import claim_output
+from edgekit.pipelines.choose_augment import choose_slicing
 from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
 from edgekit.train.augment import speech_augmenter
@@ -40,10 +41,11 @@ TEACHER_DATA_KEYS = ("task", "source", "class_names", "feature_shape", "sizes")
 
 
 def _sized_data(
-    recipe: Recipe, data_dir: Path | None, cache_dir: Path | None
+    recipe: Recipe, data_dir: Path | None, cache_dir: Path | None, root: Path, device: str
 ) -> tuple[Recipe, Dataset]:
     """The teacher's data (a tiny validation split joined to the training split), and the recipe
-    sized to it (issue 18: steps floor, member layout; idempotent, see train/sizing.py)."""
+    sized to it (issue 18: steps floor, member layout; idempotent, see train/sizing.py), its
+    window slicing chosen by CV inside the training split where the recipe asks for it."""
     data = load_dataset(
         recipe.task,
         data_dir or recipe.data_dir,
@@ -51,6 +53,7 @@ def _sized_data(
         with_audio=task_info(recipe.task).speech and recipe.teacher_train.augment,
         users=recipe.users.as_dict(),
     )
+    recipe, _ = choose_slicing(recipe, data, root, device)  # before the join: train split only
     data = joined_data(recipe, data)
     return sized_recipe(recipe, len(data.train), data.feature_shape[0]), data
 
@@ -70,7 +73,7 @@ def train_teacher(
     ``resume=True`` to continue a killed run."""
     recipe = apply_overrides(recipe or load_recipe(task), overrides or [])
     claim_output(Path(out_dir), "run")  # a folder edgekit did not write is never written into
-    recipe, data = _sized_data(recipe, data_dir, cache_dir)
+    recipe, data = _sized_data(recipe, data_dir, cache_dir, Path(out_dir), device)
     cfg = recipe.teacher_train
     warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
     run = RunDir(out_dir)
