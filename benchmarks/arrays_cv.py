@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.arrays import carve_val, load_set, minirocket
 from benchmarks.machine import machine_line, save_results
+from edgekit.pipelines.choose_augment import inner_folds
 from edgekit.pipelines.teacher import train_teacher
 from edgekit.rundir.augment_choice import read_choice
 
@@ -174,15 +175,8 @@ NOTES = [
 
 
 def fold_of(y: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
-    """Each series' fold (0..folds-1), stratified: every class spread over the folds."""
-    rng = np.random.default_rng(seed)
-    out = np.zeros(len(y), dtype=np.int64)
-    offset = 0
-    for c in np.unique(y):
-        members = rng.permutation(np.flatnonzero(y == c))
-        out[members] = (np.arange(len(members)) + offset) % folds
-        offset += len(members)
-    return out
+    """Each series' fold (0..folds-1), stratified: the package's own inner-CV folds."""
+    return inner_folds(y, folds, seed)
 
 
 def write_fold(
