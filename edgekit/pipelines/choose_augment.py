@@ -31,6 +31,7 @@ from edgekit.atomic import atomic_write_json
 from edgekit.config import Recipe, TrainConfig
 from edgekit.data.dataset import Dataset, Split
 from edgekit.models import build_model
+from edgekit.pipelines.sizing import sized_recipe
 from edgekit.rundir.augment_choice import (
     FOLD_SCORE,
     FOLDS,
@@ -43,7 +44,7 @@ from edgekit.rundir.augment_choice import (
 from edgekit.train.augment import feature_augmenter
 from edgekit.train.losses import accuracy
 from edgekit.train.predict import load_best, predict_logits
-from edgekit.train.sizing import sized_spec, sized_train
+from edgekit.train.sizing import sized_train
 from edgekit.train.trainer import Trainer
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def adopts(off: list[float], on: list[float], margin: float = MARGIN) -> bool:
 
 def wants_choice(recipe: Recipe, n_train: int) -> bool:
     """Whether the recipe asks for the choice on a training split of ``n_train`` series."""
-    return 0 < n_train < recipe.choose_slice_below and recipe.choose_slice > 0
+    return 0 < n_train < recipe.choose_slice_below
 
 
 def with_choice(recipe: Recipe, choice: AugmentChoice) -> Recipe:
@@ -97,9 +98,8 @@ def choose_slicing(
     if saved is not None:
         return with_choice(recipe, saved), saved
     score = scorer or train_and_score(data, device)
-    length = train.x.shape[1]
-    spec = sized_spec(recipe.teacher, length, recipe.deepen_models)
-    spec = spec if recipe.size_models else recipe.teacher
+    # the teacher's spec as the real teacher gets it (fitted to the series where the recipe says)
+    spec = sized_recipe(recipe, len(train), train.x.shape[1]).teacher
     candidates = (0.0, float(recipe.choose_slice))
     fold = inner_folds(train.y)
     log.info(

@@ -171,11 +171,13 @@ def feature_augmenter(
             )
         units = dsa19_units() if settings.rotation_deg else None
         sensor = SensorAugmenter(settings, data.normalization, units).to(device)
-    series = SeriesAugment(
-        config.series_slice, config.series_warp, config.series_share, config.series_interp
-    )
+    series = None
+    if config.series_augmented:
+        series = SeriesAugment(
+            config.series_slice, config.series_warp, config.series_share, config.series_interp
+        )
     masks = not config.augment and config.spec_augmented  # else the waveform path masks
-    if base is None and sensor is None and not masks and not series.active:
+    if base is None and sensor is None and not masks and series is None:
         return None
     x_all = torch.from_numpy(split.x)
 
@@ -186,7 +188,7 @@ def feature_augmenter(
                 x = spec_augment(
                     x, gen, config.spec_freq_mask, config.spec_time_mask, config.spec_masks
                 )
-            if series.active:
+            if series is not None:
                 x = series_augment(x, series, gen)
             if sensor is not None:
                 x = sensor(x, gen)
