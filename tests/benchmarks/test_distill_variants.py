@@ -45,3 +45,13 @@ def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> Non
     assert got[0]["baselines"] == {"resched": ["r1"]}
     assert got[1]["baselines"] == {"resched": ["own"]}
     assert rows[0]["baselines"] == {}  # the caller's rows are not changed
+
+
+def test_checks_skip_variants_when_no_run_trained_baselines() -> None:
+    # a render of variants that never trained baselines (e.g. `--variants logit`) has no
+    # RESCHED to compare with: no check lines for it, rather than a crash
+    from benchmarks.distill import issue13_lines
+
+    rows = [{"seed": 0, "baselines": {}, "rounds": []}]
+    lines = issue13_lines({"logit": rows})
+    assert not any("`logit`" in line for line in lines)
