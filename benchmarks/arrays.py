@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.arrays_table import markdown
 from benchmarks.machine import machine_line, save_results
+from edgekit.rundir.augment_choice import CHOICE_FILE
 
 HERE = Path(__file__).resolve().parent
 SETS = ("GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "ACSF1")
@@ -135,7 +136,9 @@ def read_run(out: Path) -> dict[str, Any]:
     resched = {r["k"]: r.get("test_accuracy") for r in baselines.get("resched", [])}
     warnings_path = out / "warnings.json"
     recipe = json.loads((out / "config.json").read_text())["recipe"]
+    choice = out / CHOICE_FILE  # where the recipe had the inner CV choose the teacher's slicing
     return {
+        "slicing": json.loads(choice.read_text()) if choice.exists() else None,
         "selection": recipe["distill"].get("selection", "split"),
         "teacher": teacher["spec"],
         "teacher_test": teacher["test_accuracy"],

@@ -1,0 +1,36 @@
+"""benchmarks/arrays_table.py: the rows' columns that a reader checks against the bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks.arrays_table import PUBLISHED, markdown, slicing
+
+
+def _row(name: str, choice: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "set": name, "seed": 0, "shape": [251, 1], "classes": 3,
+        "sizes": {"train": 30, "val": 6, "test": 175}, "teacher_test": 0.8, "minirocket": 0.85,
+        "slicing": choice, "selection": "train",
+        "prefixes": [{"k": 1, "spec": "cnn1d-16", "test": 0.78, "fraction": 0.07, "resched_test": 0.77}],
+    }  # fmt: skip
+
+
+def test_the_inner_cv_choice_shows_its_verdict_and_both_means() -> None:
+    chosen = {
+        "series_slice": 0.1,
+        "candidates": [0.0, 0.1],
+        "scores": {"0.0": [0.5, 0.7], "0.1": [0.9, 1.0]},
+    }
+    refused = {**chosen, "series_slice": 0.0}
+    assert slicing(_row("ArrowHead", chosen)) == "10 % (95.0 / 60.0)"
+    assert slicing(_row("ArrowHead", refused)) == "off (95.0 / 60.0)"
+    assert slicing(_row("ArrowHead", None)) == ""  # the recipe did not ask for the choice
+
+
+def test_the_archive_baseline_is_a_column_of_its_set_and_blank_for_others() -> None:
+    md = markdown([_row("ArrowHead", None), _row("Mine", None)], "test machine", [])
+    ed, dtw = PUBLISHED["ArrowHead"]
+    arrow = next(line for line in md.splitlines() if line.startswith("| ArrowHead | 251"))
+    mine = next(line for line in md.splitlines() if line.startswith("| Mine | 251"))
+    assert arrow.endswith(f"| {ed:.1f} / {dtw:.1f} |") and mine.endswith("|  |")
