@@ -31,6 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import DATA, HERE, REPO, RUNS
 from benchmarks.firmware_report import report
 from benchmarks.machine import machine_line, save_results
 from edgekit.data.registry import load_dataset
@@ -39,11 +40,6 @@ from edgekit.runtime import ProgressiveEnsemble
 from tests.support import cortex_m
 from tests.support.c_host import build_host, run_host
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-RUNS = HERE / ".runs"
-SHARED = HERE.parents[1] / "shared" / "data"
-DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 FIRMWARE = REPO / "firmware_stubs"
 BEFORE = "aee2581"  # the runtime before issue 15/16: src/edgekit.c, plain kernels
 TIMED = 5  # inputs timed (CPU time: a few suffice)

@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import DATA, HERE, RUNS
 from benchmarks.machine import machine_line, save_results
 from benchmarks.runtime_parts import breakdown
 from benchmarks.runtime_timing import interleaved_overheads, load_average, overhead
@@ -32,10 +33,6 @@ from edgekit.bench import early_exit_table
 from edgekit.data.registry import load_dataset
 from edgekit.runtime import Policy, ProgressiveEnsemble, prefix_accuracies
 
-HERE = Path(__file__).resolve().parent
-RUNS = HERE / ".runs"
-SHARED = HERE.parents[1] / "shared" / "data"
-DATA = {"dsa19": SHARED / "dsa19_p1-p6.tar.xz", "kws8": SHARED / "speech_commands_mini"}
 BUNDLES = ("tflite-int8", "tflite-float", "onnx-float")
 TIMED = 300  # validation inputs timed at batch 1
 
