@@ -23,11 +23,10 @@ RECIPE = Recipe(
     # stayed 5-7 points under their teacher on GunPoint and ArrowHead (benchmarks/arrays.md)
     size_models=True,  # a series too short for the default strides/pools loses them (else no model)
     choose_slice_below=0,  # off: slicing chosen per set by 3-fold CV inside the training split
-    # (edgekit/pipelines/choose_augment.py), nested CV against the rule, one cut: ArrowHead +8.3,
-    # ACSF1 +0.0 (never chosen), GunPoint -2.0 (chosen on 3 of 3 folds, one series lost),
-    # ItalyPowerDemand +0.0 (never); mean +1.6, but the bar (no set below -1) fails on GunPoint:
-    # its inner folds of 9 series cannot tell its +11 points from ArrowHead's
-    # (benchmarks/arrays_cv.md)
+    # (edgekit/pipelines/choose_augment.py), nested CV against the rule, 3 cuts (9 runs a set):
+    # ArrowHead +1.9 (chosen on 4 of 9 folds), GunPoint -0.6 (6 of 9), ItalyPowerDemand -0.5
+    # (1 of 9), ACSF1 +0.0 (never: 5-32 % inside against 58-74); mean +0.2, under the +1 bar.
+    # Inner folds of 6-9 series cannot tell where slicing pays (benchmarks/arrays_cv.md)
     join_val_below=30,  # a val split of < 30 series (as SMALL_VAL) trains the teacher and members
     # too, the teacher keeps its last epoch: 3-fold CV inside the train split, the fold's part cut
     # 80/20 as the benchmark cuts the archive's split, best epoch on that val vs all of it, last
