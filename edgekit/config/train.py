@@ -44,6 +44,7 @@ class TrainConfig:
     series_warp: float = 0.0  # share of each series in a window sped up or slowed down x2 (0: off)
     series_share: float = 1.0  # share of each batch's series sliced/warped, the rest as they are
     series_interp: SeriesInterp = "linear"  # nearest: resampled series keep their values (spikes)
+    series_roll: float = 0.0  # largest circular shift as a share of the length (0: off)
     # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
     min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
     patience: int = 0  # stop after this many epochs without a better validation score (0: off)
@@ -81,6 +82,8 @@ class TrainConfig:
              f"warped; 0: off), got {self.series_warp}"),
             (0 < self.series_share <= 1, f"series_share must be in (0, 1] (share of each batch "
              f"sliced/warped), got {self.series_share}"),
+            (0 <= self.series_roll <= 0.5, f"series_roll must be in [0, 0.5] (largest circular "
+             f"shift as a share of the length; 0: off), got {self.series_roll}"),
             (self.series_interp in ("linear", "nearest"),
              f"series_interp must be linear or nearest, got {self.series_interp!r}"),
             (self.min_steps >= 0, "min_steps must be >= 0 (0: train for epochs)"),
@@ -103,7 +106,7 @@ class TrainConfig:
 
     @property
     def series_augmented(self) -> bool:
-        return bool(self.series_slice or self.series_warp)
+        return bool(self.series_slice or self.series_warp or self.series_roll)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -174,7 +174,11 @@ def feature_augmenter(
     series = None
     if config.series_augmented:
         series = SeriesAugment(
-            config.series_slice, config.series_warp, config.series_share, config.series_interp
+            config.series_slice,
+            config.series_warp,
+            config.series_share,
+            config.series_interp,
+            config.series_roll,
         )
     masks = not config.augment and config.spec_augmented  # else the waveform path masks
     if base is None and sensor is None and not masks and series is None:

@@ -11,6 +11,9 @@ al. also slice at test time; here only training batches are resampled, so ``shar
 of each batch as it is and the model keeps seeing series at their own time scale. Every draw
 comes from the training loop's generator, so a run stays reproducible.
 
+Circular shift (``roll``): each series starts at a random step, the steps before it moved to its
+end (an outline's starting point or a periodic signal's phase carries no class information).
+
 Off in the `arrays` recipe: in cross-validation it helps a shape-like set (ArrowHead +6.5 points)
 but a series of sharp periodic spikes (ACSF1's, every 4 steps) loses its period under any stretch
 (-50 to -60 points; -5.4 with half of each batch left as it is): benchmarks/arrays_cv.md.
@@ -37,19 +40,20 @@ class SeriesAugment:
     warp: float = 0.0  # share of each series in the window sped up or slowed down
     share: float = 1.0  # share of each batch's series resampled; the rest stay as they are
     interp: Interp = "linear"  # how a fractional step is read
+    roll: float = 0.0  # largest circular shift, as a share of the length (every series)
 
     def __post_init__(self) -> None:
         ok = 0 <= self.slice < 1 and 0 <= self.warp <= 1 and 0 < self.share <= 1
-        if not ok or self.interp not in ("linear", "nearest"):
+        if not ok or not 0 <= self.roll <= 0.5 or self.interp not in ("linear", "nearest"):
             raise ValueError(
                 f"series augmentation: slice must be in [0, 1), warp in [0, 1], share in (0, 1], "
-                f"interp linear or nearest; got slice={self.slice}, warp={self.warp}, "
-                f"share={self.share}, interp={self.interp!r}"
+                f"roll in [0, 0.5], interp linear or nearest; got slice={self.slice}, "
+                f"warp={self.warp}, share={self.share}, roll={self.roll}, interp={self.interp!r}"
             )
 
     @property
     def active(self) -> bool:
-        return bool(self.slice or self.warp)
+        return bool(self.slice or self.warp or self.roll)
 
 
 def resample(x: Tensor, source: Tensor, interp: Interp = "linear") -> Tensor:
@@ -90,13 +94,24 @@ def warp_positions(b: int, t: int, share: float, generator: torch.Generator) -> 
     return torch.where(tau < start, tau, torch.where(tau < warped_end, inside, after))
 
 
+def roll_positions(b: int, t: int, share: float, generator: torch.Generator) -> Tensor:
+    """Source steps [b, t] of each series circularly shifted by up to ``share * t`` steps either
+    way: an outline traced from another starting point, a periodic signal at another phase."""
+    most = round(share * t)
+    shifts = torch.randint(-most, most + 1, (b, 1), generator=generator)
+    return ((torch.arange(t)[None, :] - shifts) % t).float()
+
+
 def series_augment(x: Tensor, settings: SeriesAugment, generator: torch.Generator) -> Tensor:
-    """``x`` [B, T, C] with each series sliced and/or warped in time as ``settings`` ask; the
-    same tensor when both are off."""
+    """``x`` [B, T, C] with each series sliced, warped and/or rolled in time as ``settings``
+    ask; the same tensor when all are off."""
     if not settings.active or x.shape[1] < 2:
         return x
     b, t, _ = x.shape
     out = x
+    if settings.roll:  # whole steps: values are moved, never interpolated
+        out = resample(out, roll_positions(b, t, settings.roll, generator), "nearest")
+        x = out  # ``share`` below leaves part of the batch unsliced, not unrolled
     if settings.warp:
         out = resample(out, warp_positions(b, t, settings.warp, generator), settings.interp)
     if settings.slice:

@@ -118,3 +118,18 @@ def test_the_training_path_augments_as_the_config_asks() -> None:
         torch.from_numpy(x[[0, 2, 3]]), settings, torch.Generator().manual_seed(0)
     )
     assert torch.equal(got, want)
+
+
+def test_roll_moves_whole_steps_circularly_by_at_most_its_share() -> None:
+    x = torch.arange(20, dtype=torch.float32).reshape(1, 20, 1).repeat(64, 1, 1)
+    gen = torch.Generator().manual_seed(0)
+    out = series_augment(x, SeriesAugment(roll=0.1), gen)
+    shifts = set()
+    for row in out[:, :, 0]:
+        shift = int(row[0].item())  # the step the series now starts at (as x[t] = t)
+        assert torch.equal(row, torch.roll(x[0, :, 0], -shift))  # values moved, none blended
+        shifts.add(shift if shift <= 10 else shift - 20)
+    assert max(abs(s) for s in shifts) <= 2 and len(shifts) > 1  # 0.1 x 20 steps, both ways
+    assert TrainConfig(series_roll=0.1).series_augmented
+    with pytest.raises(ConfigError, match=r"series_roll must be in \[0, 0.5\].*got 0.6"):
+        TrainConfig(series_roll=0.6)
