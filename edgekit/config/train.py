@@ -45,6 +45,9 @@ class TrainConfig:
     series_share: float = 1.0  # share of each batch's series sliced/warped, the rest as they are
     series_interp: SeriesInterp = "linear"  # nearest: resampled series keep their values (spikes)
     series_roll: float = 0.0  # largest circular shift as a share of the length (0: off)
+    # mixup (Zhang et al. 2018): each batch blended with itself in another order, lambda ~
+    # Beta(mixup, mixup), the loss blended alike; cross-entropy training (teachers) only
+    mixup: float = 0.0  # 0: off
     # --- sized to the data (issue 18; applied by edgekit.train.sizing.sized_train) ---
     min_steps: int = 0  # floor of optimizer steps: epochs (and smaller batches) grow to reach it
     patience: int = 0  # stop after this many epochs without a better validation score (0: off)
@@ -66,6 +69,7 @@ class TrainConfig:
             (self.eval_batch_size >= 1, "eval_batch_size must be >= 1"),
             (self.grad_clip >= 0, "grad_clip must be >= 0 (0: off)"),
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)"),
+            (0 <= self.mixup < float("inf"), "mixup must be a finite number >= 0 (0: off)"),
             (self.kd_label_weight >= 0, "kd_label_weight must be >= 0"),
             (self.time_shift_ms >= 0, "time_shift_ms must be >= 0"),
             (self.noise_max_volume >= 0, "noise_max_volume must be >= 0"),
