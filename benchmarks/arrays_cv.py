@@ -107,6 +107,15 @@ CHOICES: dict[str, list[str]] = {
     # (edgekit/pipelines/choose_augment.py), nested: the inner CV sees the outer fold's carved
     # training part only, the outer held-out fold scores the teacher trained with its choice
     CHOSEN: ["choose_slice_below=100000"],
+    # issue 18, sixth pass: a circular shift of each series (the start of an outline moved along
+    # it; a periodic signal's phase), a screen on ArrowHead in steps (25: 10 % of its 251)
+    "joined, circular shift up to 25 steps": ["teacher_train.sensor_shift=25"],
+    "joined, circular shift up to 50 steps": ["teacher_train.sensor_shift=50"],
+    # ... then as a share of each set's length (series_roll), on every set
+    "joined, circular shift up to 10 % of the length": ["teacher_train.series_roll=0.1"],
+    # issue 18, seventh pass: mixup (Zhang et al. 2018) of the teacher's batches, the loss
+    # blended alike; alpha 0.2 (the paper's range for small data: 0.1-0.4)
+    "joined, mixup 0.2": ["teacher_train.mixup=0.2"],
     # the reference on the same folds: fit on the fold's training part, scored on the fold
     MINIROCKET: [],
 }
@@ -173,6 +182,18 @@ NOTES = [
     "where slicing loses as where it wins (slicing always on: +6.5 on the same folds): the",
     "choice is noise at this size. GunPoint's inner CV favours slicing by +11 on 6 of 9 folds",
     "and pays one series for it on 3. `choose_slice_below` stays 0 (off).",
+    "",
+    "**Sixth pass**: a circular shift of each series in the teacher's batches (an outline",
+    "traced from another starting point; `teacher_train.series_roll`, up to 10 % of the",
+    "length either way), the same runs and bar. ArrowHead first, in steps: up to 25 steps",
+    "+3.7 (4 runs up, 1 down), 50 steps +2.8; then as 10 % of each set's length: ArrowHead",
+    "+3.7, GunPoint +0.7, ItalyPowerDemand **-2.5** (its 24 steps are hours of a day: a shift",
+    "moves the time of day), ACSF1 **-8.8** (its first run; stopped there, the bar already",
+    "failed). Off.",
+    "",
+    "**Seventh pass**: mixup of the teacher's batches (Zhang et al. 2018, lambda ~ Beta(0.2,",
+    "0.2), the loss blended alike; `teacher_train.mixup`), ArrowHead first: **-0.9** (9 runs: 2",
+    "up, 3 down); the other sets not run. Off.",
 ]
 
 

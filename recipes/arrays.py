@@ -55,7 +55,9 @@ RECIPE = Recipe(
         series_slice=0.0,  # off: time-scale augmentation (Le Guennec et al. 2016, a random 90 %
         # window stretched back; series_warp alike), same CV and bar: ArrowHead +6.5, but ACSF1
         # (sharp spikes every 4 steps: a stretch changes the period) -59.7; -5.4 with half of
-        # each batch left as it is (mean over the 4 sets -0.1; benchmarks/arrays_cv.md)
+        # each batch left as it is (mean over the 4 sets -0.1; benchmarks/arrays_cv.md).
+        # Nor series_roll 0.1 (circular shift: ArrowHead +3.7, ItalyPowerDemand -2.5, ACSF1
+        # -8.8) or mixup 0.2 (ArrowHead -0.9), both off at their default 0
     ),
     student_train=TrainConfig(
         epochs=30,  # as the teacher
