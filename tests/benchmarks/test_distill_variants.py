@@ -55,3 +55,27 @@ def test_checks_skip_variants_when_no_run_trained_baselines() -> None:
     rows = [{"seed": 0, "baselines": {}, "rounds": []}]
     lines = issue13_lines({"logit": rows})
     assert not any("`logit`" in line for line in lines)
+
+
+def test_a_variant_with_its_own_baselines_is_not_said_to_borrow_them() -> None:
+    # baselines trained later (`edgekit baselines RUN`) on a variant outside BASELINE_VARIANTS
+    # are its own: the report must not say they were borrowed from the reference variant
+    from benchmarks.distill import BASELINE_VARIANTS, issue13_lines
+
+    def row(acc: float) -> dict[str, object]:
+        r = {"k": 1, "macs": 100, "val_accuracy": acc}
+        return {
+            "seed": 0, "teacher": {"val_accuracy": 0.9}, "seconds_this_call": 60.0,
+            "rounds": [{"round": 1, "cumulative_macs": 100, "val_accuracy": 0.8, "teacher_fraction": 0.1}],
+            "baselines": {"resched": [r], "no_resched": [r]},
+        }  # fmt: skip
+
+    own = "augment-fitall-indep-noconn"
+    assert own not in BASELINE_VARIANTS
+    lines = issue13_lines({own: [row(0.7)]})
+    assert not any("no baselines of its own" in line for line in lines)
+    assert any(
+        f"`{own}` member 1 80.0 % vs RESCHED's member 1 70.0 % (+10.0)" in ln for ln in lines
+    )
+    borrowed = issue13_lines({"augment-fitall": [row(0.7)], own: [{**row(0.7), "baselines": {}}]})
+    assert any(f"`{own}` has no baselines of its own" in line for line in borrowed)
