@@ -26,14 +26,14 @@ from edgekit.atomic import atomic_write_text
 from edgekit.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.config import TrainConfig
 from edgekit.data.dataset import Split
-from edgekit.errors import ConfigError, EdgekitError
+from edgekit.errors import EdgekitError
 from edgekit.rundir import TrainerFiles, differing_keys
 from edgekit.train.averaging import WeightAverage
 from edgekit.train.distributed import Context, pick_device, setup, shard_batches
 from edgekit.train.epoch_view import EpochView
 from edgekit.train.faults import after_checkpoint
 from edgekit.train.losses import LossFn, cross_entropy_loss
-from edgekit.train.mixup import mixup_draw
+from edgekit.train.mixup import Blend, check_mixup
 from edgekit.train.optim import lr_at, make_optimizer
 from edgekit.train.predict import evaluate
 from edgekit.train.result import TrainResult
@@ -81,11 +81,7 @@ class Trainer:
         self.config = config
         self.out_dir = Path(out_dir)
         self.files = TrainerFiles(self.out_dir)
-        if config.mixup and loss is not None:
-            raise ConfigError(
-                f"{label}: mixup={config.mixup} blends labels for cross-entropy training "
-                "(teacher_train); this model trains on another loss: set its mixup to 0"
-            )
+        check_mixup(config.mixup, loss is not None, label)
         self.loss = loss or cross_entropy_loss(config)
         self.features = features
         self.on_step = on_step
@@ -217,18 +213,11 @@ class Trainer:
     ) -> tuple[float, int]:
         """One optimiser step on a batch: (mean loss, correct predictions)."""
         x, y = x.to(self.ctx.device, non_blocking=True), self.train_y[idx].to(self.ctx.device)
-        lam, order = 1.0, None
-        if self.config.mixup and len(idx) > 1:
-            lam, order = mixup_draw(len(idx), self.config.mixup, gen)
-            order = order.to(x.device)
-            x = lam * x + (1 - lam) * x[order]
+        blend = Blend(self.config.mixup, len(idx), gen)  # mixup (off: the batch as it is)
         with torch.autocast(self.ctx.device.type, dtype=self.amp_dtype, enabled=self.use_amp):
-            out = self.ddp(x)
+            out = self.ddp(blend.inputs(x))
             logits = out.logits
-            loss = self.loss(out, idx, y)
-            if order is not None:
-                loss = lam * loss + (1 - lam) * self.loss(out, idx[order.cpu()], y[order])
-            loss = loss.mean()
+            loss = blend.loss(self.loss, out, idx, y).mean()
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
         if self.config.grad_clip:

@@ -10,7 +10,7 @@ import torch
 
 from edgekit.config import TrainConfig
 from edgekit.errors import ConfigError
-from edgekit.train import trainer as trainer_module
+from edgekit.train import mixup as mixup_module
 from edgekit.train.losses import cross_entropy
 from edgekit.train.mixup import mixup_draw
 from tests.train.test_trainer import CONFIG, trainer
@@ -31,7 +31,7 @@ def test_a_step_trains_on_the_blend_with_the_blended_loss(
     t = trainer(tmp_path, replace(CONFIG, mixup=0.2, grad_clip=0.0))
     idx = torch.arange(4)
     order = torch.tensor([1, 0, 3, 2])
-    monkeypatch.setattr(trainer_module, "mixup_draw", lambda n, alpha, gen: (0.25, order))
+    monkeypatch.setattr(mixup_module, "mixup_draw", lambda n, alpha, gen: (0.25, order))
     x, y = t.train_x[idx], t.train_y[idx]
     t.model.eval()  # BatchNorm on running statistics: _step does not switch modes, so both agree
     with torch.no_grad():
