@@ -10,7 +10,6 @@ sample is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,9 +17,7 @@ import torch
 from torch import Tensor
 
 from edgekit.errors import ConfigError
-
-# loss(model output, batch indices [B], labels [B]) -> per-sample loss [B] (as train.losses.LossFn)
-Loss = Callable[[Any, Tensor, Tensor], Tensor]
+from edgekit.train.losses import LossFn
 
 
 def check_mixup(alpha: float, custom_loss: bool, label: str) -> None:
@@ -54,7 +51,7 @@ class Blend:
             return x
         return self.lam * x + (1 - self.lam) * x[self.order.to(x.device)]
 
-    def loss(self, loss: Loss, out: Any, idx: Tensor, y: Tensor) -> Tensor:
+    def loss(self, loss: LossFn, out: Any, idx: Tensor, y: Tensor) -> Tensor:
         value = loss(out, idx, y)
         if self.order is None:
             return value
