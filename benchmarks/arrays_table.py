@@ -11,6 +11,8 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from edgekit.rundir.augment_choice import AugmentChoice
+
 Row = dict[str, Any]
 
 # The archive's own reference: 1-NN test accuracy (%) with Euclidean distance and with DTW at the
@@ -135,11 +137,11 @@ def published(name: str) -> str:
 
 def slicing(r: Row) -> str:
     """The teacher's window slicing as the run's inner CV chose it (blank: not asked)."""
-    c = r.get("slicing")
-    if not c:
+    if not r.get("slicing"):
         return ""
-    off, on = (statistics.mean(c["scores"][str(k)]) for k in c["candidates"])
-    verdict = f"{100 * c['series_slice']:g} %" if c["series_slice"] else "off"
+    c = AugmentChoice.from_dict(r["slicing"])
+    off, on = (c.mean(k) for k in c.candidates)
+    verdict = f"{100 * c.series_slice:g} %" if c.series_slice else "off"
     return f"{verdict} ({100 * on:.1f} / {100 * off:.1f})"
 
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import DATA, HERE
 from benchmarks.machine import machine_line, save_results
+from edgekit.rundir import RunDir
 
 BARS_MIN = {"dsa19": 20.0, "kws8": 60.0}  # issue 13: minutes end to end, measured alone
 
@@ -57,16 +58,18 @@ def time_distill(task: str, data_dir: Path | None, sets: list[str]) -> dict[str,
             raise SystemExit(
                 f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             )
-        teacher = json.loads((out / "teacher" / "summary.json").read_text())
-        rounds = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines() if x]
+        run = RunDir(out)
+        teacher, rounds = run.read_teacher(), run.read_rounds()
+        if teacher is None:
+            raise SystemExit(f"{' '.join(cmd)} left no teacher summary in {out}")
         return {
             "task": task,
             "sets": sets,
             "seconds": seconds,
-            "teacher_seconds": teacher.get("train_seconds"),
+            "teacher_seconds": teacher.train_seconds,
             "members": len(rounds),
             "final_val_accuracy": rounds[-1]["val_accuracy"] if rounds else None,
-            "teacher_val_accuracy": teacher.get("val_accuracy"),
+            "teacher_val_accuracy": teacher.val_accuracy,
             "load_before": before,
             "load_after": load1(),
         }

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import HERE
 from benchmarks.distill import run_name, task_folds
 from benchmarks.machine import machine_line, save_results
+from edgekit.runtime import prefix_accuracies
 
 DEFAULT_VARIANT = "augment-fitall-indep-noconn"  # the DSA-19 default (recipes/dsa19.py)
 REFERENCE = (
@@ -47,12 +48,6 @@ def folds_applied(summary: dict[str, Any]) -> list[float]:
     return out
 
 
-def prefix_accuracies(members: np.ndarray, labels: np.ndarray, weights: list[float]) -> list[float]:
-    """Accuracy of each prefix sum of ``members`` [K, N, C] with ``weights`` [K]."""
-    total = np.cumsum(members * np.asarray(weights)[:, None, None], axis=0)
-    return [float((total[k].argmax(-1) == labels).mean()) for k in range(len(members))]
-
-
 def resched(summary: dict[str, Any]) -> list[float]:
     return [float(b["val_accuracy"]) for b in (summary.get("baselines") or {}).get("resched", [])]
 
@@ -66,14 +61,15 @@ def measure_run(run: Path, reference: Path | None) -> dict[str, Any] | None:
     saved = np.load(logits)
     fitted = folds_applied(summary)
     raw = saved["member_logits"] / np.asarray(fitted)[:, None, None]  # the members unweighted
+    labels = saved["labels"]
     base = resched(summary)
     source = "own"
     if not base and reference is not None and (reference / "summary.json").exists():
         base, source = resched(json.loads((reference / "summary.json").read_text())), REFERENCE
     return {
         "weights": fitted,
-        "fitted": prefix_accuracies(raw, saved["labels"], fitted),
-        "plain": prefix_accuracies(raw, saved["labels"], [1.0] * len(raw)),
+        "fitted": prefix_accuracies([m * w for m, w in zip(raw, fitted, strict=True)], labels),
+        "plain": prefix_accuracies(list(raw), labels),
         "resched": base,
         "resched_source": source if base else None,
     }

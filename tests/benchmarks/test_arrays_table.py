@@ -21,7 +21,10 @@ def test_the_inner_cv_choice_shows_its_verdict_and_both_means() -> None:
         "series_slice": 0.1,
         "candidates": [0.0, 0.1],
         "scores": {"0.0": [0.5, 0.7], "0.1": [0.9, 1.0]},
-    }
+        "n_series": 30,
+        "folds": 2,
+        "margin": 0.02,
+    }  # as augment_choice.json holds it
     refused = {**chosen, "series_slice": 0.0}
     assert slicing(_row("ArrowHead", chosen)) == "10 % (95.0 / 60.0)"
     assert slicing(_row("ArrowHead", refused)) == "off (95.0 / 60.0)"
