@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.arrays_table import markdown
 from benchmarks.machine import machine_line, save_results
+from edgekit.rundir.affinity_choice import AFFINITY_FILE
 from edgekit.rundir.augment_choice import CHOICE_FILE
 
 HERE = Path(__file__).resolve().parent
@@ -137,8 +138,10 @@ def read_run(out: Path) -> dict[str, Any]:
     warnings_path = out / "warnings.json"
     recipe = json.loads((out / "config.json").read_text())["recipe"]
     choice = out / CHOICE_FILE  # where the recipe had the inner CV choose the teacher's slicing
+    affinity = out / AFFINITY_FILE  # where its affinity chose the teacher's warping
     return {
         "slicing": json.loads(choice.read_text()) if choice.exists() else None,
+        "affinity": json.loads(affinity.read_text()) if affinity.exists() else None,
         "selection": recipe["distill"].get("selection", "split"),
         "teacher": teacher["spec"],
         "teacher_test": teacher["test_accuracy"],

@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from edgekit.rundir.affinity_choice import AffinityChoice
 from edgekit.rundir.augment_choice import AugmentChoice
 
 Row = dict[str, Any]
@@ -105,9 +106,9 @@ SUMMARY_HEAD = [
     "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ]
 SEED_HEAD = [
-    "| set | seed | teacher | teacher slicing: inner CV on / off | F_k (% MACs) | RESCHED (last k) "
-    "| MiniRocket | members (selection) |",
-    "|---|---:|---:|---|---|---:|---:|---|",
+    "| set | seed | teacher | teacher slicing: inner CV on / off | teacher warping (affinity) "
+    "| F_k (% MACs) | RESCHED (last k) | MiniRocket | members (selection) |",
+    "|---|---:|---:|---|---|---|---:|---:|---|",
 ]
 
 
@@ -145,6 +146,15 @@ def slicing(r: Row) -> str:
     return f"{verdict} ({100 * on:.1f} / {100 * off:.1f})"
 
 
+def warping(r: Row) -> str:
+    """The teacher's window warping as its affinity chose it (blank: not asked)."""
+    if not r.get("affinity"):
+        return ""
+    c = AffinityChoice.from_dict(r["affinity"])
+    verdict = f"{100 * c.series_warp:g} %" if c.series_warp else "off"
+    return f"{verdict} ({c.affinity:.2f})"
+
+
 def seed_row(r: Row) -> str:
     pre = "; ".join(
         f"F{p['k']} {_pct(p['test'])} ({100 * p['fraction']:.0f} %)" for p in r["prefixes"]
@@ -152,7 +162,8 @@ def seed_row(r: Row) -> str:
     last = r["prefixes"][-1] if r["prefixes"] else {}
     specs = ", ".join(p["spec"] for p in r["prefixes"])
     return (
-        f"| {r['set']} | {r['seed']} | {_pct(r['teacher_test'])} | {slicing(r)} | {pre} "
+        f"| {r['set']} | {r['seed']} | {_pct(r['teacher_test'])} | {slicing(r)} | {warping(r)} "
+        f"| {pre} "
         f"| {_pct(last.get('resched_test'))} | {_pct(r['minirocket'])} "
         f"| {specs} ({r.get('selection', 'split')}) |"
     )

@@ -17,6 +17,7 @@ from typing import Literal
 
 from edgekit.errors import EdgekitError
 from edgekit.rundir import RunDir
+from edgekit.rundir.affinity_choice import AFFINITY_FILE, PLAIN_DIR
 from edgekit.rundir.augment_choice import CV_DIR
 
 OutputKind = Literal["run", "bundle", "bundle-zip", "bench", "c-export", "demo"]
@@ -70,6 +71,8 @@ def identify(path: Path) -> OutputKind | Literal["empty"] | None:
         return "run"
     if (path / CV_DIR).is_dir():  # killed while the teacher's slicing was chosen (resumable)
         return "run"
+    if (path / AFFINITY_FILE).is_file() or (path / PLAIN_DIR).is_dir():
+        return "run"  # killed after the teacher's warping was chosen, before it retrained
     if not any(path.iterdir()):
         return "empty"
     return None

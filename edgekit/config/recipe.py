@@ -45,6 +45,11 @@ class Recipe:
     # by 3-fold CV inside itself (0: never; edgekit.pipelines.choose_augment)
     choose_slice_below: int = 0
     choose_slice: float = 0.1
+    # the teacher retrains with teacher_train.series_warp = affinity_warp where the plain teacher
+    # keeps >= affinity_min of its accuracy on its training series warped (0: never;
+    # edgekit.pipelines.choose_affinity)
+    affinity_warp: float = 0.0
+    affinity_min: float = 0.9
 
     def __post_init__(self) -> None:
         from edgekit.models.spec import parse_spec
@@ -74,6 +79,12 @@ class Recipe:
             raise ConfigError(
                 f"recipe: choose_slice_below must be >= 0 (0: never) and choose_slice in (0, 1); "
                 f"got {self.choose_slice_below} and {self.choose_slice}"
+            )
+
+        if not 0 <= self.affinity_warp <= 1 or not 0 < self.affinity_min <= 1:
+            raise ConfigError(
+                f"recipe: affinity_warp must be in [0, 1] (0: never) and affinity_min in (0, 1]; "
+                f"got {self.affinity_warp} and {self.affinity_min}"
             )
 
     def joins_val(self, n_val: int) -> bool:

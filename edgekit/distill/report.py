@@ -8,6 +8,7 @@ from typing import Any
 from edgekit.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from edgekit.data.fit_checks import report_lines
 from edgekit.rundir import RunDir
+from edgekit.rundir.affinity_choice import affinity_lines
 from edgekit.rundir.augment_choice import choice_lines
 
 
@@ -80,6 +81,7 @@ def write_report(run_dir: RunDir | Path) -> Path:
         ]
     lines += ["", f"Plot: `{run.plot.name}` (validation accuracy against cumulative MACs).", ""]
     lines += choice_lines(run.root)  # issue 18: the teacher's slicing chosen by inner CV
+    lines += affinity_lines(run.root)  # ... and its warping chosen by affinity
     lines += report_lines(run.read_warnings())  # issue 18: the data warnings, repeated
     atomic_write_text(run.summary_md, "\n".join(lines))
     atomic_write_json(run.summary_json, res)

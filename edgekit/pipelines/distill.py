@@ -24,6 +24,7 @@ from edgekit.distill.report import write_report
 from edgekit.distill.rounds import Distiller
 from edgekit.errors import EdgekitError
 from edgekit.outputs import claim_output
+from edgekit.pipelines.choose_affinity import saved_affinity
 from edgekit.pipelines.choose_augment import choose_slicing
 from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.pipelines.teacher import ensure_teacher
@@ -83,6 +84,7 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
     recipe, _ = choose_slicing(recipe, data, out_dir, options.device)
     data = joined_data(recipe, data)
     recipe = sized_recipe(recipe, len(data.train), data.feature_shape[0])
+    recipe = saved_affinity(recipe, out_dir)  # the teacher's warping, where its affinity chose it
     run.check_resumable(recipe.to_dict(), DISTILL_MAY_CHANGE, threads=torch.get_num_threads())
     Ranks.current().barrier()  # every rank has checked the folder before any rank writes to it
     teacher = ensure_teacher(
@@ -94,6 +96,7 @@ def prepare(recipe: Recipe, out_dir: Path, options: DistillOptions) -> Distiller
         data_dir=options.data_dir,
         cache_dir=options.cache_dir,
     )
+    recipe = saved_affinity(recipe, out_dir)  # chosen while the teacher trained, if just now
     return Distiller(prepare_context(recipe, run, data, teacher, options.device, Ranks.current()))
 
 

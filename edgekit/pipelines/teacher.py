@@ -23,9 +23,16 @@ from edgekit.data.registry import task_info
 from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.outputs import claim_output
+from edgekit.pipelines.choose_affinity import (
+    choose_warping,
+    record_choice,
+    wants_affinity,
+    with_affinity,
+)
 from edgekit.pipelines.choose_augment import choose_slicing
 from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
+from edgekit.rundir.affinity_choice import read_affinity
 from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, teardown
 from edgekit.train.losses import accuracy
@@ -70,18 +77,42 @@ def train_teacher(
     recipe: Recipe | None = None,
 ) -> TeacherSummary:
     """Train the recipe's teacher (``task``: a task name or a recipe file); rerun with
-    ``resume=True`` to continue a killed run."""
+    ``resume=True`` to continue a killed run. Where the recipe asks (``affinity_warp``), the
+    plain teacher's affinity for window warping decides whether it is trained again with it."""
     recipe = apply_overrides(recipe or load_recipe(task), overrides or [])
     claim_output(Path(out_dir), "run")  # a folder edgekit did not write is never written into
     recipe, data = _sized_data(recipe, data_dir, cache_dir, Path(out_dir), device)
+    run = RunDir(out_dir)
+    saved = read_affinity(run.root)
+    recipe = with_affinity(recipe, saved)
+    summary, model = _fit(recipe, data, run, device, resume, on_step)
+    if saved is None and wants_affinity(recipe):
+        choice = choose_warping(recipe, model, data.train, pick_device(device))
+        if not dist.is_initialized() or dist.get_rank() == 0:
+            record_choice(run, choice)
+        if dist.is_initialized():
+            dist.barrier()
+        if choice.series_warp:
+            summary, _ = _fit(with_affinity(recipe, choice), data, run, device, False, on_step)
+    return summary
+
+
+def _fit(
+    recipe: Recipe,
+    data: Dataset,
+    run: RunDir,
+    device: str,
+    resume: bool,
+    on_step: StepHook | None,
+) -> tuple[TeacherSummary, EdgeModel]:
+    """Train (or resume) ``recipe``'s teacher in ``run`` on ``data``; its summary and model."""
     cfg = recipe.teacher_train
     warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
-    run = RunDir(out_dir)
     config = RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads())
     if run.has_config():
         if not resume:
             raise EdgekitError(
-                f"{out_dir} already holds a run; pass --resume to continue it or choose another --out"
+                f"{run.root} already holds a run; pass --resume to continue it or choose another --out"
             )
         run.check_resumable(
             config.recipe, TEACHER_MAY_CHANGE, config.data, TEACHER_DATA_KEYS, config.threads
@@ -110,12 +141,12 @@ def train_teacher(
     if trainer.ctx.is_main:
         run.write_warnings(warnings)
     load_best(model, run.teacher_dir)
-    summary = _summary(recipe, data, model, trainer.ctx.device, result, out_dir)
+    summary = _summary(recipe, data, model, trainer.ctx.device, result, run.root)
     if trainer.ctx.is_main:
         run.write_teacher(summary)
     if joined_here:
         teardown(trainer.ctx)
-    return summary
+    return summary, model
 
 
 def _summary(

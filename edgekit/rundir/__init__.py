@@ -10,7 +10,7 @@ Layout (each record is one schema, defined here)::
     rounds/NN/<candidate>/   the candidate's trainer files + score.json
     baselines/students/<spec>-<j>/   a baseline student's trainer files + done.json
     baselines.json stopped.json summary.md summary.json accuracy_cost.png report.md
-    augment_choice.json augment_cv/   the teacher's slicing chosen by CV (rundir/augment_choice.py)
+    augment_choice.json augment_cv/ affinity_choice.json affinity_plain_teacher/   (*_choice.py)
 
 Every other module names these files through :class:`RunDir` (a test greps the package for the
 literals), so the layout changes in one place and readers (export, report) need no training code.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks.arrays_table import PUBLISHED, markdown, slicing
+from benchmarks.arrays_table import PUBLISHED, markdown, slicing, warping
+from edgekit.rundir.affinity_choice import AffinityChoice
 
 
 def _row(name: str, choice: dict[str, Any] | None) -> dict[str, Any]:
@@ -29,6 +30,19 @@ def test_the_inner_cv_choice_shows_its_verdict_and_both_means() -> None:
     assert slicing(_row("ArrowHead", chosen)) == "10 % (95.0 / 60.0)"
     assert slicing(_row("ArrowHead", refused)) == "off (95.0 / 60.0)"
     assert slicing(_row("ArrowHead", None)) == ""  # the recipe did not ask for the choice
+
+
+def test_the_affinity_choice_shows_its_verdict_and_the_affinity() -> None:
+    adopted = AffinityChoice(0.1, 0.1, 1.0, 0.93, 0.9, 36).to_dict()  # as the run's file holds it
+    refused = AffinityChoice(0.0, 0.1, 0.9, 0.108, 0.9, 80).to_dict()
+    row = _row("ArrowHead", None)
+    assert warping({**row, "affinity": adopted}) == "10 % (0.93)"
+    assert warping({**row, "affinity": refused}) == "off (0.12)"
+    assert warping(row) == ""  # the recipe did not ask for the choice
+    md = markdown([{**row, "affinity": adopted}], "test machine", [])
+    assert any(
+        line.startswith("| ArrowHead | 0 | 80.0 |  | 10 % (0.93) |") for line in md.splitlines()
+    )
 
 
 def test_the_archive_baseline_is_a_column_of_its_set_and_blank_for_others() -> None:

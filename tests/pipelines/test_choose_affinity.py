@@ -1,0 +1,160 @@
+"""The teacher's window warping chosen by its affinity: the threshold decides, a series whose class
+is where its features sit keeps warping off, the choice is kept in the run (retrained teacher,
+plain one set aside, config and report saying so) and never made again on resume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import Tensor, nn
+
+from edgekit.config import Recipe, load_recipe
+from edgekit.data.dataset import Split
+from edgekit.errors import ConfigError
+from edgekit.models.base import MemberOutput
+from edgekit.pipelines import teacher as teacher_pipeline
+from edgekit.pipelines.choose_affinity import affinity_of, choose_warping
+from edgekit.pipelines.distill import distill
+from edgekit.rundir.affinity_choice import (
+    PLAIN_DIR,
+    AffinityChoice,
+    affinity_lines,
+    read_affinity,
+)
+
+CPU = torch.device("cpu")
+T = 40
+
+
+class SpikeAt(nn.Module):
+    """Class 0 where a series' peak is at step 8 or before, class 1 after: a class that lives in
+    *where* a feature sits, as ACSF1's period does."""
+
+    def forward(self, x: Tensor) -> MemberOutput:
+        late = (x[:, :, 0].argmax(dim=1) > 8).float()
+        return MemberOutput(torch.stack([1 - late, late], dim=1), x)
+
+
+class Level(nn.Module):
+    """Class from the series' mean level: no warping of a flat series changes it."""
+
+    def forward(self, x: Tensor) -> MemberOutput:
+        m = x.mean(dim=(1, 2))
+        return MemberOutput(torch.stack([-m, m], dim=1), x)
+
+
+def _spikes(n: int = 40) -> Split:
+    y = np.arange(n) % 2
+    x = np.zeros((n, T, 1), np.float32)
+    x[np.arange(n), 8 + y, 0] = 1.0  # one step apart: a warp before step 8 moves the peak
+    return Split(x, y)
+
+
+def _levels(n: int = 40) -> Split:
+    y = np.arange(n) % 2
+    return Split(np.repeat((2.0 * y - 1)[:, None, None], T, axis=1).astype(np.float32), y)
+
+
+def _recipe(warp: float = 0.5, threshold: float = 0.9) -> Recipe:
+    return replace(load_recipe("arrays"), affinity_warp=warp, affinity_min=threshold)
+
+
+def test_affinity_is_low_where_the_class_is_where_a_feature_sits() -> None:
+    clean, warped = affinity_of(SpikeAt(), _spikes(), 0.5, CPU)
+    assert clean == 1.0 and 0.3 < warped < 0.8
+    assert affinity_of(Level(), _levels(), 0.5, CPU) == (1.0, 1.0)
+    assert affinity_of(SpikeAt(), _spikes(), 0.5, CPU) == (clean, warped)  # seeded draws
+
+
+def test_warping_is_adopted_only_at_or_above_the_threshold() -> None:
+    flat = choose_warping(_recipe(), Level(), _levels(), CPU)
+    assert flat.series_warp == 0.5 and flat.affinity == 1.0
+    spiky = choose_warping(_recipe(), SpikeAt(), _spikes(), CPU)
+    assert spiky.series_warp == 0.0 and spiky.tried == 0.5 and spiky.n_series == 40
+    at = choose_warping(_recipe(threshold=spiky.affinity), SpikeAt(), _spikes(), CPU)
+    assert at.series_warp == 0.5  # exactly at the threshold: adopted
+    above = min(1.0, spiky.affinity + 0.01)
+    assert choose_warping(_recipe(threshold=above), SpikeAt(), _spikes(), CPU).series_warp == 0
+
+
+def test_the_recipe_checks_its_fields() -> None:
+    assert load_recipe("arrays").affinity_min == 0.9
+    for bad in ({"affinity_warp": 1.5}, {"affinity_warp": -0.1}, {"affinity_min": 0.0}):
+        with pytest.raises(ConfigError, match="affinity_warp must be in"):
+            replace(_recipe(), **bad)
+
+
+def _tiny(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    y = np.arange(36) % 3
+    x = rng.standard_normal((36, 32, 2)).astype(np.float32) + y[:, None, None]
+    np.savez(tmp_path / "d.npz", X_train=x[:24], y_train=y[:24], X_val=x[24:], y_val=y[24:])
+    return tmp_path / "d.npz"
+
+
+SETS = [
+    "teacher=cnn1d-8", "students=cnn1d-4", "teacher_train.min_steps=10",
+    "student_train.min_steps=10", "distill.max_members=1", "distill.gamma_min=0",
+    "distill.budget=1.0", "affinity_warp=0.1",
+]  # fmt: skip
+
+
+def test_an_adopted_warping_retrains_the_teacher_and_is_kept_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    distill("arrays", out, overrides=[*SETS, "affinity_min=0.01"], data_dir=data, device="cpu")
+    choice = read_affinity(out)
+    assert choice is not None and choice.series_warp == 0.1
+    assert choice.n_series == 36  # the series the teacher trained on: train + the joined val
+    saved = json.loads((out / "config.json").read_text())["recipe"]
+    assert saved["teacher_train"]["series_warp"] == 0.1  # the config names the warped teacher
+    assert (out / PLAIN_DIR / "best.pt").is_file() and (out / "teacher" / "best.pt").is_file()
+    assert "chosen by its affinity" in (out / "summary.md").read_text()
+
+    def never(*args: Any) -> AffinityChoice:
+        raise AssertionError("a saved choice is not made again")
+
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", never)
+    distill("arrays", out, overrides=[*SETS, "affinity_min=0.01"], data_dir=data, device="cpu")
+    assert read_affinity(out) == choice
+
+
+def test_a_rejected_warping_keeps_the_plain_teacher_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fits: list[float] = []
+    real_fit = teacher_pipeline._fit
+
+    def counting_fit(recipe: Recipe, *args: Any) -> Any:
+        fits.append(recipe.teacher_train.series_warp)
+        return real_fit(recipe, *args)
+
+    def rejected(recipe: Recipe, model: nn.Module, train: Split, device: Any) -> AffinityChoice:
+        return AffinityChoice(0.0, recipe.affinity_warp, 1.0, 0.2, 0.9, len(train))
+
+    monkeypatch.setattr(teacher_pipeline, "_fit", counting_fit)
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", rejected)
+    out = tmp_path / "run"
+    teacher_pipeline.train_teacher("arrays", out, _tiny(tmp_path), SETS, device="cpu")
+    assert fits == [0.0]  # trained once, plain
+    assert not (out / PLAIN_DIR).exists()
+    saved = json.loads((out / "config.json").read_text())["recipe"]
+    assert saved["teacher_train"]["series_warp"] == 0.0
+    (line,) = [x for x in affinity_lines(out) if x.startswith("- ")]
+    assert "warping 0.1 not adopted" in line and "keeps 20 %" in line
+
+
+def test_a_run_killed_after_setting_the_plain_teacher_aside_is_still_a_run(
+    tmp_path: Path,
+) -> None:
+    from edgekit.outputs import identify
+
+    (tmp_path / PLAIN_DIR).mkdir()
+    assert identify(tmp_path) == "run"
