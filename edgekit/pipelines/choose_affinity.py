@@ -52,12 +52,16 @@ def wants_affinity(recipe: Recipe) -> bool:
 
 
 def with_affinity(recipe: Recipe, choice: AffinityChoice | None) -> Recipe:
-    """``recipe`` with the choice's warping for the teacher (no choice: as it is)."""
+    """``recipe`` with the choice's warping for the teacher and, trained like it, the members
+    (and baselines), unless the recipe sets theirs (no choice: as it is). A member distilled on
+    unwarped series only from a warped teacher does not learn what made the teacher better."""
     if choice is None or not wants_affinity(recipe):
         return recipe
-    return replace(
-        recipe, teacher_train=replace(recipe.teacher_train, series_warp=choice.series_warp)
-    )
+    teacher = replace(recipe.teacher_train, series_warp=choice.series_warp)
+    student = recipe.student_train
+    if not student.series_warp:
+        student = replace(student, series_warp=choice.series_warp)
+    return replace(recipe, teacher_train=teacher, student_train=student)
 
 
 def saved_affinity(recipe: Recipe, root: Path) -> Recipe:

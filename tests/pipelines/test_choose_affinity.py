@@ -14,12 +14,12 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from edgekit.config import Recipe, load_recipe
+from edgekit.config import Recipe, TrainConfig, load_recipe
 from edgekit.data.dataset import Split
 from edgekit.errors import ConfigError
 from edgekit.models.base import MemberOutput
 from edgekit.pipelines import teacher as teacher_pipeline
-from edgekit.pipelines.choose_affinity import affinity_of, choose_warping
+from edgekit.pipelines.choose_affinity import affinity_of, choose_warping, with_affinity
 from edgekit.pipelines.distill import distill
 from edgekit.rundir.affinity_choice import (
     PLAIN_DIR,
@@ -83,6 +83,17 @@ def test_warping_is_adopted_only_at_or_above_the_threshold() -> None:
     assert choose_warping(_recipe(threshold=above), SpikeAt(), _spikes(), CPU).series_warp == 0
 
 
+def test_members_warp_as_the_teacher_unless_the_recipe_sets_theirs() -> None:
+    adopted = AffinityChoice(0.1, 0.1, 1.0, 0.95, 0.9, 36)
+    recipe = with_affinity(_recipe(warp=0.1), adopted)
+    assert recipe.teacher_train.series_warp == 0.1 and recipe.student_train.series_warp == 0.1
+    own = replace(_recipe(warp=0.1), student_train=replace(TrainConfig(), series_warp=0.3))
+    assert with_affinity(own, adopted).student_train.series_warp == 0.3
+    refused = AffinityChoice(0.0, 0.1, 1.0, 0.5, 0.9, 36)
+    assert with_affinity(_recipe(warp=0.1), refused).student_train.series_warp == 0.0
+    assert with_affinity(_recipe(warp=0.1), None) == _recipe(warp=0.1)
+
+
 def test_the_recipe_checks_its_fields() -> None:
     assert load_recipe("arrays").affinity_min == 0.9
     for bad in ({"affinity_warp": 1.5}, {"affinity_warp": -0.1}, {"affinity_min": 0.0}):
@@ -115,6 +126,7 @@ def test_an_adopted_warping_retrains_the_teacher_and_is_kept_on_resume(
     assert choice.n_series == 36  # the series the teacher trained on: train + the joined val
     saved = json.loads((out / "config.json").read_text())["recipe"]
     assert saved["teacher_train"]["series_warp"] == 0.1  # the config names the warped teacher
+    assert saved["student_train"]["series_warp"] == 0.1  # and members trained like it
     assert (out / PLAIN_DIR / "best.pt").is_file() and (out / "teacher" / "best.pt").is_file()
     assert "chosen by its affinity" in (out / "summary.md").read_text()
 
@@ -147,6 +159,7 @@ def test_a_rejected_warping_keeps_the_plain_teacher_untouched(
     assert not (out / PLAIN_DIR).exists()
     saved = json.loads((out / "config.json").read_text())["recipe"]
     assert saved["teacher_train"]["series_warp"] == 0.0
+    assert saved["student_train"]["series_warp"] == 0.0
     (line,) = [x for x in affinity_lines(out) if x.startswith("- ")]
     assert "warping 0.1 not adopted" in line and "keeps 20 %" in line
 
