@@ -34,7 +34,7 @@ from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
 from edgekit.rundir.affinity_choice import read_affinity
 from edgekit.train.augment import speech_augmenter
-from edgekit.train.distributed import pick_device, teardown
+from edgekit.train.distributed import pick_device, setup, teardown
 from edgekit.train.losses import accuracy
 from edgekit.train.predict import load_best, predict_logits
 from edgekit.train.result import TrainResult
@@ -85,15 +85,19 @@ def train_teacher(
     run = RunDir(out_dir)
     saved = read_affinity(run.root)
     recipe = with_affinity(recipe, saved)
+    joined_here = not dist.is_initialized()
+    ctx = setup(device)  # under torchrun: one process group for both fits and the choice
     summary, model = _fit(recipe, data, run, device, resume, on_step)
     if saved is None and wants_affinity(recipe):
-        choice = choose_warping(recipe, model, data.train, pick_device(device))
-        if not dist.is_initialized() or dist.get_rank() == 0:
+        choice = choose_warping(recipe, model, data.train, ctx.device)
+        if ctx.is_main:  # one rank moves the plain teacher aside and writes the choice
             record_choice(run, choice)
-        if dist.is_initialized():
+        if ctx.distributed:
             dist.barrier()
         if choice.series_warp:
             summary, _ = _fit(with_affinity(recipe, choice), data, run, device, False, on_step)
+    if joined_here:
+        teardown(ctx)
     return summary
 
 

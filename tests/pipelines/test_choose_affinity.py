@@ -171,3 +171,28 @@ def test_a_run_killed_after_setting_the_plain_teacher_aside_is_still_a_run(
 
     (tmp_path / PLAIN_DIR).mkdir()
     assert identify(tmp_path) == "run"
+
+
+@pytest.mark.slow
+def test_under_torchrun_one_rank_sets_the_plain_teacher_aside(tmp_path: Path) -> None:
+    """Two CPU ranks train the plain teacher, measure the same affinity, one rank moves it aside
+    and writes the choice, both retrain the warped one (a race here fails the run)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "multi"
+    args = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "edgekit", "train-teacher", "synthetic", "--out", str(out), "--device", "cpu",
+        "--set", "teacher=gru-8", "--set", "teacher_train.epochs=1",
+        "--set", "affinity_warp=0.1", "--set", "affinity_min=0.01",
+    ]  # fmt: skip
+    env = {**os.environ, "EDGEKIT_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    choice = read_affinity(out)
+    assert choice is not None and choice.series_warp == 0.1
+    assert (out / PLAIN_DIR / "best.pt").is_file() and (out / "teacher" / "best.pt").is_file()
+    saved = json.loads((out / "config.json").read_text())["recipe"]
+    assert saved["teacher_train"]["series_warp"] == 0.1
