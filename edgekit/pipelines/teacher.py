@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from edgekit.atomic import atomic_write_json
 from edgekit.checkpoint import load_checkpoint, save_checkpoint
 from edgekit.config import Recipe, apply_overrides, load_recipe
 from edgekit.cost import model_cost
@@ -32,7 +33,7 @@ from edgekit.pipelines.choose_affinity import (
 from edgekit.pipelines.choose_augment import choose_slicing
 from edgekit.pipelines.sizing import joined_data, sized_recipe
 from edgekit.rundir import RunConfig, RunDir, TeacherSummary, data_record
-from edgekit.rundir.affinity_choice import read_affinity
+from edgekit.rundir.affinity_choice import affinity_path, read_affinity
 from edgekit.train.augment import speech_augmenter
 from edgekit.train.distributed import pick_device, setup, teardown
 from edgekit.train.losses import accuracy
@@ -224,8 +225,13 @@ def ensure_teacher(
 def import_teacher(
     recipe: Recipe, run: RunDir, data: Dataset, model: EdgeModel, source: Path, device: str
 ) -> None:
-    """Copy an existing teacher (a run directory or its best.pt) into ``run``."""
+    """Copy an existing teacher (a run directory or its best.pt) into ``run``; a run directory's
+    affinity choice comes with it (its members then warp as its teacher did)."""
     source = Path(source)
+    choice = read_affinity(source) if source.is_dir() else None
+    if choice is not None:  # rank 0 alone imports (ensure_teacher)
+        atomic_write_json(affinity_path(run.root), choice.to_dict())
+    recipe = with_affinity(recipe, choice)
     ckpt = RunDir(source).teacher.best if source.is_dir() else source
     payload = load_checkpoint(ckpt)
     spec = payload.get("meta", {}).get("spec")

@@ -196,3 +196,17 @@ def test_under_torchrun_one_rank_sets_the_plain_teacher_aside(tmp_path: Path) ->
     assert (out / PLAIN_DIR / "best.pt").is_file() and (out / "teacher" / "best.pt").is_file()
     saved = json.loads((out / "config.json").read_text())["recipe"]
     assert saved["teacher_train"]["series_warp"] == 0.1
+
+
+def test_a_teacher_run_passed_to_distill_brings_its_choice(tmp_path: Path) -> None:
+    data = _tiny(tmp_path)
+    source, out = tmp_path / "teacher-run", tmp_path / "run"
+    sets = [*SETS, "affinity_min=0.01"]
+    teacher_pipeline.train_teacher("arrays", source, data, sets, device="cpu")
+    choice = read_affinity(source)
+    assert choice is not None and choice.series_warp == 0.1
+    distill("arrays", out, overrides=sets, data_dir=data, device="cpu", teacher=source)
+    assert read_affinity(out) == choice
+    saved = json.loads((out / "config.json").read_text())["recipe"]
+    assert saved["student_train"]["series_warp"] == 0.1  # members warp as that teacher did
+    distill("arrays", out, overrides=sets, data_dir=data, device="cpu", teacher=source)  # resumes
