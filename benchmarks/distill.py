@@ -69,7 +69,12 @@ VARIANTS: dict[str, list[str]] = {
         "distill.objectives=independent",
         "distill.connections=off",
     ],
+    # issue 13, item 6: recurrent teacher and members, as the paper ran them, on top of the
+    # task's recipe as shipped (its own teacher: TEACHER_BY_VARIANT)
+    "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8"],
 }
+# variants with a teacher of their own (one per task, fold and seed, shared by such variants)
+TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
 AUGMENT_BY_TASK: dict[str, list[str]] = {
     "dsa19": [
@@ -95,6 +100,7 @@ BASELINE_VARIANTS = (
     "augment",
     "augment-fitall",
     "levers",
+    "recurrent",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -121,6 +127,7 @@ LABELS = {
     "augment-fitall-indep": ("B-DISTIL independent members, augmented, fit on all users", "D-"),
     "augment-fitall-noconn": ("augment-fitall without connections", "^-"),
     "augment-fitall-indep-noconn": ("augment-fitall-indep without connections", ">-"),
+    "recurrent": ("B-DISTIL recurrent (LSTM teacher, GRU / FastGRNN members)", "H-"),
 }
 
 
@@ -150,10 +157,12 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
-    base = [] if variant == "default" else PREVIOUS_DEFAULT.get(task, [])
+    shipped = variant in ("default", *TEACHER_BY_VARIANT)  # on top of the recipe as shipped
+    base = [] if shipped else PREVIOUS_DEFAULT.get(task, [])
+    teacher = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
     augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
     budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
-    return base + VARIANTS[variant] + budget + augment
+    return base + teacher + VARIANTS[variant] + budget + augment
 
 
 def run_name(task: str, fold: str, seed: int, variant: str | None = None) -> str:
@@ -161,6 +170,13 @@ def run_name(task: str, fold: str, seed: int, variant: str | None = None) -> str
     fold_part = "" if fold == next(iter(task_folds(task))) else f"-{fold}"
     kind = "" if variant is None else f"distill-{task}-{variant}"
     return f"{kind or task}{fold_part}-seed{seed}"
+
+
+def teacher_dir(runs: Path, task: str, fold: str, seed: int, variant: str) -> Path:
+    """The teacher a variant's run imports: the task's, or the variant's own family's."""
+    spec = TEACHER_BY_VARIANT.get(variant)
+    name = run_name(task, fold, seed)
+    return runs / (name if spec is None else f"{name}-{spec}")
 
 
 def save_val_logits(distiller: Any, path: Path) -> None:
@@ -184,10 +200,11 @@ def run_one(
     fold = fold or next(iter(task_folds(task)))
     users = task_folds(task)[fold]
     out = runs / run_name(task, fold, seed, variant)
-    teacher = runs / run_name(task, fold, seed)
+    teacher = teacher_dir(runs, task, fold, seed, variant)
     if RunDir(teacher).read_teacher() is None:
-        # one teacher per task, fold and seed, shared by every variant
-        teachers.run(task, seed, runs, [*users, *extra], teacher.name)
+        # one teacher per task, fold and seed, shared by every variant (but those with their own)
+        own = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
+        teachers.run(task, seed, runs, [*users, *own, *extra], teacher.name)
     overrides = [
         f"teacher_train.seed={seed}",
         f"student_train.seed={seed}",
@@ -237,6 +254,13 @@ def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
         f"### {task}",
         "",
         f"Teacher {default[0]['teacher']['spec']}: {mean_sd(teacher_acc)} % validation accuracy, {teacher_macs:,} MACs.",
+        *(
+            f"Teacher of `{v}` (its own, TEACHER_BY_VARIANT): {rows[0]['teacher']['spec']}, "
+            f"{mean_sd([r['teacher']['val_accuracy'] for r in rows])} %, "
+            f"{rows[0]['teacher']['macs']:,} MACs; its cells' % are of this teacher's MACs."
+            for v, rows in results.items()
+            if v in TEACHER_BY_VARIANT
+        ),
         "Each cell: accuracy of F_k (mean ± sd) @ cumulative MACs as % of the teacher's (mean).",
         "",
         "| k | " + " | ".join(f"B-DISTIL {v}" for v in variants) + " | RESCHED | NO-RESCHED |",

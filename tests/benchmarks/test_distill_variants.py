@@ -3,6 +3,7 @@ baselines a variant without its own borrows."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from benchmarks.distill import PREVIOUS_DEFAULT, VARIANTS, variant_overrides, with_baselines
@@ -79,3 +80,19 @@ def test_a_variant_with_its_own_baselines_is_not_said_to_borrow_them() -> None:
     )
     borrowed = issue13_lines({"augment-fitall": [row(0.7)], own: [{**row(0.7), "baselines": {}}]})
     assert any(f"`{own}` has no baselines of its own" in line for line in borrowed)
+
+
+def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
+    tmp_path: Path,
+) -> None:
+    from benchmarks.distill import run_name, teacher_dir
+
+    recurrent = resolved("dsa19", "recurrent")
+    assert recurrent["teacher"] == "lstm-64"
+    assert recurrent["students"] == ("gru-8", "gru-16", "fastgrnn-32-r8")
+    shipped = resolved("dsa19", "default")  # everything else as the shipped default
+    for key in ("distill", "student_train", "teacher_train"):
+        assert recurrent[key] == shipped[key]
+    own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
+    assert own.name == f"{run_name('dsa19', 'p5p6', 0)}-lstm-64"
+    assert teacher_dir(tmp_path, "dsa19", "p5p6", 0, "levers").name == run_name("dsa19", "p5p6", 0)
