@@ -207,7 +207,7 @@ NOTES = [
     "draws); where it keeps >= 90 % of its accuracy (the augmentation's affinity, Gontijo-Lopes",
     "et al. 2020; threshold fixed before any affinity was measured) it is trained again with",
     "warping and that teacher is scored on the held-out fold. Same runs and bar. ACSF1's",
-    "affinity is 0.10-0.15 on every fold (never adopted: +0.0); ArrowHead 0.85-0.95 (adopted on",
+    "affinity is 0.10-0.17 on every fold (never adopted: +0.0); ArrowHead 0.85-0.95 (adopted on",
     "6 of 9: +2.8, 3 runs up, none down), GunPoint 0.91-0.99 and ItalyPowerDemand 0.94-0.98",
     "(9 of 9: +1.4 and +2.0): mean **+1.5, no set below 0: passes; adopted**. Window slicing",
     "under the same rule (a one-off computation over the fourth pass's runs and the rule's",

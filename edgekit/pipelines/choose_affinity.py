@@ -10,7 +10,7 @@ without it still recognise the training series once augmented? The plain teacher
 always, scored on all of its training series as they are and warped (``DRAWS`` draws); if it
 keeps at least ``recipe.affinity_min`` of its accuracy, warping keeps the labels of this data and
 the teacher is trained again with it. The threshold, 0.9, was fixed before any affinity was
-measured. Measured by nested CV (benchmarks/arrays_cv.md): ACSF1's affinity is 0.10-0.15 on
+measured. Measured by nested CV (benchmarks/arrays_cv.md): ACSF1's affinity is 0.10-0.17 on
 every fold, the other sets' 0.85-0.99.
 
 The choice is written to the run (``affinity_choice.json``, read back on resume) and repeated in
