@@ -95,6 +95,7 @@ def train_teacher(
             record_choice(run, choice)
         if ctx.distributed:
             dist.barrier()
+            choice = read_affinity(run.root) or choice  # rank 0's, so every rank branches alike
         if choice.series_warp:
             summary, _ = _fit(with_affinity(recipe, choice), data, run, device, False, on_step)
     if joined_here:
@@ -125,7 +126,6 @@ def _fit(
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     model: EdgeModel = build_model(recipe.teacher, data.feature_shape, data.num_classes)
-    joined_here = not dist.is_initialized()  # leave a process group as this call found it
     trainer = Trainer(
         model,
         data.train,
@@ -149,8 +149,6 @@ def _fit(
     summary = _summary(recipe, data, model, trainer.ctx.device, result, run.root)
     if trainer.ctx.is_main:
         run.write_teacher(summary)
-    if joined_here:
-        teardown(trainer.ctx)
     return summary, model
 
 
