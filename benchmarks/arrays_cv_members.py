@@ -57,10 +57,12 @@ def run(name: str, k: int, repeat: int, variant: str) -> dict[str, Any]:
     assert choice is not None and choice.series_warp, f"{source}: warping not adopted"
     out = RUNS / f"{name}-{tag}-{variant}"
     warp = choice.series_warp if variant == "warp" else 0.0
+    # the teacher's best.pt brings its run's choice; "plain" members must not take it up
+    plain = [] if variant == "warp" else ["affinity_warp=0"]
     distill(
         "arrays",
         out,
-        overrides=[f"student_train.series_warp={warp}"],
+        overrides=[f"student_train.series_warp={warp}", *plain],
         data_dir=CV_RUNS / f"{name}-{tag}-carved.npz",
         teacher=source / "teacher" / "best.pt",
         device="cpu",

@@ -31,6 +31,7 @@ from torch import nn
 from edgekit.atomic import atomic_write_json
 from edgekit.config import Recipe
 from edgekit.data.dataset import Split
+from edgekit.errors import EdgekitError
 from edgekit.rundir import RunDir
 from edgekit.rundir.affinity_choice import (
     DRAWS,
@@ -114,3 +115,33 @@ def record_choice(run: RunDir, choice: AffinityChoice) -> None:
         run.teacher_dir.rename(aside)
         run.config_path.unlink(missing_ok=True)
     atomic_write_json(affinity_path(run.root), choice.to_dict())
+
+
+def plain_set_aside(run: RunDir) -> bool:
+    """Whether a run was killed between setting its plain teacher aside and writing the choice
+    (record_choice): the plain teacher is aside, no teacher in its place, no choice."""
+    aside = run.root / PLAIN_DIR
+    return aside.is_dir() and not run.teacher_dir.exists() and read_affinity(run.root) is None
+
+
+def restore_plain(run: RunDir) -> None:
+    """Put a plain teacher set aside back where it was trained (see ``plain_set_aside``): the
+    resumed run measures its affinity again instead of training it again."""
+    log.info(
+        "%s: the plain teacher was set aside before the choice was written; resuming it", run.root
+    )
+    (run.root / PLAIN_DIR).rename(run.teacher_dir)
+
+
+def check_saved_choice(recipe: Recipe, saved: AffinityChoice | None, root: Path) -> None:
+    """A resumed run's saved choice was made under the recipe's own settings (its config.json is
+    absent while the warped teacher retrains, so the usual resume check cannot say so)."""
+    if saved is None or not recipe.affinity_warp:
+        return
+    if (saved.tried, saved.threshold) != (recipe.affinity_warp, recipe.affinity_min):
+        raise EdgekitError(
+            f"{affinity_path(root)}: the choice was made with affinity_warp={saved.tried:g}, "
+            f"affinity_min={saved.threshold:g}; the recipe now asks affinity_warp="
+            f"{recipe.affinity_warp:g}, affinity_min={recipe.affinity_min:g}. Resume with the "
+            "saved settings or choose another --out (nothing was changed)"
+        )

@@ -25,8 +25,11 @@ from edgekit.errors import EdgekitError
 from edgekit.models import EdgeModel, build_model
 from edgekit.outputs import claim_output
 from edgekit.pipelines.choose_affinity import (
+    check_saved_choice,
     choose_warping,
+    plain_set_aside,
     record_choice,
+    restore_plain,
     wants_affinity,
     with_affinity,
 )
@@ -85,11 +88,25 @@ def train_teacher(
     recipe, data = _sized_data(recipe, data_dir, cache_dir, Path(out_dir), device)
     run = RunDir(out_dir)
     saved = read_affinity(run.root)
+    check_saved_choice(recipe, saved, run.root)
     recipe = with_affinity(recipe, saved)
+    pending = saved is None and wants_affinity(recipe)
     joined_here = not dist.is_initialized()
     ctx = setup(device)  # under torchrun: one process group for both fits and the choice
-    summary, model = _fit(recipe, data, run, device, resume, on_step)
-    if saved is None and wants_affinity(recipe):
+    # killed while setting the plain teacher aside: resume it, do not train a new one (every
+    # rank looks before rank 0 moves it back)
+    restoring = pending and plain_set_aside(run)
+    if ctx.distributed:
+        dist.barrier()
+    if restoring and ctx.is_main:
+        restore_plain(run)
+    if ctx.distributed:
+        dist.barrier()
+    resume = resume or restoring
+    # a pending choice keeps the plain teacher's summary unwritten: a run killed before the
+    # choice is written resumes here (ensure_teacher skips a teacher whose summary exists)
+    summary, model = _fit(recipe, data, run, device, resume, on_step, final=not pending)
+    if pending:
         choice = choose_warping(recipe, model, data.train, ctx.device)
         if ctx.is_main:  # one rank moves the plain teacher aside and writes the choice
             record_choice(run, choice)
@@ -97,7 +114,10 @@ def train_teacher(
             dist.barrier()
             choice = read_affinity(run.root) or choice  # rank 0's, so every rank branches alike
         if choice.series_warp:
-            summary, _ = _fit(with_affinity(recipe, choice), data, run, device, False, on_step)
+            warped = with_affinity(recipe, choice)
+            summary, _ = _fit(warped, data, run, device, False, on_step, final=True)
+        elif ctx.is_main:
+            run.write_teacher(summary)  # the plain teacher stays: now it is the run's teacher
     if joined_here:
         teardown(ctx)
     return summary
@@ -110,8 +130,11 @@ def _fit(
     device: str,
     resume: bool,
     on_step: StepHook | None,
+    *,
+    final: bool,
 ) -> tuple[TeacherSummary, EdgeModel]:
-    """Train (or resume) ``recipe``'s teacher in ``run`` on ``data``; its summary and model."""
+    """Train (or resume) ``recipe``'s teacher in ``run`` on ``data``; its summary and model. The
+    summary (which marks the run's teacher as done) is written only where ``final``."""
     cfg = recipe.teacher_train
     warnings = run_warnings(data, recipe)  # issue 18: logged now, repeated in summary.md
     config = RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads())
@@ -147,7 +170,7 @@ def _fit(
         run.write_warnings(warnings)
     load_best(model, run.teacher_dir)
     summary = _summary(recipe, data, model, trainer.ctx.device, result, run.root)
-    if trainer.ctx.is_main:
+    if trainer.ctx.is_main and final:
         run.write_teacher(summary)
     return summary, model
 
@@ -223,12 +246,11 @@ def ensure_teacher(
 def import_teacher(
     recipe: Recipe, run: RunDir, data: Dataset, model: EdgeModel, source: Path, device: str
 ) -> None:
-    """Copy an existing teacher (a run directory or its best.pt) into ``run``; a run directory's
-    affinity choice comes with it (its members then warp as its teacher did)."""
+    """Copy an existing teacher (a run directory or its best.pt) into ``run``; the affinity
+    choice of the run it comes from comes with it (its members then warp as its teacher did)."""
     source = Path(source)
-    choice = read_affinity(source) if source.is_dir() else None
-    if choice is not None:  # rank 0 alone imports (ensure_teacher)
-        atomic_write_json(affinity_path(run.root), choice.to_dict())
+    origin = _source_run(source)
+    choice = None if origin is None else read_affinity(origin)
     recipe = with_affinity(recipe, choice)
     ckpt = RunDir(source).teacher.best if source.is_dir() else source
     payload = load_checkpoint(ckpt)
@@ -250,6 +272,8 @@ def import_teacher(
         {"model": model.state_dict(), "epoch": payload.get("epoch", 0), "meta": meta},
     )
     run.write_config(RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads()))
+    if choice is not None:  # once the weights fit; before the summary that marks the import done
+        atomic_write_json(affinity_path(run.root), choice.to_dict())
     on = pick_device(device)
     model.to(on).eval()
     val_acc = accuracy(predict_logits(model, data.val.x, on), torch.as_tensor(data.val.y))
@@ -264,6 +288,18 @@ def import_teacher(
             imported_from=str(ckpt),
         )
     )
+
+
+def _source_run(source: Path) -> Path | None:
+    """The train-teacher or distill run ``source`` belongs to: the directory itself, or the run
+    holding ``RUN/teacher/best.pt`` (a plain teacher set aside, ``RUN/affinity_plain_teacher``,
+    belongs to no choice)."""
+    if source.is_dir():
+        return source
+    root = source.parent.parent
+    if source.parent.name == RunDir(root).teacher_dir.name and RunDir(root).has_config():
+        return root
+    return None
 
 
 def summary_text(summary: TeacherSummary) -> str:

@@ -16,17 +16,21 @@ from torch import Tensor, nn
 
 from edgekit.config import Recipe, TrainConfig, load_recipe
 from edgekit.data.dataset import Split
-from edgekit.errors import ConfigError
+from edgekit.errors import ConfigError, EdgekitError
 from edgekit.models.base import MemberOutput
+from edgekit.pipelines import choose_affinity
 from edgekit.pipelines import teacher as teacher_pipeline
 from edgekit.pipelines.choose_affinity import affinity_of, choose_warping, with_affinity
 from edgekit.pipelines.distill import distill
+from edgekit.rundir import RunDir
 from edgekit.rundir.affinity_choice import (
     PLAIN_DIR,
     AffinityChoice,
     affinity_lines,
     read_affinity,
 )
+from edgekit.train.result import TrainResult
+from edgekit.train.trainer import Trainer
 
 CPU = torch.device("cpu")
 T = 40
@@ -116,26 +120,149 @@ SETS = [
 ]  # fmt: skip
 
 
-def test_an_adopted_warping_retrains_the_teacher_and_is_kept_on_resume(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    data, out = _tiny(tmp_path), tmp_path / "run"
-    distill("arrays", out, overrides=[*SETS, "affinity_min=0.01"], data_dir=data, device="cpu")
+class Killed(Exception):
+    """A kill at a known point of train_teacher (what SIGKILL leaves behind, without the signal)."""
+
+
+def _never(*args: Any) -> AffinityChoice:
+    raise AssertionError("a saved choice is not made again")
+
+
+def _count_epochs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Epochs each teacher fit trains from here on (0: a finished checkpoint, resumed)."""
+    epochs: list[int] = []
+    real = Trainer.fit
+
+    def fit(self: Trainer, resume: bool = False) -> TrainResult:
+        result = real(self, resume)
+        epochs.append(result.epochs_run)
+        return result
+
+    monkeypatch.setattr(Trainer, "fit", fit)
+    return epochs
+
+
+def _assert_warped_teacher(out: Path) -> None:
     choice = read_affinity(out)
     assert choice is not None and choice.series_warp == 0.1
-    assert choice.n_series == 36  # the series the teacher trained on: train + the joined val
     saved = json.loads((out / "config.json").read_text())["recipe"]
     assert saved["teacher_train"]["series_warp"] == 0.1  # the config names the warped teacher
     assert saved["student_train"]["series_warp"] == 0.1  # and members trained like it
     assert (out / PLAIN_DIR / "best.pt").is_file() and (out / "teacher" / "best.pt").is_file()
+    assert (out / "teacher" / "summary.json").is_file()
+
+
+ADOPT = [*SETS, "affinity_min=0.01"]
+
+
+def test_an_adopted_warping_retrains_the_teacher(tmp_path: Path) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    distill("arrays", out, overrides=ADOPT, data_dir=data, device="cpu")
+    _assert_warped_teacher(out)
+    choice = read_affinity(out)
+    assert choice is not None and choice.n_series == 36  # train + the joined val
     assert "chosen by its affinity" in (out / "summary.md").read_text()
 
-    def never(*args: Any) -> AffinityChoice:
-        raise AssertionError("a saved choice is not made again")
 
-    monkeypatch.setattr(teacher_pipeline, "choose_warping", never)
-    distill("arrays", out, overrides=[*SETS, "affinity_min=0.01"], data_dir=data, device="cpu")
-    assert read_affinity(out) == choice
+def test_a_run_killed_before_the_choice_makes_it_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed between the plain teacher's last epoch and the choice: no teacher summary yet, so
+    a resumed distill reaches train_teacher, resumes the plain teacher and chooses."""
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    real_choose = teacher_pipeline.choose_warping
+
+    def killed(*args: Any) -> AffinityChoice:
+        raise Killed
+
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", killed)
+    with pytest.raises(Killed):
+        distill("arrays", out, overrides=ADOPT, data_dir=data, device="cpu")
+    assert not (out / "teacher" / "summary.json").exists()  # the plain teacher is not done yet
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", real_choose)
+    epochs = _count_epochs(monkeypatch)
+    distill("arrays", out, overrides=ADOPT, data_dir=data, device="cpu")
+    _assert_warped_teacher(out)
+    assert epochs[0] == 0 and epochs[1] > 0  # the plain teacher resumed, the warped one trained
+
+
+def test_a_run_killed_while_setting_the_plain_teacher_aside_resumes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the rename, before the choice is written: the plain teacher goes back and
+    is measured again, not trained again."""
+    data, out = _tiny(tmp_path), tmp_path / "run"
+
+    def killed(path: Path, payload: Any) -> None:
+        raise Killed
+
+    monkeypatch.setattr(choose_affinity, "atomic_write_json", killed)
+    with pytest.raises(Killed):
+        teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu")
+    assert (out / PLAIN_DIR).is_dir() and not (out / "teacher").exists()
+    monkeypatch.undo()
+    epochs = _count_epochs(monkeypatch)
+    teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu", resume=True)
+    _assert_warped_teacher(out)
+    assert epochs[0] == 0 and epochs[1] > 0
+
+
+def test_a_run_killed_in_the_warped_retrain_keeps_its_choice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    real_fit = teacher_pipeline._fit
+
+    def killed_when_warped(recipe: Recipe, *args: Any, **kw: Any) -> Any:
+        if recipe.teacher_train.series_warp:
+            raise Killed
+        return real_fit(recipe, *args, **kw)
+
+    monkeypatch.setattr(teacher_pipeline, "_fit", killed_when_warped)
+    with pytest.raises(Killed):
+        teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu")
+    choice = read_affinity(out)
+    assert choice is not None and choice.series_warp == 0.1
+    monkeypatch.setattr(teacher_pipeline, "_fit", real_fit)
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", _never)
+    epochs = _count_epochs(monkeypatch)
+    teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu", resume=True)
+    _assert_warped_teacher(out)
+    assert read_affinity(out) == choice and len(epochs) == 1  # the warped teacher alone
+
+
+def test_a_run_killed_after_a_rejected_choice_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+
+    def rejected(recipe: Recipe, model: nn.Module, train: Split, device: Any) -> AffinityChoice:
+        return AffinityChoice(0.0, recipe.affinity_warp, 1.0, 0.2, 0.9, len(train))
+
+    def killed(self: RunDir, summary: Any) -> None:
+        raise Killed
+
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", rejected)
+    monkeypatch.setattr(RunDir, "write_teacher", killed)
+    with pytest.raises(Killed):
+        teacher_pipeline.train_teacher("arrays", out, data, SETS, device="cpu")
+    assert read_affinity(out) is not None and not (out / "teacher" / "summary.json").exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(teacher_pipeline, "choose_warping", _never)
+    epochs = _count_epochs(monkeypatch)
+    teacher_pipeline.train_teacher("arrays", out, data, SETS, device="cpu", resume=True)
+    assert epochs == [0] and (out / "teacher" / "summary.json").is_file()
+    assert not (out / PLAIN_DIR).exists()
+
+
+def test_a_saved_choice_resumed_under_other_settings_is_refused(tmp_path: Path) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu")
+    with pytest.raises(EdgekitError, match=r"affinity_min=0\.01; the recipe now asks"):
+        teacher_pipeline.train_teacher(
+            "arrays", out, data, [*SETS, "affinity_min=0.5"], device="cpu", resume=True
+        )
+    _assert_warped_teacher(out)  # nothing was changed
 
 
 def test_a_rejected_warping_keeps_the_plain_teacher_untouched(
@@ -144,9 +271,9 @@ def test_a_rejected_warping_keeps_the_plain_teacher_untouched(
     fits: list[float] = []
     real_fit = teacher_pipeline._fit
 
-    def counting_fit(recipe: Recipe, *args: Any) -> Any:
+    def counting_fit(recipe: Recipe, *args: Any, **kw: Any) -> Any:
         fits.append(recipe.teacher_train.series_warp)
-        return real_fit(recipe, *args)
+        return real_fit(recipe, *args, **kw)
 
     def rejected(recipe: Recipe, model: nn.Module, train: Split, device: Any) -> AffinityChoice:
         return AffinityChoice(0.0, recipe.affinity_warp, 1.0, 0.2, 0.9, len(train))
@@ -210,3 +337,33 @@ def test_a_teacher_run_passed_to_distill_brings_its_choice(tmp_path: Path) -> No
     saved = json.loads((out / "config.json").read_text())["recipe"]
     assert saved["student_train"]["series_warp"] == 0.1  # members warp as that teacher did
     distill("arrays", out, overrides=sets, data_dir=data, device="cpu", teacher=source)  # resumes
+
+
+def test_a_teacher_file_inside_a_run_brings_that_runs_choice(tmp_path: Path) -> None:
+    """``--teacher RUN/teacher/best.pt`` is the teacher of RUN: its choice comes along; the plain
+    teacher set aside (``RUN/affinity_plain_teacher/best.pt``) is no warped teacher's."""
+    data = _tiny(tmp_path)
+    source = tmp_path / "teacher-run"
+    teacher_pipeline.train_teacher("arrays", source, data, ADOPT, device="cpu")
+    choice = read_affinity(source)
+    warped, plain = tmp_path / "warped", tmp_path / "plain"
+    best = source / "teacher" / "best.pt"
+    distill("arrays", warped, overrides=ADOPT, data_dir=data, device="cpu", teacher=best)
+    assert read_affinity(warped) == choice
+    saved = json.loads((warped / "config.json").read_text())["recipe"]
+    assert saved["student_train"]["series_warp"] == 0.1
+    aside = source / PLAIN_DIR / "best.pt"
+    distill("arrays", plain, overrides=ADOPT, data_dir=data, device="cpu", teacher=aside)
+    assert read_affinity(plain) is None
+
+
+def test_a_teacher_whose_weights_do_not_fit_leaves_no_choice_behind(tmp_path: Path) -> None:
+    data = _tiny(tmp_path)
+    source, out = tmp_path / "teacher-run", tmp_path / "run"
+    teacher_pipeline.train_teacher("arrays", source, data, ADOPT, device="cpu")
+    with pytest.raises(EdgekitError, match="holds a cnn1d-8 teacher"):
+        distill(
+            "arrays", out, overrides=[*ADOPT, "teacher=cnn1d-16"], data_dir=data,
+            device="cpu", teacher=source,
+        )  # fmt: skip
+    assert not (out / "affinity_choice.json").exists()
