@@ -19,6 +19,7 @@ from edgekit.distill.ensemble import Stage
 from edgekit.distill.findwl import Candidate
 from edgekit.distill.objectives import StageOutput, logit_edge, objective
 from edgekit.distill.scoring import best_step, heldout_loss, relative_edge
+from edgekit.distill.seeds import init_seed, train_seed
 from edgekit.distill.targets import Targets
 from edgekit.models import build_model
 from edgekit.train.predict import predict_logits
@@ -53,7 +54,7 @@ def train_candidate(
     n = cfg.inits if (index == 1 or cfg.inits_rounds == "all") else 1
     scores = [_train_one(ctx, stage, cand, where, previous, 0)]
     for i in range(1, n):
-        torch.manual_seed(ctx.recipe.student_train.seed * 1000 + index * 31 + where[1] + 7919 * i)
+        torch.manual_seed(init_seed(ctx.recipe.student_train.seed, index, where[1], i))
         member = build_model(
             cand.spec, ctx.feature_shape, ctx.num_classes, stage.member.connection_shape
         )
@@ -99,7 +100,7 @@ def _train_one(
 
     validate = _held_out(ctx, previous)
 
-    torch.manual_seed(train_cfg.seed * 1000 + index * 31 + j + 7919 * init)
+    torch.manual_seed(train_seed(train_cfg.seed, index, j, init))
     trainer = Trainer(
         stage,
         ctx.parts.fit,

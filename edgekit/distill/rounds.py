@@ -27,13 +27,12 @@ from edgekit.distill.findwl import Candidate, Score, Skipped, candidates, find_w
 from edgekit.distill.ranks import Ranks
 from edgekit.distill.rows import round_row
 from edgekit.distill.scoring import calibrated_loss, heldout_loss
+from edgekit.distill.seeds import init_seed
 from edgekit.distill.stopping import RoundOutcome, StopReason, StopRule, stop_reason
 from edgekit.models import EdgeModel, build_model
 from edgekit.rundir import MemberRecord, Stopped
 
 log = logging.getLogger(__name__)
-
-INIT = 500_009  # a candidate's init seed: its training seed (candidate.py) plus this offset
 
 
 class Distiller:
@@ -144,7 +143,7 @@ class Distiller:
         saved = self.ctx.run.read_score(index, cand.name)
         if saved is not None:
             return saved
-        torch.manual_seed(self.ctx.recipe.student_train.seed * 1000 + index * 31 + position + INIT)
+        torch.manual_seed(init_seed(self.ctx.recipe.student_train.seed, index, position, 0))
         stage = self._stage(cand, previous.scale)
         train_candidate(self.ctx, stage, cand, (index, position, total), previous)
         saved = self.ctx.run.read_score(index, cand.name)  # as stored: a resumed run reads the

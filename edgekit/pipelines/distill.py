@@ -32,7 +32,10 @@ from edgekit.rundir import RunDir
 from edgekit.tasks import task_info
 from edgekit.train.distributed import setup
 
-DISTILL_MAY_CHANGE = ("distill.max_members",)  # a finished run may be extended
+DISTILL_MAY_CHANGE = (
+    "distill.max_members",  # a finished run may be extended
+    "distill.paired_baselines",  # its baselines (paired students have folders of their own)
+)
 
 
 @dataclass(frozen=True)
