@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -72,7 +73,14 @@ VARIANTS: dict[str, list[str]] = {
     # issue 13, item 6: recurrent teacher and members, as the paper ran them, on top of the
     # task's recipe as shipped (its own teacher: TEACHER_BY_VARIANT)
     "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8"],
+    # the recipe as shipped, its RESCHED students built and trained from the members' seeds
+    # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
+    "paired": ["distill.paired_baselines=true"],
 }
+# variants whose runs start as a copy of another variant's finished run (same recipe but for
+# what may change on a finished run, so its members are the ones it would train; the copy
+# leaves the baselines behind and saves the rounds' time)
+SEEDED_FROM: dict[str, str] = {"paired": "augment-fitall-indep-noconn"}
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -101,6 +109,7 @@ BASELINE_VARIANTS = (
     "augment-fitall",
     "levers",
     "recurrent",
+    "paired",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -128,6 +137,7 @@ LABELS = {
     "augment-fitall-noconn": ("augment-fitall without connections", "^-"),
     "augment-fitall-indep-noconn": ("augment-fitall-indep without connections", ">-"),
     "recurrent": ("B-DISTIL recurrent (LSTM teacher, GRU / FastGRNN members)", "H-"),
+    "paired": ("B-DISTIL (default), paired baselines", "8-"),
 }
 
 
@@ -157,7 +167,11 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
-    shipped = variant in ("default", *TEACHER_BY_VARIANT)  # on top of the recipe as shipped
+    shipped = variant in (
+        "default",
+        "paired",
+        *TEACHER_BY_VARIANT,
+    )  # on top of the recipe as shipped
     base = [] if shipped else PREVIOUS_DEFAULT.get(task, [])
     teacher = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
     augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
@@ -212,6 +226,7 @@ def run_one(
         *variant_overrides(task, variant),
         *extra,
     ]
+    seed_run(runs / run_name(task, fold, seed, SEEDED_FROM.get(variant, variant)), out)
     start = time.perf_counter()
     distiller = distill(
         task,
@@ -230,6 +245,17 @@ def run_one(
     summary["val_logits"] = str(logits)
     summary["fold"] = fold
     return summary
+
+
+def seed_run(source: Path, out: Path) -> None:
+    """``out`` as a copy of the finished run ``source``, without its baselines (SEEDED_FROM);
+    nothing to do where ``out`` exists, is ``source`` or ``source`` has not finished."""
+    if out == source or out.exists() or not (source / "summary.json").exists():
+        return
+    partial = out.with_name(out.name + ".partial")  # a killed copy is never taken for a run
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source, partial, ignore=shutil.ignore_patterns("baselines", "baselines.json"))
+    partial.rename(out)
 
 
 def mean_sd(values: list[float]) -> str:

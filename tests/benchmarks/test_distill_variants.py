@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks.distill import PREVIOUS_DEFAULT, VARIANTS, variant_overrides, with_baselines
+from benchmarks.distill import (
+    PREVIOUS_DEFAULT,
+    SEEDED_FROM,
+    VARIANTS,
+    seed_run,
+    variant_overrides,
+    with_baselines,
+)
 from edgekit.config.overrides import apply_overrides
 from edgekit.config.recipe import load_recipe
 
@@ -96,3 +103,25 @@ def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
     assert own.name == f"{run_name('dsa19', 'p5p6', 0)}-lstm-64"
     assert teacher_dir(tmp_path, "dsa19", "p5p6", 0, "levers").name == run_name("dsa19", "p5p6", 0)
+
+
+def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_path: Path) -> None:
+    paired, default = resolved("dsa19", "paired"), resolved("dsa19", "default")
+    assert paired["distill"].pop("paired_baselines") is True
+    assert default["distill"].pop("paired_baselines") is False
+    assert paired == default  # the rest is the recipe as shipped: the members it would train
+    assert resolved("dsa19", SEEDED_FROM["paired"])["distill"]["paired_baselines"] is False
+    source, out = tmp_path / "default-seed0", tmp_path / "paired-seed0"
+    (source / "baselines" / "students").mkdir(parents=True)
+    (source / "rounds").mkdir()
+    for name in ("summary.json", "baselines.json", "config.json"):
+        (source / name).write_text("{}")
+    seed_run(source, out)
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "rounds", "summary.json"]
+    (out / "rounds" / "mine").mkdir()
+    seed_run(source, out)  # an existing run is never replaced
+    assert (out / "rounds" / "mine").is_dir()
+    unfinished, other = tmp_path / "unfinished", tmp_path / "other"
+    unfinished.mkdir()
+    seed_run(unfinished, other)
+    assert not other.exists()
