@@ -80,7 +80,8 @@ VARIANTS: dict[str, list[str]] = {
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
 # leaves the baselines behind and saves the rounds' time)
-SEEDED_FROM: dict[str, str] = {"paired": "augment-fitall-indep-noconn"}
+# (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
+SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -226,7 +227,8 @@ def run_one(
         *variant_overrides(task, variant),
         *extra,
     ]
-    seed_run(runs / run_name(task, fold, seed, SEEDED_FROM.get(variant, variant)), out)
+    source = SEEDED_FROM.get(variant, {}).get(task, variant)
+    seed_run(runs / run_name(task, fold, seed, source), out)
     start = time.perf_counter()
     distiller = distill(
         task,

@@ -62,7 +62,8 @@ class DistillConfig:
     plateau_rounds: int = 2  # held-out accuracy by less than this fraction (0: test off)
     stop_at_teacher: bool = False  # stop once F_t's held-out accuracy reaches the teacher's
     lookahead: int = 0  # FIND-WL: larger tiers also scored after the first passing one
-    # RESCHED's k-th student from member k's init and seeds (common random numbers; seeds.py)
+    # RESCHED's k-th student from member k's init and seeds (common random numbers; seeds.py;
+    # in one process: under torchrun a DDP student's augmentation draws differ by rank)
     paired_baselines: bool = False
 
     @property

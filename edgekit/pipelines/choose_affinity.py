@@ -135,13 +135,17 @@ def restore_plain(run: RunDir) -> None:
 
 def check_saved_choice(recipe: Recipe, saved: AffinityChoice | None, root: Path) -> None:
     """A resumed run's saved choice was made under the recipe's own settings (its config.json is
-    absent while the warped teacher retrains, so the usual resume check cannot say so)."""
-    if saved is None or not recipe.affinity_warp:
+    absent while the warped teacher retrains, so the usual resume check cannot say so); a
+    recipe that sets the teacher's warping itself must set the one chosen."""
+    if saved is None:
         return
-    if (saved.tried, saved.threshold) != (recipe.affinity_warp, recipe.affinity_min):
+    asked = (recipe.affinity_warp, recipe.affinity_min)
+    own = recipe.teacher_train.series_warp
+    if asked != (saved.tried, saved.threshold) or (own and own != saved.series_warp):
         raise EdgekitError(
             f"{affinity_path(root)}: the choice was made with affinity_warp={saved.tried:g}, "
-            f"affinity_min={saved.threshold:g}; the recipe now asks affinity_warp="
-            f"{recipe.affinity_warp:g}, affinity_min={recipe.affinity_min:g}. Resume with the "
+            f"affinity_min={saved.threshold:g} (teacher warping {saved.series_warp:g}); the "
+            f"recipe now asks affinity_warp={recipe.affinity_warp:g}, affinity_min="
+            f"{recipe.affinity_min:g}, teacher_train.series_warp={own:g}. Resume with the "
             "saved settings or choose another --out (nothing was changed)"
         )

@@ -266,14 +266,14 @@ def import_teacher(
         raise EdgekitError(
             f"{ckpt}: weights do not fit {recipe.teacher} on {recipe.task} ({exc})"
         ) from exc
+    if choice is not None:  # once the weights fit; before the config that applies it
+        atomic_write_json(affinity_path(run.root), choice.to_dict())
     meta = {"spec": recipe.teacher, "task": recipe.task, "imported_from": str(ckpt)}
     save_checkpoint(
         run.teacher.best,
         {"model": model.state_dict(), "epoch": payload.get("epoch", 0), "meta": meta},
     )
     run.write_config(RunConfig(recipe.to_dict(), data_record(data), torch.get_num_threads()))
-    if choice is not None:  # once the weights fit; before the summary that marks the import done
-        atomic_write_json(affinity_path(run.root), choice.to_dict())
     on = pick_device(device)
     model.to(on).eval()
     val_acc = accuracy(predict_logits(model, data.val.x, on), torch.as_tensor(data.val.y))

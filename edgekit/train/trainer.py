@@ -243,7 +243,9 @@ class Trainer:
         begin = time.perf_counter()
         shown = EpochView.wanted(self.ctx.is_main, self.quiet)
         with EpochView(self.label, self.config.epochs, shown) as view:
-            for epoch in range(start_epoch, self.config.epochs):
+            # a resumed run that had stopped early stays stopped (same result as unkilled)
+            stopped = start_epoch > 0 and self._patience_ran_out(start_epoch - 1, best)
+            for epoch in range(start_epoch, self.config.epochs if not stopped else start_epoch):
                 best = self._one_epoch(epoch, view, history, best)
                 if self._patience_ran_out(epoch, best):
                     break

@@ -225,6 +225,11 @@ def test_a_run_killed_in_the_warped_retrain_keeps_its_choice(
     assert choice is not None and choice.series_warp == 0.1
     monkeypatch.setattr(teacher_pipeline, "_fit", real_fit)
     monkeypatch.setattr(teacher_pipeline, "choose_warping", _never)
+    for other in ("affinity_warp=0", "teacher_train.series_warp=0.3"):  # no config to catch it
+        with pytest.raises(EdgekitError, match="the choice was made with"):
+            teacher_pipeline.train_teacher(
+                "arrays", out, data, [*ADOPT, other], device="cpu", resume=True
+            )
     epochs = _count_epochs(monkeypatch)
     teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu", resume=True)
     _assert_warped_teacher(out)
@@ -258,7 +263,9 @@ def test_a_run_killed_after_a_rejected_choice_keeps_it(
 def test_a_saved_choice_resumed_under_other_settings_is_refused(tmp_path: Path) -> None:
     data, out = _tiny(tmp_path), tmp_path / "run"
     teacher_pipeline.train_teacher("arrays", out, data, ADOPT, device="cpu")
-    with pytest.raises(EdgekitError, match=r"affinity_min=0\.01; the recipe now asks"):
+    with pytest.raises(
+        EdgekitError, match=r"affinity_min=0\.01 \(teacher warping 0\.1\); the recipe now asks"
+    ):
         teacher_pipeline.train_teacher(
             "arrays", out, data, [*SETS, "affinity_min=0.5"], device="cpu", resume=True
         )
@@ -367,3 +374,40 @@ def test_a_teacher_whose_weights_do_not_fit_leaves_no_choice_behind(tmp_path: Pa
             device="cpu", teacher=source,
         )  # fmt: skip
     assert not (out / "affinity_choice.json").exists()
+
+
+def test_an_import_killed_at_the_choice_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The imported choice is written before the config that applies it: a kill at the choice
+    leaves a run that resumes (the other order left a config no resume check accepted)."""
+    data = _tiny(tmp_path)
+    source, out = tmp_path / "teacher-run", tmp_path / "run"
+    teacher_pipeline.train_teacher("arrays", source, data, ADOPT, device="cpu")
+
+    def killed(path: Path, payload: Any) -> None:  # at the choice's write
+        raise Killed
+
+    monkeypatch.setattr(teacher_pipeline, "atomic_write_json", killed)
+    with pytest.raises(Killed):
+        distill("arrays", out, overrides=ADOPT, data_dir=data, device="cpu", teacher=source)
+    monkeypatch.undo()
+    distill("arrays", out, overrides=ADOPT, data_dir=data, device="cpu", teacher=source)
+    assert read_affinity(out) == read_affinity(source)
+    saved = json.loads((out / "config.json").read_text())["recipe"]
+    assert saved["student_train"]["series_warp"] == 0.1
+
+
+def test_a_teacher_that_stopped_early_stays_stopped_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, out = _tiny(tmp_path), tmp_path / "run"
+    sets = [*SETS, "affinity_warp=0", "join_val_below=0", "teacher_train.patience=1"]
+    sets += ["teacher_train.epochs=30", "teacher_train.lr=0.3"]  # noisy: stops well before 30
+    teacher_pipeline.train_teacher("arrays", out, data, sets, device="cpu")
+    rows = (out / "teacher" / "metrics.jsonl").read_text().splitlines()
+    assert len(rows) < 30  # it did stop early (else this test would say nothing)
+    epochs = _count_epochs(monkeypatch)
+    teacher_pipeline.train_teacher("arrays", out, data, sets, device="cpu", resume=True)
+    assert epochs == [0]
+    assert (out / "teacher" / "metrics.jsonl").read_text().splitlines() == rows
