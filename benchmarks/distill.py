@@ -82,6 +82,8 @@ VARIANTS: dict[str, list[str]] = {
 # leaves the baselines behind and saves the rounds' time)
 # (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
 SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
+# variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
+SHIPPED = ("default", "paired")
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -168,11 +170,7 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
 
 
 def variant_overrides(task: str, variant: str) -> list[str]:
-    shipped = variant in (
-        "default",
-        "paired",
-        *TEACHER_BY_VARIANT,
-    )  # on top of the recipe as shipped
+    shipped = variant in (*SHIPPED, *TEACHER_BY_VARIANT)  # on top of the recipe as shipped
     base = [] if shipped else PREVIOUS_DEFAULT.get(task, [])
     teacher = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
     augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []

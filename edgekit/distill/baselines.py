@@ -46,8 +46,10 @@ def _student(
     as B-DISTIL's member 1 is (``distill.inits``): the same training budget per member. With
     ``pair`` (member k's round and candidate position) it draws member k's random numbers.
     """
-    stages = [_train_init(ctx, spec, _files(ctx, spec, occurrence, i, pair), occurrence, i, pair)
-              for i in range(inits)]  # fmt: skip
+    stages = [
+        _train_init(ctx, spec, _files(ctx, spec, occurrence, i, pair), occurrence, i, pair)
+        for i in range(inits)
+    ]
     sel_x = torch.as_tensor(ctx.parts.selection.x)
     calibrated, temperature = ctx.recipe.distill.calibrated, ctx.recipe.student_train.kd_temperature
     losses = [

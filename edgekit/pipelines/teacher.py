@@ -296,9 +296,9 @@ def _source_run(source: Path) -> Path | None:
     belongs to no choice)."""
     if source.is_dir():
         return source
-    root = source.parent.parent
-    if source.parent.name == RunDir(root).teacher_dir.name and RunDir(root).has_config():
-        return root
+    run = RunDir(source.parent.parent)
+    if source.parent.name == run.teacher_dir.name and run.has_config():
+        return run.root
     return None
 
 

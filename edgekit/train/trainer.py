@@ -245,7 +245,8 @@ class Trainer:
         with EpochView(self.label, self.config.epochs, shown) as view:
             # a resumed run that had stopped early stays stopped (same result as unkilled)
             stopped = start_epoch > 0 and self._patience_ran_out(start_epoch - 1, best)
-            for epoch in range(start_epoch, self.config.epochs if not stopped else start_epoch):
+            end = start_epoch if stopped else self.config.epochs
+            for epoch in range(start_epoch, end):
                 best = self._one_epoch(epoch, view, history, best)
                 if self._patience_ran_out(epoch, best):
                     break

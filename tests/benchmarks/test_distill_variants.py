@@ -113,7 +113,8 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     for variant, sources in SEEDED_FROM.items():
         for task, source in sources.items():  # a seeded run resumes only from its own recipe
             seeded, ours = resolved(task, source), resolved(task, variant)
-            seeded["distill"].pop("paired_baselines"), ours["distill"].pop("paired_baselines")
+            seeded["distill"].pop("paired_baselines")
+            ours["distill"].pop("paired_baselines")
             assert seeded == ours, (variant, task, source)
     source, out = tmp_path / "default-seed0", tmp_path / "paired-seed0"
     (source / "baselines" / "students").mkdir(parents=True)
