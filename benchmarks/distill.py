@@ -154,7 +154,7 @@ AUGMENTED = (
 )
 
 
-# dsa19's recipe before its new-users default (recipes/dsa19.py, issue 13): the variants were
+# each task's recipe before its current default (recipes/, issue 13): the variants were
 # measured against it, so they start from it
 PREVIOUS_DEFAULT: dict[str, list[str]] = {
     "dsa19": [
@@ -165,6 +165,18 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
         "student_train.sensor_scale=0",
         "student_train.sensor_jitter=0",
         "student_train.sensor_shift=0",
+    ],
+    # kws8's recipe before its 60-epoch augmented members (recipes/kws8.py, issue 13)
+    "kws8": [
+        "students=dscnn-8x4,dscnn-16x4,dscnn-32x4",
+        "student_train.epochs=20",
+        "student_train.augment=false",
+        "student_train.spec_freq_mask=0",
+        "student_train.spec_time_mask=0",
+        "distill.budget=1.0",
+        "distill.objectives=logit,hybrid,independent",
+        "distill.connections=on",
+        "distill.selection=split",
     ],
 }
 

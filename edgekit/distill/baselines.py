@@ -186,7 +186,8 @@ def train_baselines(
         no_resched.append(
             {"k": row["round"], "spec": spec, "macs": macs, **_accuracies(ctx, logits)}
         )
-    result = {"resched": resched, "no_resched": no_resched}
+    # whether RESCHED's students drew their members' random numbers (distill.paired_baselines)
+    result = {"resched": resched, "no_resched": no_resched, "paired": bool(pairs)}
     ctx.run.write_baselines(result)
     return result
 

@@ -39,8 +39,38 @@ def test_variants_start_from_the_previous_default() -> None:
     assert logit["distill"]["objectives"] == ("logit",)
     assert logit["distill"]["connections"] == "on" and logit["distill"]["selection"] == "split"
     # tasks without a previous default run their variants on the recipe as shipped
-    assert "kws8" not in PREVIOUS_DEFAULT
-    assert variant_overrides("kws8", "logit") == VARIANTS["logit"]
+    assert "synthetic" not in PREVIOUS_DEFAULT
+    assert variant_overrides("synthetic", "logit") == VARIANTS["logit"]
+
+
+# recipes/kws8.py before its 60-epoch augmented members: the KWS-8 variants were measured on it
+KWS8_BEFORE = {
+    "students": ("dscnn-8x4", "dscnn-16x4", "dscnn-32x4"),
+    "epochs": 20,
+    "augment": False,
+    "masks": (0, 0),
+    "distill": {
+        "budget": 1.0,
+        "objectives": ("logit", "hybrid", "independent"),
+        "connections": "on",
+        "selection": "split",
+    },
+}
+
+
+def test_kws8_variants_start_from_the_recipe_they_were_measured_on() -> None:
+    previous = resolved("kws8", "previous")
+    train = previous["student_train"]
+    assert previous["students"] == KWS8_BEFORE["students"]
+    assert train["epochs"] == KWS8_BEFORE["epochs"] and train["augment"] == KWS8_BEFORE["augment"]
+    assert (train["spec_freq_mask"], train["spec_time_mask"]) == KWS8_BEFORE["masks"]
+    assert {k: previous["distill"][k] for k in KWS8_BEFORE["distill"]} == KWS8_BEFORE["distill"]
+    # ... and the default differs from it in exactly those fields
+    default = resolved("kws8", "default")
+    assert default["students"] != previous["students"]
+    assert {
+        k: v for k, v in default.items() if k not in ("students", "student_train", "distill")
+    } == {k: v for k, v in previous.items() if k not in ("students", "student_train", "distill")}
 
 
 def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> None:

@@ -46,10 +46,12 @@ def test_paired_students_are_the_members_own_training(tmp_path: Path) -> None:
         assert _same(_member_weights(rounds / member), _member_weights(students / student))
     baselines = json.loads((out / "baselines.json").read_text())
     assert [b["spec"] for b in baselines["resched"]] == ["cnn1d-8", "cnn1d-8"]
+    assert baselines["paired"] is True  # the record says how its students were drawn
     # NO-RESCHED's cnn1d-8 is RESCHED's first (no student trained for it alone)
     assert baselines["no_resched"][0]["val_accuracy"] == baselines["resched"][0]["val_accuracy"]
 
     # the same run with its own-seed baselines (the default): other students, other numbers
     distill("synthetic", out, overrides=SETS, device="cpu", baselines=True)
+    assert json.loads((out / "baselines.json").read_text())["paired"] is False
     own = _member_weights(students / "cnn1d-8-0")
     assert not _same(own, _member_weights(rounds / "01/cnn1d-8-independent"))
