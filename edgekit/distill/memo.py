@@ -1,7 +1,11 @@
 """The teacher's logits per augmented batch, kept for every model of one run (distill/targets.py).
 
 Equal keys (the batch indices and the generator state the augmentation draws from) mean equal
-augmented inputs, so a stored logit is exactly what the teacher would compute again.
+augmented inputs, so a stored logit is exactly what the teacher would compute again. The
+augmented inputs themselves are kept too, while they fit ``max_feature_bytes``, with the
+generator's state after their draw: a later model sets that state instead of drawing again, so
+its batches and every later draw are the ones it would have made (speech: the waveform
+augmentation and front end cost about as much as training a dscnn-16x4 member).
 """
 
 from __future__ import annotations
@@ -15,15 +19,19 @@ from torch import Tensor
 class TeacherMemo:
     """The teacher's logits per augmented batch, shared by every model of one run (in memory).
 
-    Stops storing (never evicts) past ``max_bytes``: later batches are then computed each time.
+    Stops storing (never evicts) past ``max_bytes`` (logits) and ``max_feature_bytes``
+    (augmented inputs): later batches are then computed each time.
     """
 
-    def __init__(self, max_bytes: int = 512 * 2**20) -> None:
+    def __init__(self, max_bytes: int = 512 * 2**20, max_feature_bytes: int = 4 * 2**30) -> None:
         self.max_bytes = max_bytes
+        self.max_feature_bytes = max_feature_bytes
         self.stored = 0
+        self.feature_bytes = 0
         self.hits = 0
         self.misses = 0
         self._logits: dict[bytes, Tensor] = {}
+        self._inputs: dict[bytes, tuple[Tensor, Tensor]] = {}  # key -> (inputs, state after)
 
     @staticmethod
     def key(idx: Tensor, gen: torch.Generator) -> bytes:
@@ -43,3 +51,13 @@ class TeacherMemo:
         if self.stored + size <= self.max_bytes:
             self._logits[key] = logits
             self.stored += size
+
+    def get_inputs(self, key: bytes) -> tuple[Tensor, Tensor] | None:
+        """The batch's augmented inputs and the generator state after their draw, if kept."""
+        return self._inputs.get(key)
+
+    def put_inputs(self, key: bytes, inputs: Tensor, state_after: Tensor) -> None:
+        size = inputs.numel() * inputs.element_size()
+        if key not in self._inputs and self.feature_bytes + size <= self.max_feature_bytes:
+            self._inputs[key] = (inputs, state_after)
+            self.feature_bytes += size

@@ -37,7 +37,13 @@ class Targets:
         assert self.ctx.augment is not None and self.ctx.teacher is not None
         memo = self.ctx.teacher_memo
         key = memo.key(idx, gen)  # before the draw advances the generator
-        x = self.ctx.augment(idx, gen)
+        kept = memo.get_inputs(key)
+        if kept is not None:  # the same draw: its inputs, and the generator where it left it
+            x, state_after = kept
+            gen.set_state(state_after)
+        else:
+            x = self.ctx.augment(idx, gen)
+            memo.put_inputs(key, x, gen.get_state())
         logits = memo.get(key)
         if logits is None:
             with torch.no_grad():

@@ -127,3 +127,36 @@ def test_a_full_memo_stops_storing_and_stays_exact(tmp_path: Path) -> None:
         x = targets.features(idx, torch.Generator().manual_seed(1))
         assert torch.allclose(targets.target(idx, torch.device("cpu")), ctx.teacher(x).logits)
     assert ctx.teacher_memo.stored == 0 and ctx.teacher_memo.misses == 2
+
+
+def test_a_later_model_reuses_the_augmented_batch_and_the_generator_moves_on_alike(
+    tmp_path: Path,
+) -> None:
+    ctx = context(tmp_path, TrainConfig(sensor_jitter=0.3, sensor_shift=4))
+    assert ctx.augment is not None
+    draws: list[int] = []
+    inner = ctx.augment
+
+    def counting(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        draws.append(len(idx))
+        return inner(idx, gen)
+
+    ctx = replace(ctx, augment=counting)
+    idx = torch.arange(16)
+    first, second = Targets(ctx), Targets(ctx)
+    assert first.features is not None and second.features is not None
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    x1 = first.features(idx, g1)
+    x2 = second.features(idx, g2)  # the same batch and draw: kept, not drawn again
+    assert torch.equal(x1, x2) and draws == [16]
+    assert torch.equal(g1.get_state(), g2.get_state())  # where the draw would have left it
+    y1, y2 = first.features(idx, g1), second.features(idx, g2)  # the next batch: alike too
+    assert torch.equal(y1, y2) and not torch.equal(y1, x1) and draws == [16, 16]
+    # nothing kept past the feature budget: drawn each time, still exact
+    ctx.teacher_memo.max_feature_bytes = 0
+    third, fourth = Targets(ctx), Targets(ctx)
+    assert third.features is not None and fourth.features is not None
+    other = idx.flip(0)
+    g3, g4 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    z3, z4 = third.features(other, g3), fourth.features(other, g4)
+    assert torch.equal(z3, z4) and draws == [16, 16, 16, 16]
