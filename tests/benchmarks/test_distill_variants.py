@@ -160,3 +160,19 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     unfinished.mkdir()
     seed_run(unfinished, other)
     assert not other.exists()
+
+
+def test_members_only_runs_say_so_instead_of_nan_margins() -> None:
+    from benchmarks.distill import acceptance
+
+    rows = [
+        {
+            "seed": s, "teacher": {"val_accuracy": 0.9}, "baselines": {},
+            "rounds": [{"val_accuracy": 0.8 + 0.01 * k, "teacher_fraction": 0.1 * k} for k in (1, 2)],
+        }
+        for s in (0, 1)
+    ]  # fmt: skip
+    lines = acceptance({"paired": rows})
+    assert not any("nan" in line for line in lines)
+    assert any("no baselines trained" in line for line in lines)
+    assert any("final ensemble 82.0 %" in line for line in lines)
