@@ -5,7 +5,9 @@ augmented inputs, so a stored logit is exactly what the teacher would compute ag
 augmented inputs themselves are kept too, while they fit ``max_feature_bytes``, with the
 generator's state after their draw: a later model sets that state instead of drawing again, so
 its batches and every later draw are the ones it would have made (speech: the waveform
-augmentation and front end cost about as much as training a dscnn-16x4 member).
+augmentation and front end cost about as much as training a dscnn-16x4 member). Kept inputs
+live in host memory, not on an accelerator: up to ``max_feature_bytes`` of GPU memory would
+otherwise be taken from training on a small GPU; a kept batch costs one copy to the device.
 """
 
 from __future__ import annotations
@@ -59,5 +61,5 @@ class TeacherMemo:
     def put_inputs(self, key: bytes, inputs: Tensor, state_after: Tensor) -> None:
         size = inputs.numel() * inputs.element_size()
         if key not in self._inputs and self.feature_bytes + size <= self.max_feature_bytes:
-            self._inputs[key] = (inputs, state_after)
+            self._inputs[key] = (inputs.detach().cpu(), state_after)  # host memory (above)
             self.feature_bytes += size

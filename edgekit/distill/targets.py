@@ -39,7 +39,7 @@ class Targets:
         key = memo.key(idx, gen)  # before the draw advances the generator
         kept = memo.get_inputs(key)
         if kept is not None:  # the same draw: its inputs, and the generator where it left it
-            x, state_after = kept
+            x, state_after = kept[0].to(self.ctx.device), kept[1]  # kept in host memory
             gen.set_state(state_after)
         else:
             x = self.ctx.augment(idx, gen)

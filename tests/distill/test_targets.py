@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from edgekit.config import Recipe, TrainConfig
@@ -17,17 +18,18 @@ from edgekit.rundir import RunDir
 from edgekit.train.augment import feature_augmenter
 
 
-def context(tmp_path: Path, student: TrainConfig) -> DistillContext:
+def context(tmp_path: Path, student: TrainConfig, device: str = "cpu") -> DistillContext:
     data = load_dataset("synthetic")
-    teacher = build_model("cnn1d-8", data.feature_shape, data.num_classes).eval()
+    on = torch.device(device)
+    teacher = build_model("cnn1d-8", data.feature_shape, data.num_classes).eval().to(on)
     parts = Parts(data.train, data.val, data.val, None)
-    clean = {"fit": teacher(torch.as_tensor(data.train.x)).logits.detach()}
-    augment = feature_augmenter(parts.fit, data, student, torch.device("cpu"))
+    clean = {"fit": teacher(torch.as_tensor(data.train.x).to(on)).logits.detach()}
+    augment = feature_augmenter(parts.fit, data, student, on)
     return DistillContext(
         recipe=replace(Recipe(task="synthetic"), student_train=student),
         run=RunDir(tmp_path),
-        device=torch.device("cpu"),
-        device_name="cpu",
+        device=on,
+        device_name=device,
         feature_shape=data.feature_shape,
         num_classes=data.num_classes,
         parts=parts,
@@ -160,3 +162,17 @@ def test_a_later_model_reuses_the_augmented_batch_and_the_generator_moves_on_ali
     g3, g4 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     z3, z4 = third.features(other, g3), fourth.features(other, g4)
     assert torch.equal(z3, z4) and draws == [16, 16, 16, 16]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_kept_inputs_live_in_host_memory_and_come_back_on_the_device(tmp_path: Path) -> None:
+    ctx = context(tmp_path, TrainConfig(sensor_jitter=0.3, sensor_shift=4), device="cuda")
+    first, second = Targets(ctx), Targets(ctx)
+    assert first.features is not None and second.features is not None
+    idx = torch.arange(16)
+    x1 = first.features(idx, torch.Generator().manual_seed(3))
+    assert x1.device.type == "cuda"
+    kept = ctx.teacher_memo.get_inputs(ctx.teacher_memo.key(idx, torch.Generator().manual_seed(3)))
+    assert kept is not None and kept[0].device.type == "cpu"  # not GPU memory
+    x2 = second.features(idx, torch.Generator().manual_seed(3))
+    assert x2.device.type == "cuda" and torch.equal(x1, x2)
