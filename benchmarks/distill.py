@@ -77,12 +77,20 @@ VARIANTS: dict[str, list[str]] = {
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
     "paired": ["distill.paired_baselines=true"],
     # KWS-8: the recipe as shipped with dscnn-24x4 members only (two fit the 40 % cap): three
-    # dscnn-16x4 members stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %
+    # dscnn-16x4 members stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %.
+    # The default since: the same members (dscnn-32x4, the recipe's other candidate, never fits)
     "wide": ["students=dscnn-24x4"],
-    # KWS-8: the recipe as shipped with FIND-WL's bar raised from 0.05 to 0.2, so that a second
-    # dscnn-16x4 (held-out edge 0.15-0.17 on 3 seeds) fails it and a dscnn-24x4 gets its turn:
-    # members grow when the small ones stall (issue 13, item 2)
-    "grow": ["distill.gamma_min=0.2"],
+    # KWS-8: the default before `wide` (session 12; benchmarks/distill13_kws8_default.md): three
+    # dscnn-16x4 members, the smallest candidate passing FIND-WL's bar in every round
+    "small-first": ["students=dscnn-16x4,dscnn-24x4,dscnn-32x4"],
+    # small-first with FIND-WL's bar raised from 0.05 to 0.2, so that a second dscnn-16x4 (held-out
+    # edge 0.15-0.17 on 3 seeds) fails it and a dscnn-24x4 gets its turn: members grow when the
+    # small ones stall (issue 13, item 2); RESCHED paired as in "paired"
+    "grow": [
+        "students=dscnn-16x4,dscnn-24x4,dscnn-32x4",
+        "distill.gamma_min=0.2",
+        "distill.paired_baselines=true",
+    ],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
@@ -90,7 +98,7 @@ VARIANTS: dict[str, list[str]] = {
 # (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
 SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
-SHIPPED = ("default", "paired", "wide", "grow")
+SHIPPED = ("default", "paired", "wide", "small-first", "grow")
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -120,6 +128,7 @@ BASELINE_VARIANTS = (
     "levers",
     "recurrent",
     "paired",
+    "grow",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -149,6 +158,7 @@ LABELS = {
     "recurrent": ("B-DISTIL recurrent (LSTM teacher, GRU / FastGRNN members)", "H-"),
     "paired": ("B-DISTIL (default), paired baselines", "8-"),
     "wide": ("B-DISTIL, dscnn-24x4 members", "^--"),
+    "small-first": ("B-DISTIL, dscnn-16x4 members (session 12 default)", "<--"),
     "grow": ("B-DISTIL, FIND-WL bar 0.2 (members grow)", "v--"),
 }
 

@@ -73,6 +73,23 @@ def test_kws8_variants_start_from_the_recipe_they_were_measured_on() -> None:
     } == {k: v for k, v in previous.items() if k not in ("students", "student_train", "distill")}
 
 
+def test_the_kws8_default_is_wide_with_the_larger_tier_as_candidate() -> None:
+    # recipes/kws8.py ships `wide`'s members (dscnn-24x4 passes FIND-WL's bar in round 1 and is
+    # the only tier that fits in round 2), plus dscnn-32x4 for NO-RESCHED's oracle: the two
+    # resolve alike but for that candidate
+    default, wide = resolved("kws8", "default"), resolved("kws8", "wide")
+    assert default["students"] == ("dscnn-24x4", "dscnn-32x4") and wide["students"] == (
+        "dscnn-24x4",
+    )
+    assert {**default, "students": None} == {**wide, "students": None}
+    # the session-12 default (three dscnn-16x4 members) and `grow` keep the candidates they ran
+    small_first, grow = resolved("kws8", "small-first"), resolved("kws8", "grow")
+    assert small_first["students"] == ("dscnn-16x4", "dscnn-24x4", "dscnn-32x4")
+    assert {**small_first, "students": None} == {**default, "students": None}
+    assert grow["students"] == small_first["students"]
+    assert grow["distill"] == {**small_first["distill"], "gamma_min": 0.2, "paired_baselines": True}
+
+
 def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> None:
     reference = [
         {"seed": 0, "baselines": {"resched": ["r0"]}},
