@@ -43,5 +43,5 @@ RECIPE = Recipe(
         objectives=("independent",),  # distilled on their own (reason above)
         connections="off",  # no previous member's features (reason above)
         selection="train",  # the whole training bucket fits and scores members (reason above)
-    ),  # chosen on 3 seeds: benchmarks/distill13_kws8_default.md, docs/distill.md
+    ),  # 3 seeds: distill13_kws8_default.md (dscnn-16x4), distill13_kws8_paired.md (these members)
 )
