@@ -16,6 +16,7 @@ import shutil
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -307,7 +308,9 @@ def reference(results: dict[str, list[dict[str, Any]]]) -> str:
     return "default" if "default" in results else next(iter(results))
 
 
-def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
+def table(
+    task: str, results: dict[str, list[dict[str, Any]]], bars: Bars | None = None
+) -> list[str]:
     default = results[reference(results)]
     k_max = max(len(r["rounds"]) for rows in results.values() for r in rows)
     teacher_acc = [r["teacher"]["val_accuracy"] for r in default]
@@ -346,7 +349,7 @@ def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
             rows = [b for r in default for b in r["baselines"].get(key, []) if b["k"] == k]
             cells.append(cell([b["val_accuracy"] for b in rows], [b["macs"] for b in rows]))
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    lines += ["", *acceptance(results), ""]
+    lines += ["", *acceptance(results, bars or Bars()), ""]
     for v in variants:
         chosen = [" / ".join(row["chosen"] for row in r["rounds"]) for r in results[v]]
         lines.append(f"Members chosen by `{v}`, per seed: " + "; ".join(f"`{c}`" for c in chosen))
@@ -354,8 +357,37 @@ def table(task: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
     return lines
 
 
-def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """The issue's acceptance checks on the means, each with its margin (+ = met)."""
+@dataclass(frozen=True)
+class Bars:
+    """The bars a task and fold's means are held to (+ = met). The defaults are the first
+    benchmark's; issue 13 set its own per task and DSA-19 fold (``Bars.of``)."""
+
+    no_resched: float = -1.5  # least prefix minus NO-RESCHED, points
+    final_gap: float = -1.5  # least final ensemble minus teacher, points
+    final_share: float = 50.0  # largest MAC share of the teacher the final ensemble may take, %
+
+    @staticmethod
+    def of(task: str, fold: str) -> Bars:
+        return ISSUE13_BARS.get((task, fold), Bars())
+
+    def words(self) -> tuple[str, str]:
+        near = "at or above" if self.no_resched == 0 else f"within {-self.no_resched:g} points"
+        final = "at or above" if self.final_gap == 0 else f"within {-self.final_gap:g} points"
+        share = f" at <= {self.final_share:g} %" if self.final_share < 100 else ""
+        return f"{near} at every prefix", f"{final}{share}"
+
+
+# issue 13's acceptance: KWS-8 within a point of its teacher at <= 40 % and at or above
+# NO-RESCHED; DSA-19 at or above its teacher on p5-p6, within 3 points on the rotated fold
+ISSUE13_BARS = {
+    ("kws8", "official"): Bars(no_resched=0.0, final_gap=-1.0, final_share=40.0),
+    ("dsa19", "p5p6"): Bars(final_gap=0.0, final_share=100.0),
+    ("dsa19", "p1p2"): Bars(final_gap=-3.0, final_share=100.0),
+}
+
+
+def acceptance(results: dict[str, list[dict[str, Any]]], bars: Bars = Bars()) -> list[str]:
+    """The acceptance checks on the means, each with its margin (+ = met)."""
     name = reference(results)
     default = results[name]
     k_max = min(len(r["rounds"]) for r in default)
@@ -378,13 +410,15 @@ def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
     vs_no = [acc[k] - mean_at(default, "no_resched", k + 1) for k in range(k_max)]
     drops = [acc[k] - acc[k - 1] for k in range(1, k_max)]
     fmt = lambda xs: " / ".join(f"{x:+.1f}" for x in xs)  # noqa: E731
+    near, final_bar = bars.words()
     trained = any(r["baselines"].get("resched") for r in default)
     versus = [
         f"- {name} minus RESCHED per prefix: {fmt(vs_resched)} "
         f"({'met' if min(vs_resched) >= 0 else 'NOT met'}: at or above at every prefix)",
         f"- {name} minus NO-RESCHED per prefix: {fmt(vs_no)} "
-        f"({'met' if min(vs_no) >= -1.5 else 'NOT met'}: within 1.5 points at every prefix)",
+        f"({'met' if min(vs_no) >= bars.no_resched else 'NOT met'}: {near})",
     ]
+    final_met = acc[-1] - teacher >= bars.final_gap and frac[-1] <= bars.final_share
     return [
         "Acceptance (means over seeds; + means met):",
         "",
@@ -392,8 +426,7 @@ def acceptance(results: dict[str, list[dict[str, Any]]]) -> list[str]:
         f"- change of F_k from one round to the next: {fmt(drops)} "
         f"({'met' if not drops or min(drops) >= -0.5 else 'NOT met'}: never drops by more than 0.5)",
         f"- final ensemble {acc[-1]:.1f} % vs teacher {teacher:.1f} % ({acc[-1] - teacher:+.1f} points) "
-        f"at {frac[-1]:.1f} % of its MACs ({'met' if acc[-1] >= teacher - 1.5 and frac[-1] <= 50 else 'NOT met'}: "
-        "within 1.5 points at <= 50 %)",
+        f"at {frac[-1]:.1f} % of its MACs ({'met' if final_met else 'NOT met'}: {final_bar})",
     ]
 
 
@@ -580,7 +613,7 @@ def main() -> None:
     for task, by_fold in all_results.items():
         for fold, results in by_fold.items():
             name = task if fold == next(iter(task_folds(task))) else f"{task}_{fold}"
-            lines += table(f"{task} (validation {fold})", results)
+            lines += table(f"{task} (validation {fold})", results, Bars.of(task, fold))
             lines += issue13_lines(results)
             plot(name, results, HERE / f"{args.out}_{name}.png")
             lines += [f"![{name}]({args.out}_{name}.png)", ""]
