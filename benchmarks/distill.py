@@ -77,19 +77,37 @@ VARIANTS: dict[str, list[str]] = {
     # the recipe as shipped, its RESCHED students built and trained from the members' seeds
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
     "paired": ["distill.paired_baselines=true"],
-    # KWS-8: the recipe as shipped with dscnn-24x4 members only (two fit the 40 % cap): three
-    # dscnn-16x4 members stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %.
-    # The default since: the same members (dscnn-32x4, the recipe's other candidate, never fits)
-    "wide": ["students=dscnn-24x4"],
-    # KWS-8: the default before `wide` (session 12; benchmarks/distill13_kws8_default.md): three
-    # dscnn-16x4 members, the smallest candidate passing FIND-WL's bar in every round
-    "small-first": ["students=dscnn-16x4,dscnn-24x4,dscnn-32x4"],
+    # KWS-8 variants below pin what they ran against the recipe as shipped since (lookahead 0:
+    # FIND-WL's first passing tier, as then).
+    # The recipe with dscnn-24x4 members only (two fit the 40 % cap): three dscnn-16x4 members
+    # stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %
+    "wide": ["students=dscnn-24x4", "distill.lookahead=0"],
+    # the default of session 13 (benchmarks/distill13_kws8_paired.md): wide's members, dscnn-32x4
+    # listed for NO-RESCHED's oracle, RESCHED paired
+    "two-dscnn": [
+        "students=dscnn-24x4,dscnn-32x4",
+        "distill.lookahead=0",
+        "distill.paired_baselines=true",
+    ],
+    # the default of session 12 (benchmarks/distill13_kws8_default.md): three dscnn-16x4
+    # members, the smallest candidate passing FIND-WL's bar in every round
+    "small-first": ["students=dscnn-16x4,dscnn-24x4,dscnn-32x4", "distill.lookahead=0"],
     # small-first with FIND-WL's bar raised from 0.05 to 0.2, so that a second dscnn-16x4 (held-out
     # edge 0.15-0.17 on 3 seeds) fails it and a dscnn-24x4 gets its turn: members grow when the
     # small ones stall (issue 13, item 2); RESCHED paired as in "paired"
     "grow": [
         "students=dscnn-16x4,dscnn-24x4,dscnn-32x4",
+        "distill.lookahead=0",
         "distill.gamma_min=0.2",
+        "distill.paired_baselines=true",
+    ],
+    # KWS-8, the default since session 14: a temporal cnn1d-112 (18.9 %) beside the dscnn-24x4
+    # (19.4 %): distilled alone it beats the dscnn-24x4, and the two differ in kind, so their sum
+    # gains more than two of one kind. FIND-WL scores the next tier too (lookahead 1) and keeps
+    # the most held-out edge per MAC; dscnn-32x4 stays NO-RESCHED's oracle at the second prefix
+    "mixed": [
+        "students=cnn1d-112,dscnn-24x4,dscnn-32x4",
+        "distill.lookahead=1",
         "distill.paired_baselines=true",
     ],
 }
@@ -99,7 +117,7 @@ VARIANTS: dict[str, list[str]] = {
 # (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
 SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
-SHIPPED = ("default", "paired", "wide", "small-first", "grow")
+SHIPPED = ("default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed")
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -130,6 +148,8 @@ BASELINE_VARIANTS = (
     "recurrent",
     "paired",
     "grow",
+    "mixed",
+    "two-dscnn",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -161,6 +181,8 @@ LABELS = {
     "wide": ("B-DISTIL, dscnn-24x4 members", "^--"),
     "small-first": ("B-DISTIL, dscnn-16x4 members (session 12 default)", "<--"),
     "grow": ("B-DISTIL, FIND-WL bar 0.2 (members grow)", "v--"),
+    "mixed": ("B-DISTIL, cnn1d-112 then dscnn-24x4 (lookahead 1)", "D--"),
+    "two-dscnn": ("B-DISTIL, two dscnn-24x4 (session 13 default)", "s--"),
 }
 
 
