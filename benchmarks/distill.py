@@ -393,8 +393,10 @@ class Bars:
         return ISSUE13_BARS.get((task, fold), Bars())
 
     def words(self) -> tuple[str, str]:
-        near = "at or above" if self.no_resched == 0 else f"within {-self.no_resched:g} points"
-        final = "at or above" if self.final_gap == 0 else f"within {-self.final_gap:g} points"
+        def within(gap: float) -> str:
+            return "at or above" if gap == 0 else f"within {-gap:g} point{'' if gap == -1 else 's'}"
+
+        near, final = within(self.no_resched), within(self.final_gap)
         share = f" at <= {self.final_share:g} %" if self.final_share < 100 else ""
         return f"{near} at every prefix", f"{final}{share}"
 
