@@ -107,14 +107,22 @@ VARIANTS: dict[str, list[str]] = {
         "distill.lookahead=1",
         "distill.paired_baselines=true",
     ],
+    # the recipe as shipped, members added as trained (distill.step=unit: independent members by
+    # the plain sum RESCHED uses) instead of at the step searched on the training data; paired
+    "unit": ["distill.step=unit", "distill.paired_baselines=true"],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
 # leaves the baselines behind and saves the rounds' time)
 # (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
 SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
+# variants whose runs start from another variant's trained candidates, rescored: only the step
+# rule differs, and an independent candidate's training does not depend on it (its loss is KD to
+# the teacher alone; its best epoch is chosen on the calibrated sum c F + f, the same c F
+# whatever member 1's fold). Rounds, members and scores are redone; baselines are kept.
+RESCORED_FROM: dict[str, dict[str, str]] = {"unit": {"kws8": "mixed", "dsa19": "paired"}}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
-SHIPPED = ("default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed")
+SHIPPED = ("default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit")
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -147,6 +155,7 @@ BASELINE_VARIANTS = (
     "grow",
     "mixed",
     "two-dscnn",
+    "unit",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -180,6 +189,7 @@ LABELS = {
     "grow": ("B-DISTIL, FIND-WL bar 0.2 (members grow)", "v--"),
     "mixed": ("B-DISTIL, cnn1d-112 then dscnn-24x4 (lookahead 1)", "D--"),
     "two-dscnn": ("B-DISTIL, two dscnn-24x4 (session 13 default)", "s--"),
+    "unit": ("B-DISTIL, members added as trained (step unit)", "o--"),
 }
 
 
@@ -284,6 +294,8 @@ def run_one(
     ]
     source = SEEDED_FROM.get(variant, {}).get(task, variant)
     seed_run(runs / run_name(task, fold, seed, source), out)
+    if rescored := RESCORED_FROM.get(variant, {}).get(task):
+        rescore_run(runs / run_name(task, fold, seed, rescored), out, {"step": "unit"})
     start = time.perf_counter()
     distiller = distill(
         task,
@@ -312,6 +324,34 @@ def seed_run(source: Path, out: Path) -> None:
     partial = out.with_name(out.name + ".partial")  # a killed copy is never taken for a run
     shutil.rmtree(partial, ignore_errors=True)
     shutil.copytree(source, partial, ignore=shutil.ignore_patterns("baselines", "baselines.json"))
+    partial.rename(out)
+
+
+# what a rescored run drops from its source: everything decided from the candidates' scores
+RESCORE_DROPS = ("members", "metrics.jsonl", "stopped.json", "summary.json", "summary.md")
+
+
+def rescore_run(source: Path, out: Path, distill_settings: dict[str, Any]) -> None:
+    """``out`` as ``source``'s trained candidates and baselines under ``distill_settings``
+    (RESCORED_FROM): the rounds rescore the candidates instead of training them again.
+    Nothing to do where ``out`` exists or ``source`` has not finished."""
+    if out.exists() or not (source / "summary.json").exists():
+        return
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+
+    def drops(folder: str, names: list[str]) -> set[str]:
+        top = Path(folder) == source
+        return {
+            n
+            for n in names
+            if n == "score.json" or (top and (n in RESCORE_DROPS or n.endswith(".png")))
+        }
+
+    shutil.copytree(source, partial, ignore=drops)
+    config = json.loads((partial / "config.json").read_text())
+    config["recipe"]["distill"].update(distill_settings)
+    (partial / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     partial.rename(out)
 
 

@@ -12,10 +12,12 @@ Connections = Literal["off", "on", "both"]
 Score = Literal["calibrated", "kd"]
 InitRounds = Literal["first", "all"]
 Selection = Literal["split", "train"]
+Step = Literal["search", "unit"]
 OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
 CONNECTIONS: tuple[str, ...] = get_args(Connections)
 SCORES: tuple[str, ...] = get_args(Score)
 SELECTIONS: tuple[str, ...] = get_args(Selection)
+STEPS: tuple[str, ...] = get_args(Step)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class DistillConfig:
     logit_eta: float = 0.1  # logit game's temperature: 1/eta ~ the logit scale (~10); see docs
     beta: float = 1.0  # weight of the member's own KD term in the hybrid objective
     alpha_max: float = 2.0
+    # How a member is added (scoring.py): "search" fits its step on the selection data (up to
+    # alpha_max); "unit" adds it as trained: an independent member by the plain sum (RESCHED's),
+    # a residual member at step 1 on the calibrated sum it was fitted to
+    step: Step = "search"
     score: Score = (
         "calibrated"  # held-out loss at the running sum's best scale ("kd": raw); see scoring.py
     )
@@ -91,6 +97,7 @@ class DistillConfig:
             (self.eta >= 0, "eta must be >= 0"),
             (self.logit_eta > 0, "logit_eta must be > 0"),
             (self.alpha_max > 0, "alpha_max must be > 0"),
+            (self.step in STEPS, f"step must be one of {', '.join(STEPS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
             (self.selection in SELECTIONS, f"selection must be one of {', '.join(SELECTIONS)}"),

@@ -18,7 +18,7 @@ from edgekit.distill.context import DistillContext
 from edgekit.distill.ensemble import Stage
 from edgekit.distill.findwl import Candidate
 from edgekit.distill.objectives import StageOutput, logit_edge, objective
-from edgekit.distill.scoring import best_step, heldout_loss, relative_edge
+from edgekit.distill.scoring import best_step, heldout_loss, relative_edge, unit_step
 from edgekit.distill.seeds import init_seed, train_seed
 from edgekit.distill.targets import Targets
 from edgekit.models import build_model
@@ -119,9 +119,15 @@ def _train_one(
     trainer.fit(resume=files.checkpoint.exists())
     stage.load_state_dict(load_checkpoint(files.best)["model"])
     f = predict_logits(stage, sel_x, ctx.device, output="member")
-    alpha, loss_after = best_step(
-        previous.selection, f, sel_teacher, temperature, cfg.alpha_max, cfg.calibrated
-    )
+    if cfg.step == "unit":  # the member as trained: alone (fold 1) or on c F_{t-1} (step 1)
+        unit = previous.scale if cand.objective == "independent" else 1.0
+        alpha, loss_after = unit_step(
+            previous.selection, f, sel_teacher, temperature, unit, cfg.calibrated
+        )
+    else:
+        alpha, loss_after = best_step(
+            previous.selection, f, sel_teacher, temperature, cfg.alpha_max, cfg.calibrated
+        )
     score = _score(cand, previous, alpha, loss_after)
     score["logit_edge"] = logit_edge(previous.selection, alpha * f, sel_teacher, cfg.logit_eta)
     if init > 0 or cfg.inits > 1:

@@ -3,13 +3,16 @@ baselines a variant without its own borrows."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from benchmarks.distill import (
     PREVIOUS_DEFAULT,
+    RESCORED_FROM,
     SEEDED_FROM,
     VARIANTS,
+    rescore_run,
     seed_run,
     variant_overrides,
     with_baselines,
@@ -185,6 +188,40 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     unfinished.mkdir()
     seed_run(unfinished, other)
     assert not other.exists()
+
+
+def test_unit_is_its_source_but_for_the_step_and_rescores_the_trained_candidates(
+    tmp_path: Path,
+) -> None:
+    for task, source in RESCORED_FROM["unit"].items():  # only the step rule differs
+        theirs, ours = resolved(task, source), resolved(task, "unit")
+        assert ours["distill"].pop("step") == "unit" and theirs["distill"].pop("step") == "search"
+        assert theirs == ours, (task, source)
+    source, out = tmp_path / "mixed-seed0", tmp_path / "unit-seed0"
+    candidate = source / "rounds" / "01" / "cnn1d-8-independent"
+    (source / "members" / "01").mkdir(parents=True)
+    (source / "teacher").mkdir()
+    candidate.mkdir(parents=True)
+    for name in ("best.pt", "checkpoint.pt", "metrics.jsonl", "score.json"):
+        (candidate / name).write_text("x")
+    for name in ("summary.json", "summary.md", "metrics.jsonl", "stopped.json", "plot.png"):
+        (source / name).write_text("{}")
+    (source / "teacher" / "summary.json").write_text("{}")
+    (source / "baselines.json").write_text("{}")
+    (source / "config.json").write_text('{"recipe": {"distill": {"step": "search"}}, "data": {}}')
+    rescore_run(source, out, {"step": "unit"})
+    assert sorted(p.name for p in out.iterdir()) == [
+        "baselines.json", "config.json", "rounds", "teacher",
+    ]  # fmt: skip
+    kept = out / "rounds" / "01" / "cnn1d-8-independent"
+    assert sorted(p.name for p in kept.iterdir()) == ["best.pt", "checkpoint.pt", "metrics.jsonl"]
+    assert (out / "teacher" / "summary.json").exists()
+    assert json.loads((out / "config.json").read_text())["recipe"]["distill"] == {"step": "unit"}
+    (source / "summary.json").unlink()
+    rescore_run(
+        source, tmp_path / "unfinished", {"step": "unit"}
+    )  # an unfinished source is not copied
+    assert not (tmp_path / "unfinished").exists()
 
 
 def test_members_only_runs_say_so_instead_of_nan_margins() -> None:

@@ -103,3 +103,25 @@ def test_lookahead_reaches_find_weak_learner(teacher: Path, tmp_path: Path) -> N
     assert [t["spec"] for t in ahead[0]["tried"]] == ["cnn1d-8", "cnn1d-16"]
     best = max(ahead[0]["tried"], key=lambda t: t["edge"] / t["macs"])
     assert ahead[0]["spec"] == best["spec"]
+
+
+def member_folds(out: Path) -> list[float]:
+    return [
+        json.loads((d / "member.json").read_text())["alpha"]
+        for d in sorted((out / "members").iterdir())
+    ]
+
+
+def test_unit_step_sums_independent_members_as_resched_does(teacher: Path, tmp_path: Path) -> None:
+    """distill.step=unit: independent members are folded by 1 (the runtime's plain sum is
+    RESCHED's); residual members by 1 / c, step 1 on the calibrated sum they were fitted to."""
+    two = ("distill.max_members=2", "distill.connections=off")
+    indep = (*two, "distill.objectives=independent", "distill.step=unit")
+    rows, _ = run(tmp_path / "indep", teacher, *indep)
+    assert [r["objective"] for r in rows] == ["independent", "independent"]
+    assert member_folds(tmp_path / "indep") == [1.0, 1.0]
+    run(tmp_path / "searched", teacher, *indep[:-1])
+    assert member_folds(tmp_path / "searched") != [1.0, 1.0]  # the default searches the step
+    rows, _ = run(tmp_path / "hybrid", teacher, *two, "distill.step=unit")
+    scale = rows[1]["tried"][0]["previous_scale"]
+    assert scale != 1.0 and member_folds(tmp_path / "hybrid") == [1.0, pytest.approx(1 / scale)]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from edgekit.distill.scoring import best_step, ensemble_stats, heldout_loss, relative_edge
+from edgekit.distill.scoring import (
+    best_step,
+    ensemble_stats,
+    heldout_loss,
+    relative_edge,
+    unit_step,
+)
 
 G = torch.tensor([[4.0, 0.0, -2.0], [0.0, 3.0, 1.0], [-1.0, -1.0, 5.0]])
 ZERO = torch.zeros_like(G)
@@ -64,3 +70,20 @@ def test_calibrated_step_keeps_an_independent_member() -> None:
     cal_alpha, cal_loss = best_step(prev, member, g, 4.0, calibrated=True)
     assert raw_alpha < 0.5 < 0.8 < cal_alpha < 1.25
     assert cal_loss < heldout_loss(prev, g, 4.0, calibrated=True)
+
+
+def test_unit_step_adds_the_member_as_given_where_the_search_would_shrink_it() -> None:
+    """The searched step follows the selection data; the unit step keeps the member's weight
+    whatever that data says (distill.step=unit), and scores the sum at that weight."""
+    gen = torch.Generator().manual_seed(4)
+    g = torch.randn(300, 5, generator=gen) * 4
+    prev = g + torch.randn(300, 5, generator=gen)
+    member = g + 3 * torch.randn(300, 5, generator=gen)  # noisier than the running sum
+    searched, _ = best_step(prev, member, g, 4.0, calibrated=True)
+    alpha, loss = unit_step(prev, member, g, 4.0, 1.0, calibrated=True)
+    assert searched < 0.9 and alpha == 1.0
+    assert loss == pytest.approx(heldout_loss(prev + member, g, 4.0, calibrated=True))
+    # with nothing before it, the member's loss is the raw one (no scale to calibrate)
+    assert unit_step(ZERO, G / 2, G, 2.0, 1.0, calibrated=True)[1] == pytest.approx(
+        heldout_loss(G / 2, G, 2.0)
+    )
