@@ -30,7 +30,11 @@ from edgekit.pipelines.distill import distill
 from edgekit.rundir import RunDir
 
 # KWS-8's default of session 12, which `grow` builds on
-SMALL_FIRST = ["students=dscnn-16x4,dscnn-24x4,dscnn-32x4", "distill.lookahead=0"]
+SMALL_FIRST = [
+    "students=dscnn-16x4,dscnn-24x4,dscnn-32x4",
+    "distill.lookahead=0",
+    "distill.step=search",
+]
 VARIANTS: dict[str, list[str]] = {
     # edgekit's default: the recipe as shipped (docs/distill.md says how it was chosen)
     "default": [],
@@ -80,15 +84,16 @@ VARIANTS: dict[str, list[str]] = {
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
     "paired": ["distill.paired_baselines=true"],
     # KWS-8 variants below pin what they ran against the recipe as shipped since (lookahead 0:
-    # FIND-WL's first passing tier, as then).
+    # FIND-WL's first passing tier, as then; step search: FIND-WL's fitted steps, as then).
     # The recipe with dscnn-24x4 members only (two fit the 40 % cap): three dscnn-16x4 members
     # stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %
-    "wide": ["students=dscnn-24x4", "distill.lookahead=0"],
+    "wide": ["students=dscnn-24x4", "distill.lookahead=0", "distill.step=search"],
     # the default of session 13 (benchmarks/distill13_kws8_paired.md): wide's members, dscnn-32x4
     # listed for NO-RESCHED's oracle, RESCHED paired
     "two-dscnn": [
         "students=dscnn-24x4,dscnn-32x4",
         "distill.lookahead=0",
+        "distill.step=search",
         "distill.paired_baselines=true",
     ],
     # the default of session 12 (benchmarks/distill13_kws8_default.md): three dscnn-16x4
@@ -98,17 +103,19 @@ VARIANTS: dict[str, list[str]] = {
     # edge 0.15-0.17 on 3 seeds) fails it and a dscnn-24x4 gets its turn: members grow when the
     # small ones stall (issue 13, item 2); RESCHED paired as in "paired"
     "grow": [*SMALL_FIRST, "distill.gamma_min=0.2", "distill.paired_baselines=true"],
-    # KWS-8, the default since session 14: a temporal cnn1d-112 (18.9 %) beside the dscnn-24x4
+    # KWS-8, the default of session 14: a temporal cnn1d-112 (18.9 %) beside the dscnn-24x4
     # (19.4 %): distilled alone it beats the dscnn-24x4, and the two differ in kind, so their sum
     # gains more than two of one kind. FIND-WL scores the next tier too (lookahead 1) and keeps
     # the most held-out edge per MAC; dscnn-32x4 stays NO-RESCHED's oracle at the second prefix
     "mixed": [
         "students=cnn1d-112,dscnn-24x4,dscnn-32x4",
         "distill.lookahead=1",
+        "distill.step=search",
         "distill.paired_baselines=true",
     ],
-    # the recipe as shipped, members added as trained (distill.step=unit: independent members by
-    # the plain sum RESCHED uses) instead of at the step searched on the training data; paired
+    # members added as trained (distill.step=unit: independent members by the plain sum RESCHED
+    # uses) instead of at the step searched on the training data; paired. KWS-8 ships it since
+    # session 15 (there it is `paired`); on DSA-19 it is measured, not shipped
     "unit": ["distill.step=unit", "distill.paired_baselines=true"],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for

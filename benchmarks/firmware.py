@@ -12,7 +12,7 @@ Cortex-M4 (arm-none-eabi-gcc -O2, QEMU mps2-an386 under -icount shift=0): flash
 high-water mark, by painting), instructions per member and MACs per instruction, fast and
 reference kernels side by side, logits bit for bit against the host C.
 
-Run: python benchmarks/firmware.py [--bundles NAME=DIR ...] [--inputs N]
+Run: python benchmarks/firmware.py [--bundles NAME=DIR ...] [--inputs N] [--out STEM]
 (default bundles: benchmarks/.runs/export-{dsa19,kws8}-tflite-{int8,float}).
 """
 
@@ -243,6 +243,7 @@ def main() -> None:
     ]
     parser.add_argument("--bundles", nargs="+", default=default)
     parser.add_argument("--inputs", type=int, default=4, help="inputs embedded in the M4 image")
+    parser.add_argument("--out", default="firmware", help="result files' stem in benchmarks/")
     args = parser.parse_args()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -255,11 +256,11 @@ def main() -> None:
             tmp.mkdir()
             results[name] = measure(name, Path(path), args.inputs, tmp)
             print(f"{name}: done", flush=True)
-    info = save_results(HERE / "firmware.json", results)
+    info = save_results(HERE / f"{args.out}.json", results)
     text = report(
         results, machine_line(info), dict(timed=TIMED, repeat=REPEAT, rounds=ROUNDS, before=BEFORE)
     )
-    (HERE / "firmware.md").write_text(text)
+    (HERE / f"{args.out}.md").write_text(text)
     print(text)
 
 

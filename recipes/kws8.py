@@ -47,6 +47,11 @@ RECIPE = Recipe(
         # FIND-WL also scores the next tier and keeps the most held-out edge per MAC: in round 2 a
         # second cnn1d-112 adds an edge of 0.06-0.09, the dscnn-24x4 0.18-0.22 (it errs elsewhere)
         lookahead=1,  # members of two kinds (reason above)
+        # Members added as trained, by the plain sum: a step searched on the training bucket
+        # weighted the dscnn-24x4 0.70-0.82 against the cnn1d-112's 1.05 (the 145 k-parameter
+        # member fits training clips closer); summed 1 : 1, F_2 93.7 -> 93.9 %, +0.1 / +0.4 / +0.1
+        # on seeds 0-2 (benchmarks/distill15_kws8_step.md)
+        step="unit",  # the plain sum of independent members (reason above)
     ),  # 3 seeds: distill13_kws8_default.md (dscnn-16x4), distill13_kws8_paired.md (2 x dscnn-24x4),
-    # distill14_kws8_mixed.md (these members)
+    # distill14_kws8_mixed.md (these members), distill15_kws8_step.md (this step)
 )

@@ -76,14 +76,16 @@ def test_kws8_variants_start_from_the_recipe_they_were_measured_on() -> None:
     } == {k: v for k, v in previous.items() if k not in ("students", "student_train", "distill")}
 
 
-def test_the_kws8_default_is_mixed_and_older_defaults_keep_what_they_ran() -> None:
+def test_the_kws8_default_is_mixed_at_unit_step_and_older_defaults_keep_what_they_ran() -> None:
     # recipes/kws8.py ships `mixed` (cnn1d-112, then FIND-WL's lookahead takes a dscnn-24x4),
-    # dscnn-32x4 listed for NO-RESCHED's oracle; `mixed` only adds paired baselines
+    # dscnn-32x4 listed for NO-RESCHED's oracle, members added at unit step since session 15;
+    # `mixed` pins session 14's searched step, `unit` only adds paired baselines
     default, mixed = resolved("kws8", "default"), resolved("kws8", "mixed")
     assert default["students"] == ("cnn1d-112", "dscnn-24x4", "dscnn-32x4")
-    assert default["distill"]["lookahead"] == 1
-    assert mixed == {**default, "distill": {**default["distill"], "paired_baselines": True}}
-    assert resolved("kws8", "paired") == mixed
+    assert default["distill"]["lookahead"] == 1 and default["distill"]["step"] == "unit"
+    paired = {**default["distill"], "paired_baselines": True}
+    assert mixed == {**default, "distill": {**paired, "step": "search"}}
+    assert resolved("kws8", "paired") == resolved("kws8", "unit") == {**default, "distill": paired}
     # session 13's default (two dscnn-24x4), `wide` (the same members, no oracle candidate) and
     # session 12's (three dscnn-16x4) resolve to what they ran: FIND-WL without lookahead
     two, wide = resolved("kws8", "two-dscnn"), resolved("kws8", "wide")
@@ -91,14 +93,14 @@ def test_the_kws8_default_is_mixed_and_older_defaults_keep_what_they_ran() -> No
     assert two["students"] == ("dscnn-24x4", "dscnn-32x4") and wide["students"] == ("dscnn-24x4",)
     assert small_first["students"] == ("dscnn-16x4", "dscnn-24x4", "dscnn-32x4")
     for old in (two, wide, small_first, grow):
-        assert old["distill"]["lookahead"] == 0
+        assert old["distill"]["lookahead"] == 0 and old["distill"]["step"] == "search"
         assert {**old, "students": None, "distill": None} == {
             **default, "students": None, "distill": None,
         }  # fmt: skip
     assert {**wide["distill"], "paired_baselines": True} == two["distill"]
     assert grow["students"] == small_first["students"]
     assert grow["distill"] == {**small_first["distill"], "gamma_min": 0.2, "paired_baselines": True}
-    assert {**small_first["distill"], "lookahead": 1} == default["distill"]
+    assert {**small_first["distill"], "lookahead": 1, "step": "unit"} == default["distill"]
 
 
 def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> None:
