@@ -127,7 +127,9 @@ def distill(
 
 
 def _finish(distiller: Distiller) -> None:
-    """Rank 0 writes the report; under torchrun every rank then leaves the process group."""
+    """Rank 0 writes the report; under torchrun every rank then leaves the process group.
+    The teacher's memo of augmented batches is released: nothing trains after this."""
+    distiller.ctx.teacher_memo.release()
     if distiller.ranks.is_main:
         write_report(distiller.ctx.run)
     distiller.ranks.barrier()

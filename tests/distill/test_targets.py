@@ -80,6 +80,23 @@ def test_a_run_with_augmented_members_completes(tmp_path: Path) -> None:
     sets = [*TINY_RUN[:-1], "distill.max_members=1", "student_train.sensor_jitter=0.2"]
     done = distill("synthetic", tmp_path / "run", overrides=sets, device="cpu")
     assert len(done.records) == 1 and done.ctx.augment is not None
+    memo = done.ctx.teacher_memo  # used while training, released once the run is over
+    assert memo.misses > 0 and memo.stored == memo.feature_bytes == 0
+    assert memo.get(b"any") is None and not memo._logits and not memo._inputs
+
+
+def test_a_released_memo_keeps_its_counters_and_stores_again() -> None:
+    from edgekit.distill.memo import TeacherMemo
+
+    memo = TeacherMemo()
+    memo.put(b"k", torch.ones(4, 3))
+    memo.put_inputs(b"k", torch.ones(4, 5), torch.zeros(2))
+    assert memo.get(b"k") is not None and memo.stored == 48 and memo.feature_bytes == 80
+    memo.release()
+    assert memo.get(b"k") is None and memo.get_inputs(b"k") is None
+    assert (memo.stored, memo.feature_bytes, memo.hits, memo.misses) == (0, 0, 1, 1)
+    memo.put(b"k", torch.ones(4, 3))
+    assert memo.get(b"k") is not None
 
 
 class CountingTeacher(torch.nn.Module):
