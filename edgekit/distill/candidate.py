@@ -119,15 +119,7 @@ def _train_one(
     trainer.fit(resume=files.checkpoint.exists())
     stage.load_state_dict(load_checkpoint(files.best)["model"])
     f = predict_logits(stage, sel_x, ctx.device, output="member")
-    if cfg.step == "unit":  # the member as trained: alone (fold 1) or on c F_{t-1} (step 1)
-        unit = previous.scale if cand.objective == "independent" else 1.0
-        alpha, loss_after = unit_step(
-            previous.selection, f, sel_teacher, temperature, unit, cfg.calibrated
-        )
-    else:
-        alpha, loss_after = best_step(
-            previous.selection, f, sel_teacher, temperature, cfg.alpha_max, cfg.calibrated
-        )
+    alpha, loss_after = _step(ctx, cand, previous, f)
     score = _score(cand, previous, alpha, loss_after)
     score["logit_edge"] = logit_edge(previous.selection, alpha * f, sel_teacher, cfg.logit_eta)
     if init > 0 or cfg.inits > 1:
@@ -135,6 +127,18 @@ def _train_one(
     if init > 0:
         ctx.run.write_score(index, name, score)
     return score
+
+
+def _step(
+    ctx: DistillContext, cand: Candidate, previous: Previous, f: Tensor
+) -> tuple[float, float]:
+    """(alpha, held-out loss after) of the member's logits ``f`` on the selection data, by
+    ``distill.step``: searched, or the member as trained (alone: fold 1; on c F_{t-1}: step 1)."""
+    cfg, teacher = ctx.recipe.distill, ctx.logits["selection"]
+    if cfg.step == "unit":
+        unit = previous.scale if cand.objective == "independent" else 1.0
+        return unit_step(previous.selection, f, teacher, ctx.temperature, unit, cfg.calibrated)
+    return best_step(previous.selection, f, teacher, ctx.temperature, cfg.alpha_max, cfg.calibrated)
 
 
 def _held_out(ctx: DistillContext, previous: Previous) -> Any:
