@@ -16,6 +16,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,8 @@ SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-in
 # the teacher alone; its best epoch is chosen on the calibrated sum c F + f, the same c F
 # whatever member 1's fold). Rounds, members and scores are redone; baselines are kept.
 RESCORED_FROM: dict[str, dict[str, str]] = {"unit": {"kws8": "mixed", "dsa19": "paired"}}
+# ... and the distill settings each such variant changes on its source (its saved recipe's)
+RESCORED_SETTINGS: dict[str, dict[str, Any]] = {"unit": {"step": "unit"}}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
 SHIPPED = ("default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit")
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
@@ -302,7 +305,8 @@ def run_one(
     source = SEEDED_FROM.get(variant, {}).get(task, variant)
     seed_run(runs / run_name(task, fold, seed, source), out)
     if rescored := RESCORED_FROM.get(variant, {}).get(task):
-        rescore_run(runs / run_name(task, fold, seed, rescored), out, {"step": "unit"})
+        source_run = runs / run_name(task, fold, seed, rescored)
+        rescore_run(source_run, out, RESCORED_SETTINGS[variant])
     start = time.perf_counter()
     distiller = distill(
         task,
@@ -323,15 +327,28 @@ def run_one(
     return summary
 
 
-def seed_run(source: Path, out: Path) -> None:
-    """``out`` as a copy of the finished run ``source``, without its baselines (SEEDED_FROM);
-    nothing to do where ``out`` exists, is ``source`` or ``source`` has not finished."""
+def copy_run(
+    source: Path,
+    out: Path,
+    ignore: Callable[[str, list[str]], Iterable[str]],
+    edit: Callable[[Path], None] | None = None,
+) -> None:
+    """``out`` as a copy of the finished run ``source`` (less what ``ignore`` names), edited by
+    ``edit`` before it takes its name; nothing to do where ``out`` exists, is ``source`` or
+    ``source`` has not finished."""
     if out == source or out.exists() or not (source / "summary.json").exists():
         return
     partial = out.with_name(out.name + ".partial")  # a killed copy is never taken for a run
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(source, partial, ignore=shutil.ignore_patterns("baselines", "baselines.json"))
+    shutil.copytree(source, partial, ignore=ignore)
+    if edit is not None:
+        edit(partial)
     partial.rename(out)
+
+
+def seed_run(source: Path, out: Path) -> None:
+    """``out`` as a copy of the finished run ``source``, without its baselines (SEEDED_FROM)."""
+    copy_run(source, out, shutil.ignore_patterns("baselines", "baselines.json"))
 
 
 # what a rescored run drops from its source: everything decided from the candidates' scores
@@ -340,12 +357,7 @@ RESCORE_DROPS = ("members", "metrics.jsonl", "stopped.json", "summary.json", "su
 
 def rescore_run(source: Path, out: Path, distill_settings: dict[str, Any]) -> None:
     """``out`` as ``source``'s trained candidates and baselines under ``distill_settings``
-    (RESCORED_FROM): the rounds rescore the candidates instead of training them again.
-    Nothing to do where ``out`` exists or ``source`` has not finished."""
-    if out.exists() or not (source / "summary.json").exists():
-        return
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    (RESCORED_FROM): the rounds rescore the candidates instead of training them again."""
 
     def drops(folder: str, names: list[str]) -> set[str]:
         top = Path(folder) == source
@@ -355,11 +367,12 @@ def rescore_run(source: Path, out: Path, distill_settings: dict[str, Any]) -> No
             if n == "score.json" or (top and (n in RESCORE_DROPS or n.endswith(".png")))
         }
 
-    shutil.copytree(source, partial, ignore=drops)
-    config = json.loads((partial / "config.json").read_text())
-    config["recipe"]["distill"].update(distill_settings)
-    (partial / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    partial.rename(out)
+    def settle(run: Path) -> None:
+        config = json.loads((run / "config.json").read_text())
+        config["recipe"]["distill"].update(distill_settings)
+        (run / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    copy_run(source, out, drops, settle)
 
 
 def mean_sd(values: list[float]) -> str:

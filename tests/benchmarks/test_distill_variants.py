@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.distill import (
     PREVIOUS_DEFAULT,
     RESCORED_FROM,
+    RESCORED_SETTINGS,
     SEEDED_FROM,
     VARIANTS,
     rescore_run,
@@ -195,10 +196,14 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
 def test_unit_is_its_source_but_for_the_step_and_rescores_the_trained_candidates(
     tmp_path: Path,
 ) -> None:
-    for task, source in RESCORED_FROM["unit"].items():  # only the step rule differs
-        theirs, ours = resolved(task, source), resolved(task, "unit")
-        assert ours["distill"].pop("step") == "unit" and theirs["distill"].pop("step") == "search"
-        assert theirs == ours, (task, source)
+    for variant, sources in RESCORED_FROM.items():  # only the rescored settings differ
+        settings = RESCORED_SETTINGS[variant]
+        for task, source in sources.items():
+            theirs, ours = resolved(task, source), resolved(task, variant)
+            assert {k: theirs["distill"][k] for k in settings} != settings
+            theirs = {**theirs, "distill": {**theirs["distill"], **settings}}
+            assert theirs == ours, (variant, task, source)
+    assert RESCORED_SETTINGS["unit"] == {"step": "unit"}
     source, out = tmp_path / "mixed-seed0", tmp_path / "unit-seed0"
     candidate = source / "rounds" / "01" / "cnn1d-8-independent"
     (source / "members" / "01").mkdir(parents=True)
@@ -219,10 +224,8 @@ def test_unit_is_its_source_but_for_the_step_and_rescores_the_trained_candidates
     assert sorted(p.name for p in kept.iterdir()) == ["best.pt", "checkpoint.pt", "metrics.jsonl"]
     assert (out / "teacher" / "summary.json").exists()
     assert json.loads((out / "config.json").read_text())["recipe"]["distill"] == {"step": "unit"}
-    (source / "summary.json").unlink()
-    rescore_run(
-        source, tmp_path / "unfinished", {"step": "unit"}
-    )  # an unfinished source is not copied
+    (source / "summary.json").unlink()  # an unfinished source is not copied
+    rescore_run(source, tmp_path / "unfinished", {"step": "unit"})
     assert not (tmp_path / "unfinished").exists()
 
 
