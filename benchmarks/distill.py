@@ -118,6 +118,11 @@ VARIANTS: dict[str, list[str]] = {
     # uses) instead of at the step searched on the training data; paired. KWS-8 ships it since
     # session 15 (there it is `paired`); on DSA-19 it is measured, not shipped
     "unit": ["distill.step=unit", "distill.paired_baselines=true"],
+    # independent members keep the epoch of their own lowest held-out loss, as RESCHED's students
+    # do (distill.keep_epoch=own), instead of the running sum's: each member is then its paired
+    # twin, and FIND-WL chooses specs and steps only. `own-unit` adds them by the plain sum
+    "own": ["distill.keep_epoch=own", "distill.paired_baselines=true"],
+    "own-unit": ["distill.keep_epoch=own", "distill.step=unit", "distill.paired_baselines=true"],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
@@ -128,11 +133,25 @@ SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-in
 # rule differs, and an independent candidate's training does not depend on it (its loss is KD to
 # the teacher alone; its best epoch is chosen on the calibrated sum c F + f, the same c F
 # whatever member 1's fold). Rounds, members and scores are redone; baselines are kept.
-RESCORED_FROM: dict[str, dict[str, str]] = {"unit": {"kws8": "mixed", "dsa19": "paired"}}
+RESCORED_FROM: dict[str, dict[str, str]] = {
+    "unit": {"kws8": "mixed", "dsa19": "paired"},
+    "own": {"kws8": "unit", "dsa19": "paired"},
+    "own-unit": {"dsa19": "own"},
+}
 # ... and the distill settings each such variant changes on its source (its saved recipe's)
-RESCORED_SETTINGS: dict[str, dict[str, Any]] = {"unit": {"step": "unit"}}
+RESCORED_SETTINGS: dict[str, dict[str, Any]] = {
+    "unit": {"step": "unit"},
+    "own": {"keep_epoch": "own"},
+    "own-unit": {"step": "unit"},
+}
+# ... and the round from which a rescored variant trains its candidates again (their kept epoch
+# depends on its settings; round 1's does not: its running sum is empty, so its loss is the own)
+RETRAINED_FROM_ROUND: dict[str, int] = {"own": 2}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
-SHIPPED = ("default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit")
+SHIPPED = (
+    "default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit", "own",
+    "own-unit",
+)  # fmt: skip
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
 # per task: the augmentation of members (issue 13, item 3 and 5), used by `augment` and `levers`
@@ -166,6 +185,8 @@ BASELINE_VARIANTS = (
     "mixed",
     "two-dscnn",
     "unit",
+    "own",
+    "own-unit",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
@@ -306,7 +327,7 @@ def run_one(
     seed_run(runs / run_name(task, fold, seed, source), out)
     if rescored := RESCORED_FROM.get(variant, {}).get(task):
         source_run = runs / run_name(task, fold, seed, rescored)
-        rescore_run(source_run, out, RESCORED_SETTINGS[variant])
+        rescore_run(source_run, out, RESCORED_SETTINGS[variant], RETRAINED_FROM_ROUND.get(variant))
     start = time.perf_counter()
     distiller = distill(
         task,
@@ -355,13 +376,19 @@ def seed_run(source: Path, out: Path) -> None:
 RESCORE_DROPS = ("members", "metrics.jsonl", "stopped.json", "summary.json", "summary.md")
 
 
-def rescore_run(source: Path, out: Path, distill_settings: dict[str, Any]) -> None:
+def rescore_run(
+    source: Path, out: Path, distill_settings: dict[str, Any], retrain_from: int | None = None
+) -> None:
     """``out`` as ``source``'s trained candidates and baselines under ``distill_settings``
-    (RESCORED_FROM): the rounds rescore the candidates instead of training them again."""
+    (RESCORED_FROM): the rounds rescore the candidates instead of training them again, but for
+    rounds ``retrain_from`` and later, which are left out (trained again)."""
 
     def drops(folder: str, names: list[str]) -> set[str]:
-        top = Path(folder) == source
-        return {
+        top, rounds = Path(folder) == source, Path(folder) == source / "rounds"
+        late = {
+            n for n in names if rounds and retrain_from and n.isdigit() and int(n) >= retrain_from
+        }
+        return late | {
             n
             for n in names
             if n == "score.json" or (top and (n in RESCORE_DROPS or n.endswith(".png")))

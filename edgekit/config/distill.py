@@ -13,11 +13,13 @@ Score = Literal["calibrated", "kd"]
 InitRounds = Literal["first", "all"]
 Selection = Literal["split", "train"]
 Step = Literal["search", "unit"]
+KeepEpoch = Literal["sum", "own"]
 OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
 CONNECTIONS: tuple[str, ...] = get_args(Connections)
 SCORES: tuple[str, ...] = get_args(Score)
 SELECTIONS: tuple[str, ...] = get_args(Selection)
 STEPS: tuple[str, ...] = get_args(Step)
+KEEP_EPOCHS: tuple[str, ...] = get_args(KeepEpoch)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class DistillConfig:
     # alpha_max); "unit" adds it as trained: an independent member by the plain sum (RESCHED's),
     # a residual member at step 1 on the calibrated sum it was fitted to
     step: Step = "search"
+    # Which held-out loss keeps an independent member's epoch: "sum", the running sum's with the
+    # member added (as FIND-WL scores it), or "own", the member's alone (as RESCHED's students
+    # keep theirs: the member then is its paired twin). Residual members always use "sum"
+    keep_epoch: KeepEpoch = "sum"
     score: Score = (
         "calibrated"  # held-out loss at the running sum's best scale ("kd": raw); see scoring.py
     )
@@ -98,6 +104,7 @@ class DistillConfig:
             (self.logit_eta > 0, "logit_eta must be > 0"),
             (self.alpha_max > 0, "alpha_max must be > 0"),
             (self.step in STEPS, f"step must be one of {', '.join(STEPS)}"),
+            (self.keep_epoch in KEEP_EPOCHS, f"keep_epoch must be one of {', '.join(KEEP_EPOCHS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),
             (self.selection in SELECTIONS, f"selection must be one of {', '.join(SELECTIONS)}"),

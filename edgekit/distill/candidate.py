@@ -98,7 +98,7 @@ def _train_one(
         target = targets.target(idx, out.logits.device)
         return obj.loss(out, target, temperature, eta, cfg.beta)
 
-    validate = _held_out(ctx, previous)
+    validate = _held_out(ctx, previous, cand)
 
     torch.manual_seed(train_seed(train_cfg.seed, index, j, init))
     trainer = Trainer(
@@ -141,15 +141,19 @@ def _step(
     return best_step(previous.selection, f, teacher, ctx.temperature, cfg.alpha_max, cfg.calibrated)
 
 
-def _held_out(ctx: DistillContext, previous: Previous) -> Any:
-    """The trainer's validation: the running sum's held-out loss with the candidate added."""
+def _held_out(ctx: DistillContext, previous: Previous, cand: Candidate) -> Any:
+    """The trainer's validation, which keeps the candidate's best epoch: the running sum's
+    held-out loss with the candidate added, or (``distill.keep_epoch`` "own", independent
+    candidates) the candidate's own, as RESCHED's students are validated (baselines.py)."""
     sel_x = torch.as_tensor(ctx.parts.selection.x)
     labels = torch.as_tensor(ctx.parts.selection.y)
     cfg = ctx.recipe.distill
+    own = cfg.keep_epoch == "own" and cand.objective == "independent"
+    base = torch.zeros_like(previous.selection) if own else previous.selection
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
         f = predict_logits(model, sel_x, ctx.device, output="member")
-        total = previous.selection + f
+        total = base + f
         value = heldout_loss(total, ctx.logits["selection"], ctx.temperature, cfg.calibrated)
         acc = float((total.argmax(1) == labels).double().mean())
         return {"val_loss": value, "score": -value, "val_accuracy": acc}

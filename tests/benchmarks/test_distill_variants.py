@@ -11,6 +11,7 @@ from benchmarks.distill import (
     PREVIOUS_DEFAULT,
     RESCORED_FROM,
     RESCORED_SETTINGS,
+    RETRAINED_FROM_ROUND,
     SEEDED_FROM,
     VARIANTS,
     rescore_run,
@@ -193,7 +194,7 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     assert not other.exists()
 
 
-def test_unit_is_its_source_but_for_the_step_and_rescores_the_trained_candidates(
+def test_rescored_variants_are_their_source_but_for_settings_and_rescore_candidates(
     tmp_path: Path,
 ) -> None:
     for variant, sources in RESCORED_FROM.items():  # only the rescored settings differ
@@ -224,6 +225,14 @@ def test_unit_is_its_source_but_for_the_step_and_rescores_the_trained_candidates
     assert sorted(p.name for p in kept.iterdir()) == ["best.pt", "checkpoint.pt", "metrics.jsonl"]
     assert (out / "teacher" / "summary.json").exists()
     assert json.loads((out / "config.json").read_text())["recipe"]["distill"] == {"step": "unit"}
+    later = source / "rounds" / "02" / "cnn1d-8-independent"  # a round trained again
+    later.mkdir(parents=True)
+    (later / "best.pt").write_text("x")
+    rescore_run(source, tmp_path / "own-seed0", {"keep_epoch": "own"}, retrain_from=2)
+    rounds = tmp_path / "own-seed0" / "rounds"
+    assert sorted(p.name for p in rounds.iterdir()) == ["01"]
+    assert (rounds / "01" / "cnn1d-8-independent" / "best.pt").exists()
+    assert RETRAINED_FROM_ROUND == {"own": 2}  # own's later rounds keep another epoch
     (source / "summary.json").unlink()  # an unfinished source is not copied
     rescore_run(source, tmp_path / "unfinished", {"step": "unit"})
     assert not (tmp_path / "unfinished").exists()

@@ -55,3 +55,31 @@ def test_paired_students_are_the_members_own_training(tmp_path: Path) -> None:
     assert json.loads((out / "baselines.json").read_text())["paired"] is False
     own = _member_weights(students / "cnn1d-8-0")
     assert not _same(own, _member_weights(rounds / "01/cnn1d-8-independent"))
+
+
+def _kept(path: Path) -> dict[str, torch.Tensor]:
+    """The member's weights at the epoch its trainer kept (best.pt)."""
+    state = load_checkpoint(path / "best.pt")["model"]
+    return {k: v for k, v in state.items() if k.startswith("member.")}
+
+
+def test_own_epoch_members_are_their_paired_twins_and_sum_as_resched(tmp_path: Path) -> None:
+    """distill.keep_epoch=own: an independent member keeps the epoch of its own lowest held-out
+    loss, as its twin does, so the kept models are equal; with step=unit the prefixes are
+    RESCHED's to the digit. The default (sum) keeps member 2 at another epoch here."""
+    own = ["distill.paired_baselines=true", "distill.step=unit", "distill.inits=1"]
+    out = tmp_path / "own"
+    distill("synthetic", out, overrides=[*SETS, *own, "distill.keep_epoch=own"], device="cpu",
+            baselines=True)  # fmt: skip
+    students, rounds = out / "baselines" / "students", out / "rounds"
+    pairs = [("01/cnn1d-8-independent", "cnn1d-8-member1-0"),
+             ("02/cnn1d-8-independent", "cnn1d-8-member2-0")]  # fmt: skip
+    for member, student in pairs:
+        assert _same(_kept(rounds / member), _kept(students / student))
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    resched = json.loads((out / "baselines.json").read_text())["resched"]
+    assert [r["val_accuracy"] for r in rows] == [b["val_accuracy"] for b in resched]
+
+    out = tmp_path / "sum"
+    distill("synthetic", out, overrides=[*SETS, *own], device="cpu")
+    assert not _same(_kept(out / "rounds" / pairs[1][0]), _kept(students / pairs[1][1]))
