@@ -3,6 +3,9 @@ member fed its predecessor's activation (exactly what the runtime will do)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
@@ -67,6 +70,18 @@ class Stage(nn.Module):
         if self.previous is not None:
             self.previous.eval()  # frozen: BatchNorm statistics stay as they were
         return self
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> Any:
+        """The member's weights only. The frozen members are the run's live ones: a checkpoint's
+        copy of them (saved beside the member) must not replace them, e.g. a candidate trained
+        on another run's members at other steps, reused by a rescored run."""
+        other = [k for k in state_dict if not k.startswith(("member.", "previous."))]
+        if strict and other:
+            raise RuntimeError(f"unexpected keys in a stage's state: {other[:5]}")
+        member = {k[len("member.") :]: v for k, v in state_dict.items() if k.startswith("member.")}
+        return self.member.load_state_dict(member, strict=strict, assign=assign)
 
     def forward(self, x: Tensor) -> StageOutput:
         if self.previous is None:

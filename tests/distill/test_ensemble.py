@@ -53,3 +53,26 @@ def test_fold_step_scales_logits() -> None:
     before = model(x).logits
     fold_step(model, 0.25)
     assert torch.allclose(model(x).logits, 0.25 * before, atol=1e-6)
+
+
+def test_a_stage_loads_its_member_and_keeps_the_live_earlier_members() -> None:
+    """A candidate's checkpoint holds the earlier members it was trained on; a rescored run
+    reuses candidates trained on another run's members (other steps folded into their heads):
+    loading one must not replace the run's own earlier members."""
+    torch.manual_seed(3)
+    first = build_model("cnn1d-4", SHAPE, L).eval()
+    before = {k: v.clone() for k, v in first.state_dict().items()}
+    stage = Stage(Ensemble([first], [False]), build_model("cnn1d-8", SHAPE, L), False)
+    saved = {k: v * 2 if v.is_floating_point() else v for k, v in stage.state_dict().items()}
+    assert any(k.startswith("previous.") for k in saved)  # the checkpoint does hold them
+    stage.load_state_dict(saved)
+    for key, value in first.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    for key, value in stage.member.state_dict().items():
+        assert torch.equal(value, saved[f"member.{key}"]), key
+    try:
+        stage.load_state_dict({**saved, "extra.weight": torch.zeros(1)})
+    except RuntimeError as error:
+        assert "extra.weight" in str(error)
+    else:
+        raise AssertionError("an unexpected key was accepted")
