@@ -35,6 +35,7 @@ SMALL_FIRST = [
     "students=dscnn-16x4,dscnn-24x4,dscnn-32x4",
     "distill.lookahead=0",
     "distill.step=search",
+    "distill.keep_epoch=sum",
 ]
 VARIANTS: dict[str, list[str]] = {
     # edgekit's default: the recipe as shipped (docs/distill.md says how it was chosen)
@@ -80,15 +81,22 @@ VARIANTS: dict[str, list[str]] = {
     ],
     # issue 13, item 6: recurrent teacher and members, as the paper ran them, on top of the
     # task's recipe as shipped (its own teacher: TEACHER_BY_VARIANT)
-    "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8"],
+    "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8", "distill.keep_epoch=sum"],
     # the recipe as shipped, its RESCHED students built and trained from the members' seeds
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
-    "paired": ["distill.paired_baselines=true"],
+    "paired": ["distill.paired_baselines=true", "distill.keep_epoch=sum"],
+    # Variants measured before session 16 pin the epoch rule they ran (keep_epoch sum: the running
+    # sum's held-out loss keeps a member's epoch); the recipes ship "own" since.
     # KWS-8 variants below pin what they ran against the recipe as shipped since (lookahead 0:
     # FIND-WL's first passing tier, as then; step search: FIND-WL's fitted steps, as then).
     # The recipe with dscnn-24x4 members only (two fit the 40 % cap): three dscnn-16x4 members
     # stalled at 92.0 % (seed 0) where one dscnn-24x4 alone reached 92.9 %
-    "wide": ["students=dscnn-24x4", "distill.lookahead=0", "distill.step=search"],
+    "wide": [
+        "students=dscnn-24x4",
+        "distill.lookahead=0",
+        "distill.step=search",
+        "distill.keep_epoch=sum",
+    ],
     # the default of session 13 (benchmarks/distill13_kws8_paired.md): wide's members, dscnn-32x4
     # listed for NO-RESCHED's oracle, RESCHED paired
     "two-dscnn": [
@@ -96,6 +104,7 @@ VARIANTS: dict[str, list[str]] = {
         "distill.lookahead=0",
         "distill.step=search",
         "distill.paired_baselines=true",
+        "distill.keep_epoch=sum",
     ],
     # the default of session 12 (benchmarks/distill13_kws8_default.md): three dscnn-16x4
     # members, the smallest candidate passing FIND-WL's bar in every round
@@ -113,14 +122,16 @@ VARIANTS: dict[str, list[str]] = {
         "distill.lookahead=1",
         "distill.step=search",
         "distill.paired_baselines=true",
+        "distill.keep_epoch=sum",
     ],
     # members added as trained (distill.step=unit: independent members by the plain sum RESCHED
     # uses) instead of at the step searched on the training data; paired. KWS-8 ships it since
     # session 15 (there it is `paired`); on DSA-19 it is measured, not shipped
-    "unit": ["distill.step=unit", "distill.paired_baselines=true"],
+    "unit": ["distill.step=unit", "distill.paired_baselines=true", "distill.keep_epoch=sum"],
     # independent members keep the epoch of their own lowest held-out loss, as RESCHED's students
     # do (distill.keep_epoch=own), instead of the running sum's: each member is then its paired
-    # twin, and FIND-WL chooses specs and steps only. `own-unit` adds them by the plain sum
+    # twin, and FIND-WL chooses specs and steps only (both recipes ship it since session 16, so
+    # `own` is `default` with paired baselines). `own-unit` adds them by the plain sum
     "own": ["distill.keep_epoch=own", "distill.paired_baselines=true"],
     "own-unit": ["distill.keep_epoch=own", "distill.step=unit", "distill.paired_baselines=true"],
 }
@@ -241,6 +252,7 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
         "distill.selection=split",
         "distill.objectives=logit,hybrid,independent",
         "distill.connections=on",
+        "distill.keep_epoch=sum",
         "student_train.sensor_rotation_deg=0",
         "student_train.sensor_scale=0",
         "student_train.sensor_jitter=0",
@@ -257,6 +269,7 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
         "distill.objectives=logit,hybrid,independent",
         "distill.connections=on",
         "distill.selection=split",
+        "distill.keep_epoch=sum",
     ],
 }
 

@@ -38,5 +38,10 @@ RECIPE = Recipe(
         # previous one (2 seeds): +2.5..+8.6 points at every prefix on both folds.
         objectives=("independent",),  # members distilled on their own (reason above)
         connections="off",  # no previous member's features: they fit the training users
+        # Each member keeps the epoch of its own lowest loss on the training users (as RESCHED's
+        # students), not the running sum's: 5 seeds, minus the running sum's epoch, p5-p6
+        # +0.1 / -0.0 / -0.3 (one seed chose another member 4), p1-p2 +0.2 / +0.2 / +0.5 at k =
+        # 2-4 (benchmarks/distill16_dsa19_keep_epoch.md); FIND-WL's searched step is kept
+        keep_epoch="own",  # the member's own held-out loss keeps its epoch (reason above)
     ),  # chosen for new users: benchmarks/distill.md, docs/distill.md
 )

@@ -52,6 +52,12 @@ RECIPE = Recipe(
         # member fits training clips closer); summed 1 : 1, F_2 93.7 -> 93.9 %, +0.1 / +0.4 / +0.1
         # on seeds 0-2 (benchmarks/distill15_kws8_step.md)
         step="unit",  # the plain sum of independent members (reason above)
+        # Each member keeps the epoch of its own lowest loss on the training bucket, as RESCHED's
+        # students do, not the running sum's: F_2 93.74 / 94.44 / 93.86 % on seeds 0-2 (the
+        # sum's epoch: 93.63 on seed 2); the members then are RESCHED's students of FIND-WL's
+        # specs (benchmarks/distill16_kws8_keep_epoch.md)
+        keep_epoch="own",  # the member's own held-out loss keeps its epoch (reason above)
     ),  # 3 seeds: distill13_kws8_default.md (dscnn-16x4), distill13_kws8_paired.md (2 x dscnn-24x4),
-    # distill14_kws8_mixed.md (these members), distill15_kws8_step.md (this step)
+    # distill14_kws8_mixed.md (these members), distill15_kws8_step.md (this step),
+    # distill16_kws8_keep_epoch.md (this epoch rule)
 )

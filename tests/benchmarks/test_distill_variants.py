@@ -28,9 +28,17 @@ def resolved(task: str, variant: str) -> dict[str, Any]:
 
 
 def test_the_dsa19_default_is_the_variant_it_was_chosen_as() -> None:
-    # recipes/dsa19.py ships what augment-fitall-indep-noconn measured (benchmarks/distill.md)
+    # recipes/dsa19.py ships what augment-fitall-indep-noconn measured (benchmarks/distill.md),
+    # each member's epoch kept by its own held-out loss since session 16 (the variant `own`)
     assert variant_overrides("dsa19", "default") == []
-    assert resolved("dsa19", "default") == resolved("dsa19", "augment-fitall-indep-noconn")
+    chosen = resolved("dsa19", "augment-fitall-indep-noconn")
+    assert chosen["distill"]["keep_epoch"] == "sum"
+    chosen["distill"]["keep_epoch"] = "own"
+    assert resolved("dsa19", "default") == chosen
+    own = resolved("dsa19", "own")
+    assert own["distill"].pop("paired_baselines") is True
+    own["distill"]["paired_baselines"] = False
+    assert own == chosen
 
 
 def test_variants_start_from_the_previous_default() -> None:
@@ -80,12 +88,16 @@ def test_kws8_variants_start_from_the_recipe_they_were_measured_on() -> None:
 
 def test_the_kws8_default_is_mixed_at_unit_step_and_older_defaults_keep_what_they_ran() -> None:
     # recipes/kws8.py ships `mixed` (cnn1d-112, then FIND-WL's lookahead takes a dscnn-24x4),
-    # dscnn-32x4 listed for NO-RESCHED's oracle, members added at unit step since session 15;
-    # `mixed` pins session 14's searched step, `unit` only adds paired baselines
+    # dscnn-32x4 listed for NO-RESCHED's oracle, members added at unit step since session 15,
+    # each keeping the epoch of its own held-out loss since session 16; `mixed` pins session 14's
+    # searched step, `unit` and `paired` session 15's epoch rule; `own` only adds paired baselines
     default, mixed = resolved("kws8", "default"), resolved("kws8", "mixed")
     assert default["students"] == ("cnn1d-112", "dscnn-24x4", "dscnn-32x4")
     assert default["distill"]["lookahead"] == 1 and default["distill"]["step"] == "unit"
+    assert default["distill"]["keep_epoch"] == "own"
     paired = {**default["distill"], "paired_baselines": True}
+    assert resolved("kws8", "own") == {**default, "distill": paired}
+    paired["keep_epoch"] = "sum"
     assert mixed == {**default, "distill": {**paired, "step": "search"}}
     assert resolved("kws8", "paired") == resolved("kws8", "unit") == {**default, "distill": paired}
     # session 13's default (two dscnn-24x4), `wide` (the same members, no oracle candidate) and
@@ -96,13 +108,16 @@ def test_the_kws8_default_is_mixed_at_unit_step_and_older_defaults_keep_what_the
     assert small_first["students"] == ("dscnn-16x4", "dscnn-24x4", "dscnn-32x4")
     for old in (two, wide, small_first, grow):
         assert old["distill"]["lookahead"] == 0 and old["distill"]["step"] == "search"
+        assert old["distill"]["keep_epoch"] == "sum"
         assert {**old, "students": None, "distill": None} == {
             **default, "students": None, "distill": None,
         }  # fmt: skip
     assert {**wide["distill"], "paired_baselines": True} == two["distill"]
     assert grow["students"] == small_first["students"]
     assert grow["distill"] == {**small_first["distill"], "gamma_min": 0.2, "paired_baselines": True}
-    assert {**small_first["distill"], "lookahead": 1, "step": "unit"} == default["distill"]
+    assert {
+        **small_first["distill"], "lookahead": 1, "step": "unit", "keep_epoch": "own",
+    } == default["distill"]  # fmt: skip
 
 
 def test_a_variant_without_baselines_borrows_the_reference_seed_by_seed() -> None:
@@ -160,6 +175,8 @@ def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     assert recurrent["teacher"] == "lstm-64"
     assert recurrent["students"] == ("gru-8", "gru-16", "fastgrnn-32-r8")
     shipped = resolved("dsa19", "default")  # everything else as the shipped default
+    assert recurrent["distill"].pop("keep_epoch") == "sum"  # as it ran (session 15)
+    shipped["distill"].pop("keep_epoch")
     for key in ("distill", "student_train", "teacher_train"):
         assert recurrent[key] == shipped[key]
     own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
@@ -171,6 +188,8 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     paired, default = resolved("dsa19", "paired"), resolved("dsa19", "default")
     assert paired["distill"].pop("paired_baselines") is True
     assert default["distill"].pop("paired_baselines") is False
+    assert paired["distill"].pop("keep_epoch") == "sum"  # the epoch rule it ran (session 15)
+    assert default["distill"].pop("keep_epoch") == "own"
     assert paired == default  # the rest is the recipe as shipped: the members it would train
     for variant, sources in SEEDED_FROM.items():
         for task, source in sources.items():  # a seeded run resumes only from its own recipe
