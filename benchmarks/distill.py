@@ -79,14 +79,14 @@ VARIANTS: dict[str, list[str]] = {
         "distill.objectives=independent",
         "distill.connections=off",
     ],
+    # Variants measured before session 16 pin the epoch rule they ran (keep_epoch sum: the running
+    # sum's held-out loss keeps a member's epoch); the recipes ship "own" since.
     # issue 13, item 6: recurrent teacher and members, as the paper ran them, on top of the
     # task's recipe as shipped (its own teacher: TEACHER_BY_VARIANT)
     "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8", "distill.keep_epoch=sum"],
     # the recipe as shipped, its RESCHED students built and trained from the members' seeds
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
     "paired": ["distill.paired_baselines=true", "distill.keep_epoch=sum"],
-    # Variants measured before session 16 pin the epoch rule they ran (keep_epoch sum: the running
-    # sum's held-out loss keeps a member's epoch); the recipes ship "own" since.
     # KWS-8 variants below pin what they ran against the recipe as shipped since (lookahead 0:
     # FIND-WL's first passing tier, as then; step search: FIND-WL's fitted steps, as then).
     # The recipe with dscnn-24x4 members only (two fit the 40 % cap): three dscnn-16x4 members
