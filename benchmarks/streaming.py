@@ -3,8 +3,8 @@ the dataset's own background noise, at several noise levels; recall, false alarm
 members per window for the full ensemble, the recognizer's shortcuts (suppressed and quiet
 windows run member 1 alone) and member 1 alone.
 
-Run: python benchmarks/streaming.py --bundle runs/kws8/bundle-tflite-int8
-Writes benchmarks/streaming.md, streaming.json and streaming_timeline.png.
+Run: python benchmarks/streaming.py --bundle runs/kws8/bundle-tflite-int8 [--out STEM]
+Writes benchmarks/STEM.md, STEM.json and STEM_timeline.png (STEM: streaming).
 
 Only validation clips are used (the dataset's hash rule, as training used it). They are split by
 speaker into a calibration quarter, which picks the quiet gate, and an evaluation rest, which
@@ -428,10 +428,12 @@ def main() -> None:
     parser.add_argument("--bundle", type=Path, default=HERE / ".runs" / "export-kws8-tflite-int8")
     parser.add_argument("--data-dir", type=Path, default=KWS)
     parser.add_argument("--report-only", action="store_true", help="rewrite the .md from the .json")
+    parser.add_argument("--out", default="streaming", help="result files' stem in benchmarks/")
     args = parser.parse_args()
+    out = HERE / args.out
     if args.report_only:
-        saved = json.loads((HERE / "streaming.json").read_text())
-        (HERE / "streaming.md").write_text(report(saved["results"], saved["machine"], args))
+        saved = json.loads(out.with_suffix(".json").read_text())
+        out.with_suffix(".md").write_text(report(saved["results"], saved["machine"], args))
         return
     calib_clips, eval_clips = load_clips(args.data_dir)
     noise = load_noise(args.data_dir)
@@ -454,7 +456,7 @@ def main() -> None:
         levels[str(snr)] = {name: run(ens, audio, events, c) for name, c in configs.items()}
         if snr == TIMELINE_SNR:
             frontend_error = frontend_check(audio)
-            timeline(ens, audio, events, gate, HERE / "streaming_timeline.png")
+            timeline(ens, audio, events, gate, HERE / f"{args.out}_timeline.png")
         print(
             snr,
             {
@@ -485,9 +487,9 @@ def main() -> None:
         "checks": checks(pooled, levels, k, frontend_error),
         "setup": setup,
     }
-    info = save_results(HERE / "streaming.json", results)
-    (HERE / "streaming.md").write_text(report(results, info, args))
-    print((HERE / "streaming.md").read_text())
+    info = save_results(out.with_suffix(".json"), results)
+    out.with_suffix(".md").write_text(report(results, info, args))
+    print(out.with_suffix(".md").read_text())
 
 
 def checks(
@@ -556,7 +558,9 @@ def report(r: dict[str, Any], info: dict[str, Any], args: argparse.Namespace) ->
         "# Streaming keyword spotting on real audio",
         "",
         f"Machine: {machine_line(info)}; {r['setup']}; the machine was shared with other jobs while this ran "
-        "(speeds are conservative). Command: `python benchmarks/streaming.py --bundle BUNDLE` with BUNDLE the "
+        "(speeds are conservative). Command: `python benchmarks/streaming.py --bundle BUNDLE"
+        + ("" if getattr(args, "out", "streaming") == "streaming" else f" --out {args.out}")
+        + "` with BUNDLE the "
         f"kws8 {r['precision']} {r['backend']} bundle ({k} members; `{Path(r['bundle']).name}`, "
         "exported by this version: int8 connection scales pinned, docs/bundle.md).",
         "",
@@ -623,7 +627,7 @@ def report(r: dict[str, Any], info: dict[str, Any], args: argparse.Namespace) ->
             for t in next(iter(r["pooled"].values()))["thresholds"]
         ],
         "",
-        "![timeline](streaming_timeline.png)",
+        f"![timeline]({getattr(args, 'out', 'streaming')}_timeline.png)",
         "",
         f"The first 20 s of the {TIMELINE_SNR} dB stream: keyword clips (green), the smoothed top score of "
         "each window and the detections (triangles) for the full ensemble and the shortcuts, and the members "
