@@ -134,6 +134,13 @@ VARIANTS: dict[str, list[str]] = {
     # `own` is `default` with paired baselines). `own-unit` adds them by the plain sum
     "own": ["distill.keep_epoch=own", "distill.paired_baselines=true"],
     "own-unit": ["distill.keep_epoch=own", "distill.step=unit", "distill.paired_baselines=true"],
+    # `own` with FIND-WL's step capped at 1 on the calibrated sum (alpha_max 2: a cnn1d-16 member
+    # 4 hit the cap, folded at 3.7-6.5 times the earlier members)
+    "own-alpha1": [
+        "distill.keep_epoch=own",
+        "distill.alpha_max=1",
+        "distill.paired_baselines=true",
+    ],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
@@ -148,12 +155,14 @@ RESCORED_FROM: dict[str, dict[str, str]] = {
     "unit": {"kws8": "mixed", "dsa19": "paired"},
     "own": {"kws8": "unit", "dsa19": "paired"},
     "own-unit": {"dsa19": "own"},
+    "own-alpha1": {"dsa19": "own"},
 }
 # ... and the distill settings each such variant changes on its source (its saved recipe's)
 RESCORED_SETTINGS: dict[str, dict[str, Any]] = {
     "unit": {"step": "unit"},
     "own": {"keep_epoch": "own"},
     "own-unit": {"step": "unit"},
+    "own-alpha1": {"alpha_max": 1.0},
 }
 # ... and the round from which a rescored variant trains its candidates again (their kept epoch
 # depends on its settings; round 1's does not: its running sum is empty, so its loss is the own)
@@ -161,7 +170,7 @@ RETRAINED_FROM_ROUND: dict[str, int] = {"own": 2}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
 SHIPPED = (
     "default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit", "own",
-    "own-unit",
+    "own-unit", "own-alpha1",
 )  # fmt: skip
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
@@ -198,6 +207,7 @@ BASELINE_VARIANTS = (
     "unit",
     "own",
     "own-unit",
+    "own-alpha1",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {
