@@ -147,26 +147,28 @@ VARIANTS: dict[str, list[str]] = {
 # leaves the baselines behind and saves the rounds' time)
 # (per task: the source must resolve to the same recipe, as tests/benchmarks checks)
 SEEDED_FROM: dict[str, dict[str, str]] = {"paired": {"dsa19": "augment-fitall-indep-noconn"}}
-# variants whose runs start from another variant's trained candidates, rescored: only the step
-# rule differs, and an independent candidate's training does not depend on it (its loss is KD to
-# the teacher alone; its best epoch is chosen on the calibrated sum c F + f, the same c F
-# whatever member 1's fold). Rounds, members and scores are redone; baselines are kept.
-RESCORED_FROM: dict[str, dict[str, str]] = {
-    "unit": {"kws8": "mixed", "dsa19": "paired"},
-    "own": {"kws8": "unit", "dsa19": "paired"},
-    "own-unit": {"dsa19": "own"},
-    "own-alpha1": {"dsa19": "own"},
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """A variant whose runs start from another variant's trained candidates (``sources``, per
+    task), rescored with the distill ``settings`` changed in the saved recipe: an independent
+    candidate's training does not depend on the step rule (its loss is KD to the teacher alone),
+    so rounds, members and scores are redone and the baselines kept. Rounds ``retrain_from`` and
+    later are trained again where the settings change what a candidate keeps (the epoch rule;
+    round 1's running sum is empty, so there its loss is the member's own either way)."""
+
+    sources: dict[str, str]
+    settings: dict[str, Any]
+    retrain_from: int | None = None
+
+
+RESCORED: dict[str, Rescored] = {
+    "unit": Rescored({"kws8": "mixed", "dsa19": "paired"}, {"step": "unit"}),
+    "own": Rescored({"kws8": "unit", "dsa19": "paired"}, {"keep_epoch": "own"}, retrain_from=2),
+    "own-unit": Rescored({"dsa19": "own"}, {"step": "unit"}),
+    "own-alpha1": Rescored({"dsa19": "own"}, {"alpha_max": 1.0}),
 }
-# ... and the distill settings each such variant changes on its source (its saved recipe's)
-RESCORED_SETTINGS: dict[str, dict[str, Any]] = {
-    "unit": {"step": "unit"},
-    "own": {"keep_epoch": "own"},
-    "own-unit": {"step": "unit"},
-    "own-alpha1": {"alpha_max": 1.0},
-}
-# ... and the round from which a rescored variant trains its candidates again (their kept epoch
-# depends on its settings; round 1's does not: its running sum is empty, so its loss is the own)
-RETRAINED_FROM_ROUND: dict[str, int] = {"own": 2}
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
 SHIPPED = (
     "default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit", "own",
@@ -348,9 +350,10 @@ def run_one(
     ]
     source = SEEDED_FROM.get(variant, {}).get(task, variant)
     seed_run(runs / run_name(task, fold, seed, source), out)
-    if rescored := RESCORED_FROM.get(variant, {}).get(task):
-        source_run = runs / run_name(task, fold, seed, rescored)
-        rescore_run(source_run, out, RESCORED_SETTINGS[variant], RETRAINED_FROM_ROUND.get(variant))
+    rescored = RESCORED.get(variant)
+    if rescored and (rescored_source := rescored.sources.get(task)):
+        source_run = runs / run_name(task, fold, seed, rescored_source)
+        rescore_run(source_run, out, rescored.settings, rescored.retrain_from)
     start = time.perf_counter()
     distiller = distill(
         task,
@@ -403,14 +406,14 @@ def rescore_run(
     source: Path, out: Path, distill_settings: dict[str, Any], retrain_from: int | None = None
 ) -> None:
     """``out`` as ``source``'s trained candidates and baselines under ``distill_settings``
-    (RESCORED_FROM): the rounds rescore the candidates instead of training them again, but for
+    (RESCORED): the rounds rescore the candidates instead of training them again, but for
     rounds ``retrain_from`` and later, which are left out (trained again)."""
 
     def drops(folder: str, names: list[str]) -> set[str]:
         top, rounds = Path(folder) == source, Path(folder) == source / "rounds"
-        late = {
-            n for n in names if rounds and retrain_from and n.isdigit() and int(n) >= retrain_from
-        }
+        late: set[str] = set()
+        if rounds and retrain_from is not None:
+            late = {n for n in names if n.isdigit() and int(n) >= retrain_from}
         return late | {
             n
             for n in names

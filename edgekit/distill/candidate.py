@@ -149,11 +149,10 @@ def _held_out(ctx: DistillContext, previous: Previous, cand: Candidate) -> Any:
     labels = torch.as_tensor(ctx.parts.selection.y)
     cfg = ctx.recipe.distill
     own = cfg.keep_epoch == "own" and cand.objective == "independent"
-    base = torch.zeros_like(previous.selection) if own else previous.selection
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
         f = predict_logits(model, sel_x, ctx.device, output="member")
-        total = base + f
+        total = f if own else previous.selection + f
         value = heldout_loss(total, ctx.logits["selection"], ctx.temperature, cfg.calibrated)
         acc = float((total.argmax(1) == labels).double().mean())
         return {"val_loss": value, "score": -value, "val_accuracy": acc}

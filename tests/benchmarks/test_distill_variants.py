@@ -9,9 +9,7 @@ from typing import Any
 
 from benchmarks.distill import (
     PREVIOUS_DEFAULT,
-    RESCORED_FROM,
-    RESCORED_SETTINGS,
-    RETRAINED_FROM_ROUND,
+    RESCORED,
     SEEDED_FROM,
     VARIANTS,
     rescore_run,
@@ -216,14 +214,14 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
 def test_rescored_variants_are_their_source_but_for_settings_and_rescore_candidates(
     tmp_path: Path,
 ) -> None:
-    for variant, sources in RESCORED_FROM.items():  # only the rescored settings differ
-        settings = RESCORED_SETTINGS[variant]
-        for task, source in sources.items():
+    for variant, rescored in RESCORED.items():  # only the rescored settings differ
+        settings = rescored.settings
+        for task, source in rescored.sources.items():
             theirs, ours = resolved(task, source), resolved(task, variant)
             assert {k: theirs["distill"][k] for k in settings} != settings
             theirs = {**theirs, "distill": {**theirs["distill"], **settings}}
             assert theirs == ours, (variant, task, source)
-    assert RESCORED_SETTINGS["unit"] == {"step": "unit"}
+    assert RESCORED["unit"].settings == {"step": "unit"}
     source, out = tmp_path / "mixed-seed0", tmp_path / "unit-seed0"
     candidate = source / "rounds" / "01" / "cnn1d-8-independent"
     (source / "members" / "01").mkdir(parents=True)
@@ -251,7 +249,8 @@ def test_rescored_variants_are_their_source_but_for_settings_and_rescore_candida
     rounds = tmp_path / "own-seed0" / "rounds"
     assert sorted(p.name for p in rounds.iterdir()) == ["01"]
     assert (rounds / "01" / "cnn1d-8-independent" / "best.pt").exists()
-    assert RETRAINED_FROM_ROUND == {"own": 2}  # own's later rounds keep another epoch
+    retrained = {v: r.retrain_from for v, r in RESCORED.items() if r.retrain_from is not None}
+    assert retrained == {"own": 2}  # own's later rounds keep another epoch
     (source / "summary.json").unlink()  # an unfinished source is not copied
     rescore_run(source, tmp_path / "unfinished", {"step": "unit"})
     assert not (tmp_path / "unfinished").exists()
