@@ -141,6 +141,16 @@ VARIANTS: dict[str, list[str]] = {
         "distill.alpha_max=1",
         "distill.paired_baselines=true",
     ],
+    # `own` with the gated step (session 17): each member as trained (the plain sum, RESCHED's)
+    # unless the step searched on the training users lowers their held-out loss by >= 2 %;
+    # `own-gated0` always takes the searched step, capped at fold 2 (gain 0)
+    "own-gated": ["distill.keep_epoch=own", "distill.step=gated", "distill.paired_baselines=true"],
+    "own-gated0": [
+        "distill.keep_epoch=own",
+        "distill.step=gated",
+        "distill.step_gain=0",
+        "distill.paired_baselines=true",
+    ],
 }
 # variants whose runs start as a copy of another variant's finished run (same recipe but for
 # what may change on a finished run, so its members are the ones it would train; the copy
@@ -168,11 +178,13 @@ RESCORED: dict[str, Rescored] = {
     "own": Rescored({"kws8": "unit", "dsa19": "paired"}, {"keep_epoch": "own"}, retrain_from=2),
     "own-unit": Rescored({"dsa19": "own"}, {"step": "unit"}),
     "own-alpha1": Rescored({"dsa19": "own"}, {"alpha_max": 1.0}),
+    "own-gated": Rescored({"dsa19": "own"}, {"step": "gated"}),
+    "own-gated0": Rescored({"dsa19": "own"}, {"step": "gated", "step_gain": 0.0}),
 }
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
 SHIPPED = (
     "default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit", "own",
-    "own-unit", "own-alpha1",
+    "own-unit", "own-alpha1", "own-gated", "own-gated0",
 )  # fmt: skip
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
@@ -210,6 +222,8 @@ BASELINE_VARIANTS = (
     "own",
     "own-unit",
     "own-alpha1",
+    "own-gated",
+    "own-gated0",
 )  # RESCHED / NO-RESCHED of these runs' chosen specs
 # DSA-19's user folds (issue 13): the task's own split and the rotated one; KWS-8 has one
 FOLDS: dict[str, dict[str, list[str]]] = {

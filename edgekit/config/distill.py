@@ -12,7 +12,7 @@ Connections = Literal["off", "on", "both"]
 Score = Literal["calibrated", "kd"]
 InitRounds = Literal["first", "all"]
 Selection = Literal["split", "train"]
-Step = Literal["search", "unit"]
+Step = Literal["search", "unit", "gated"]
 KeepEpoch = Literal["sum", "own"]
 OBJECTIVES: tuple[str, ...] = get_args(ObjectiveName)
 CONNECTIONS: tuple[str, ...] = get_args(Connections)
@@ -47,8 +47,12 @@ class DistillConfig:
     alpha_max: float = 2.0
     # How a member is added (scoring.py): "search" fits its step on the selection data (up to
     # alpha_max); "unit" adds it as trained: an independent member by the plain sum (RESCHED's),
-    # a residual member at step 1 on the calibrated sum it was fitted to
+    # a residual member at step 1 on the calibrated sum it was fitted to; "gated" adds it as
+    # trained (member 1 too) unless the searched step, up to alpha_max times the unit one,
+    # lowers the held-out loss by at least step_gain (relative): a step fitted on the data the
+    # member trained on is kept only where it makes a difference (docs/distill.md)
     step: Step = "search"
+    step_gain: float = 0.02
     # Which held-out loss keeps an independent member's epoch: "sum", the running sum's with the
     # member added (as FIND-WL scores it), or "own", the member's alone (as RESCHED's students
     # keep theirs: the member then is its paired twin). Residual members always use "sum"
@@ -104,6 +108,7 @@ class DistillConfig:
             (self.logit_eta > 0, "logit_eta must be > 0"),
             (self.alpha_max > 0, "alpha_max must be > 0"),
             (self.step in STEPS, f"step must be one of {', '.join(STEPS)}"),
+            (0 <= self.step_gain < 1, "step_gain must be in [0, 1) (a relative loss drop)"),
             (self.keep_epoch in KEEP_EPOCHS, f"keep_epoch must be one of {', '.join(KEEP_EPOCHS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (0 < self.selection_fraction < 1, "selection_fraction must be in (0, 1)"),

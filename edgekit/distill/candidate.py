@@ -119,8 +119,8 @@ def _train_one(
     trainer.fit(resume=files.checkpoint.exists())
     stage.load_state_dict(load_checkpoint(files.best)["model"])
     f = predict_logits(stage, sel_x, ctx.device, output="member")
-    alpha, loss_after = _step(ctx, cand, previous, f)
-    score = _score(cand, previous, alpha, loss_after)
+    alpha, loss_after, loss_unit = _step(ctx, cand, previous, f)
+    score = {**_score(cand, previous, alpha, loss_after), "selection_loss_unit_step": loss_unit}
     score["logit_edge"] = logit_edge(previous.selection, alpha * f, sel_teacher, cfg.logit_eta)
     if init > 0 or cfg.inits > 1:
         score["init_dir"] = name  # where the chosen init's weights are (_accept reads it)
@@ -131,14 +131,24 @@ def _train_one(
 
 def _step(
     ctx: DistillContext, cand: Candidate, previous: Previous, f: Tensor
-) -> tuple[float, float]:
-    """(alpha, held-out loss after) of the member's logits ``f`` on the selection data, by
-    ``distill.step``: searched, or the member as trained (alone: fold 1; on c F_{t-1}: step 1)."""
-    cfg, teacher = ctx.recipe.distill, ctx.logits["selection"]
-    if cfg.step == "unit":
-        unit = previous.scale if cand.objective == "independent" else 1.0
-        return unit_step(previous.selection, f, teacher, ctx.temperature, unit, cfg.calibrated)
-    return best_step(previous.selection, f, teacher, ctx.temperature, cfg.alpha_max, cfg.calibrated)
+) -> tuple[float, float, float]:
+    """(alpha, held-out loss after, loss at the unit step) of the member's logits ``f`` on the
+    selection data, by ``distill.step``: searched, the member as trained (alone: fold 1; on
+    c F_{t-1}: step 1), or ``gated``: as trained unless the searched step lowers the loss by at
+    least ``step_gain`` (relative)."""
+    cfg, teacher, temperature = ctx.recipe.distill, ctx.logits["selection"], ctx.temperature
+    unit = previous.scale if cand.objective == "independent" else 1.0
+    at_unit = unit_step(previous.selection, f, teacher, temperature, unit, cfg.calibrated)
+    first = not bool(torch.any(previous.selection != 0))
+    if cfg.step == "unit" or (cfg.step == "gated" and first):
+        return (*at_unit, at_unit[1])  # member 1's step is only the ensemble's overall scale
+    # gated: alpha_max in units of the unit step, so an independent member's fold (its weight
+    # against the earlier members, each at 1) stays <= alpha_max whatever member 1's scale
+    cap = cfg.alpha_max * (unit if cfg.step == "gated" else 1.0)
+    searched = best_step(previous.selection, f, teacher, temperature, cap, cfg.calibrated)
+    if cfg.step == "gated" and relative_edge(at_unit[1], searched[1]) < cfg.step_gain:
+        return (*at_unit, at_unit[1])
+    return (*searched, at_unit[1])
 
 
 def _held_out(ctx: DistillContext, previous: Previous, cand: Candidate) -> Any:

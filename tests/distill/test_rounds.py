@@ -125,3 +125,35 @@ def test_unit_step_sums_independent_members_as_resched_does(teacher: Path, tmp_p
     rows, _ = run(tmp_path / "hybrid", teacher, *two, "distill.step=unit")
     scale = rows[1]["tried"][0]["previous_scale"]
     assert scale != 1.0 and member_folds(tmp_path / "hybrid") == [1.0, pytest.approx(1 / scale)]
+
+
+def test_gated_step_keeps_the_plain_sum_unless_the_search_pays(
+    teacher: Path, tmp_path: Path
+) -> None:
+    """distill.step=gated: member 1 as trained (its step is only the ensemble's scale); a later
+    member at the searched step only where that lowers the held-out loss by step_gain over the
+    unit step: a gain no step reaches gives the plain sum, gain 0 the searched step's ensemble
+    (the same argmax as step=search: member 2's fold over member 1's, where alpha_max binds
+    neither: these 2-epoch members' logits sit at ~0.4 of the teacher's scale)."""
+    two = (
+        "distill.max_members=2",
+        "distill.connections=off",
+        "distill.objectives=independent",
+        "distill.alpha_max=8",
+    )
+    run(tmp_path / "searched", teacher, *two)
+    searched = member_folds(tmp_path / "searched")
+    rows, _ = run(tmp_path / "never", teacher, *two, "distill.step=gated", "distill.step_gain=0.9")
+    assert member_folds(tmp_path / "never") == [1.0, 1.0]
+    tried = rows[1]["tried"][0]
+    assert tried["selection_loss_after"] == tried["selection_loss_unit_step"]
+    run(tmp_path / "always", teacher, *two, "distill.step=gated", "distill.step_gain=0")
+    always = member_folds(tmp_path / "always")
+    assert searched[0] != 1.0 and always[0] == 1.0
+    assert always[1] == pytest.approx(searched[1] / searched[0], rel=1e-3)  # 1-D search tol.
+
+    # alpha_max caps the fold, member 2's weight against member 1's (at 1), not alpha on c F
+    assert always[1] > 1.5
+    capped = (*two[:-1], "distill.alpha_max=1.5", "distill.step=gated", "distill.step_gain=0")
+    run(tmp_path / "capped", teacher, *capped)
+    assert member_folds(tmp_path / "capped") == [1.0, pytest.approx(1.5, rel=1e-5)]
