@@ -50,9 +50,9 @@ class DistillConfig:
     # a residual member at step 1 on the calibrated sum it was fitted to; "gated" adds it as
     # trained (member 1 too) unless the searched step, up to alpha_max times the unit one,
     # lowers the held-out loss by at least step_gain (relative): a step fitted on the data the
-    # member trained on is kept only where it makes a difference (docs/distill.md)
+    # member trained on is kept only where it earns as much as a member must (gamma_min's 0.05)
     step: Step = "search"
-    step_gain: float = 0.02
+    step_gain: float = 0.05
     # Which held-out loss keeps an independent member's epoch: "sum", the running sum's with the
     # member added (as FIND-WL scores it), or "own", the member's alone (as RESCHED's students
     # keep theirs: the member then is its paired twin). Residual members always use "sum"

@@ -65,6 +65,7 @@ KWS8_BEFORE = {
         "objectives": ("logit", "hybrid", "independent"),
         "connections": "on",
         "selection": "split",
+        "step": "search",  # the unit step shipped in session 15
     },
 }
 
