@@ -27,16 +27,23 @@ def resolved(task: str, variant: str) -> dict[str, Any]:
 
 def test_the_dsa19_default_is_the_variant_it_was_chosen_as() -> None:
     # recipes/dsa19.py ships what augment-fitall-indep-noconn measured (benchmarks/distill.md),
-    # each member's epoch kept by its own held-out loss since session 16 (the variant `own`)
+    # each member's epoch kept by its own held-out loss since session 16 (the variant `own`),
+    # the gated step since session 17 (`own-gated`); `own` keeps the searched step it ran
     assert variant_overrides("dsa19", "default") == []
     chosen = resolved("dsa19", "augment-fitall-indep-noconn")
-    assert chosen["distill"]["keep_epoch"] == "sum"
+    assert (chosen["distill"]["keep_epoch"], chosen["distill"]["step"]) == ("sum", "search")
     chosen["distill"]["keep_epoch"] = "own"
-    assert resolved("dsa19", "default") == chosen
     own = resolved("dsa19", "own")
     assert own["distill"].pop("paired_baselines") is True
     own["distill"]["paired_baselines"] = False
     assert own == chosen
+    chosen["distill"]["step"] = "gated"
+    assert resolved("dsa19", "default") == chosen
+    gated = resolved("dsa19", "own-gated")
+    assert gated == {**chosen, "distill": {**chosen["distill"], "paired_baselines": True}}
+    for variant, gain in (("own-gated2", 0.02), ("own-gated0", 0.0)):
+        assert resolved("dsa19", variant)["distill"] == {**gated["distill"], "step_gain": gain}
+    assert chosen["distill"]["step_gain"] == 0.05
 
 
 def test_variants_start_from_the_previous_default() -> None:
@@ -175,7 +182,9 @@ def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     assert recurrent["students"] == ("gru-8", "gru-16", "fastgrnn-32-r8")
     shipped = resolved("dsa19", "default")  # everything else as the shipped default
     assert recurrent["distill"].pop("keep_epoch") == "sum"  # as it ran (session 15)
+    assert recurrent["distill"].pop("step") == "search"  # as it ran (sessions 13, 15)
     shipped["distill"].pop("keep_epoch")
+    shipped["distill"].pop("step")
     for key in ("distill", "student_train", "teacher_train"):
         assert recurrent[key] == shipped[key]
     own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
@@ -189,6 +198,8 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     assert default["distill"].pop("paired_baselines") is False
     assert paired["distill"].pop("keep_epoch") == "sum"  # the epoch rule it ran (session 15)
     assert default["distill"].pop("keep_epoch") == "own"
+    assert paired["distill"].pop("step") == "search"  # the step it ran (session 16)
+    assert default["distill"].pop("step") == "gated"
     assert paired == default  # the rest is the recipe as shipped: the members it would train
     for variant, sources in SEEDED_FROM.items():
         for task, source in sources.items():  # a seeded run resumes only from its own recipe
