@@ -267,6 +267,8 @@ LABELS = {
     "mixed": ("B-DISTIL, cnn1d-112 then dscnn-24x4 (lookahead 1)", "D--"),
     "two-dscnn": ("B-DISTIL, two dscnn-24x4 (session 13 default)", "s--"),
     "unit": ("B-DISTIL, members added as trained (step unit)", "o--"),
+    "own": ("B-DISTIL, epoch by its own loss, searched step", "p--"),
+    "own-gated": ("B-DISTIL, epoch by its own loss, gated step", "o-."),
 }
 
 
