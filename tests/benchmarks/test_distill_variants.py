@@ -187,6 +187,13 @@ def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     shipped["distill"].pop("step")
     for key in ("distill", "student_train", "teacher_train"):
         assert recurrent[key] == shipped[key]
+    # KWS-8's recurrent runs (session 18) are the recipe as shipped but for the teacher's epochs
+    kws8, kws8_shipped = resolved("kws8", "recurrent"), resolved("kws8", "default")
+    assert kws8["teacher"] == "lstm-64"
+    assert kws8["teacher_train"].pop("epochs") == 80
+    assert kws8_shipped["teacher_train"].pop("epochs") == 25
+    for key in ("distill", "student_train", "teacher_train"):
+        assert kws8[key] == kws8_shipped[key], key
     own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
     assert own.name == f"{run_name('dsa19', 'p5p6', 0)}-lstm-64"
     assert teacher_dir(tmp_path, "dsa19", "p5p6", 0, "levers").name == run_name("dsa19", "p5p6", 0)
