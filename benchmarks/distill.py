@@ -342,6 +342,13 @@ def variant_overrides(task: str, variant: str) -> list[str]:
     return base + teacher + step + VARIANTS[variant] + recurrent + budget + augment
 
 
+def teacher_overrides(task: str, variant: str) -> list[str]:
+    """The variant's overrides its own teacher trains with (its spec and teacher_train.*)."""
+    return [
+        o for o in variant_overrides(task, variant) if o.startswith(("teacher=", "teacher_train."))
+    ]
+
+
 def run_name(task: str, fold: str, seed: int, variant: str | None = None) -> str:
     """Run folder names; the task's first fold keeps the names runs had before folds existed."""
     fold_part = "" if fold == next(iter(task_folds(task))) else f"-{fold}"
@@ -386,7 +393,7 @@ def run_one(
     teacher = teacher_dir(runs, task, fold, seed, variant)
     if RunDir(teacher).read_teacher() is None:
         # one teacher per task, fold and seed, shared by every variant (but those with their own)
-        own = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
+        own = teacher_overrides(task, variant) if variant in TEACHER_BY_VARIANT else []
         teachers.run(task, seed, runs, [*users, *own, *extra], teacher.name)
     overrides = [
         f"teacher_train.seed={seed}",

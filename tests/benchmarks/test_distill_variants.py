@@ -175,7 +175,7 @@ def test_a_variant_with_its_own_baselines_is_not_said_to_borrow_them() -> None:
 def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     tmp_path: Path,
 ) -> None:
-    from benchmarks.distill import run_name, teacher_dir
+    from benchmarks.distill import run_name, teacher_dir, teacher_overrides
 
     recurrent = resolved("dsa19", "recurrent")
     assert recurrent["teacher"] == "lstm-64"
@@ -194,6 +194,10 @@ def test_the_recurrent_variant_has_its_own_teacher_on_the_recipe_as_shipped(
     assert kws8_shipped["teacher_train"].pop("epochs") == 25
     for key in ("distill", "student_train", "teacher_train"):
         assert kws8[key] == kws8_shipped[key], key
+    # ... and its own teacher trains with those epochs (the first runs of session 18 imported a
+    # teacher trained with the recipe's 25)
+    assert teacher_overrides("kws8", "recurrent") == ["teacher=lstm-64", "teacher_train.epochs=80"]
+    assert teacher_overrides("dsa19", "recurrent") == ["teacher=lstm-64"]
     own = teacher_dir(tmp_path, "dsa19", "p5p6", 0, "recurrent")
     assert own.name == f"{run_name('dsa19', 'p5p6', 0)}-lstm-64"
     assert teacher_dir(tmp_path, "dsa19", "p5p6", 0, "levers").name == run_name("dsa19", "p5p6", 0)
