@@ -85,6 +85,9 @@ VARIANTS: dict[str, list[str]] = {
     # task's recipe as shipped (its own teacher: TEACHER_BY_VARIANT)
     # (per task additions: RECURRENT_BY_TASK)
     "recurrent": ["students=gru-8,gru-16,fastgrnn-32-r8"],
+    # the recipe as shipped with CNN members of the recurrent members' MACs (76 k - 446 k; the
+    # shipped members start at 3.2 M): what the CNN teacher gives at the budgets `recurrent` serves
+    "small-cnn": ["students=cnn1d-8,cnn1d-16,cnn1d-32"],
     # the recipe as shipped, its RESCHED students built and trained from the members' seeds
     # (common random numbers, edgekit/distill/seeds.py): the comparison without two seeds' luck
     "paired": ["distill.paired_baselines=true", "distill.keep_epoch=sum"],
@@ -193,7 +196,7 @@ RESCORED: dict[str, Rescored] = {
 # variants on top of the recipe as shipped (the others start from PREVIOUS_DEFAULT)
 SHIPPED = (
     "default", "paired", "wide", "two-dscnn", "small-first", "grow", "mixed", "unit", "own",
-    "own-unit", "own-alpha1", "own-gated", "own-gated2", "own-gated0",
+    "own-unit", "own-alpha1", "own-gated", "own-gated2", "own-gated0", "small-cnn",
 )  # fmt: skip
 # variants with a teacher of their own (one per task, fold and seed, shared by such variants)
 TEACHER_BY_VARIANT: dict[str, str] = {"recurrent": "lstm-64"}
@@ -223,6 +226,7 @@ BASELINE_VARIANTS = (
     "augment-fitall",
     "levers",
     "recurrent",
+    "small-cnn",
     "paired",
     "grow",
     "mixed",
@@ -261,6 +265,7 @@ LABELS = {
     "augment-fitall-noconn": ("augment-fitall without connections", "^-"),
     "augment-fitall-indep-noconn": ("augment-fitall-indep without connections", ">-"),
     "recurrent": ("B-DISTIL recurrent (LSTM teacher, GRU / FastGRNN members)", "H-"),
+    "small-cnn": ("B-DISTIL, cnn1d-8/16/32 members (the recurrent ones' MACs)", "h-"),
     "paired": ("B-DISTIL (default), paired baselines", "8-"),
     "wide": ("B-DISTIL, dscnn-24x4 members", "^--"),
     "small-first": ("B-DISTIL, dscnn-16x4 members (session 12 default)", "<--"),
