@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -278,16 +278,6 @@ LABELS = {
 }
 
 
-AUGMENTED = (
-    "augment",
-    "augment-fitall",
-    "augment-fitall-indep",
-    "augment-fitall-noconn",
-    "augment-fitall-indep-noconn",
-    "levers",
-)
-
-
 # each task's recipe before its current default (recipes/, issue 13): the variants were
 # measured against it, so they start from it
 PREVIOUS_DEFAULT: dict[str, list[str]] = {
@@ -323,7 +313,6 @@ PREVIOUS_DEFAULT: dict[str, list[str]] = {
 # that were measured on its searched step before keep it (KWS-8's, on its unit step since
 # session 15, keep theirs)
 STEP_BEFORE_GATED: dict[str, list[str]] = {"dsa19": ["distill.step=search"]}
-MEASURED_BEFORE_GATED = ("paired", "recurrent", "own", "own-alpha1")
 # per task, added to the recurrent variant
 RECURRENT_BY_TASK: dict[str, list[str]] = {
     # as it ran (sessions 13, 15): the running sum's held-out loss kept a member's epoch
@@ -336,15 +325,44 @@ RECURRENT_BY_TASK: dict[str, list[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class ByTask:
+    """A variant's overrides that differ by task: ``before`` its VARIANTS entry (what an older
+    recipe it was measured on kept) and ``after`` it (what the task adds to the variant)."""
+
+    before: dict[str, list[str]] = field(default_factory=dict)
+    after: dict[str, list[str]] = field(default_factory=dict)
+
+
+def joined(*by_task: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Per task, the lists of ``by_task`` one after the other."""
+    return {t: [o for d in by_task for o in d.get(t, [])] for d0 in by_task for t in d0}
+
+
+BY_TASK: dict[str, ByTask] = {
+    **{v: ByTask(before=STEP_BEFORE_GATED) for v in ("paired", "own", "own-alpha1")},
+    "recurrent": ByTask(before=STEP_BEFORE_GATED, after=RECURRENT_BY_TASK),
+    **{
+        v: ByTask(after=AUGMENT_BY_TASK)
+        for v in (
+            "augment",
+            "augment-fitall",
+            "augment-fitall-indep",
+            "augment-fitall-noconn",
+            "augment-fitall-indep-noconn",
+        )
+    },
+    "levers": ByTask(after=joined(BUDGET_BY_TASK, AUGMENT_BY_TASK)),
+}
+
+
 def variant_overrides(task: str, variant: str) -> list[str]:
     shipped = variant in (*SHIPPED, *TEACHER_BY_VARIANT)  # on top of the recipe as shipped
     base = [] if shipped else PREVIOUS_DEFAULT.get(task, [])
     teacher = [f"teacher={TEACHER_BY_VARIANT[variant]}"] if variant in TEACHER_BY_VARIANT else []
-    step = STEP_BEFORE_GATED.get(task, []) if variant in MEASURED_BEFORE_GATED else []
-    recurrent = RECURRENT_BY_TASK.get(task, []) if variant == "recurrent" else []
-    augment = AUGMENT_BY_TASK.get(task, []) if variant in AUGMENTED else []
-    budget = BUDGET_BY_TASK.get(task, []) if variant == "levers" else []
-    return base + teacher + step + VARIANTS[variant] + recurrent + budget + augment
+    by_task = BY_TASK.get(variant, ByTask())
+    before, after = by_task.before.get(task, []), by_task.after.get(task, [])
+    return base + teacher + before + VARIANTS[variant] + after
 
 
 def teacher_overrides(task: str, variant: str) -> list[str]:
@@ -396,10 +414,10 @@ def run_one(
     users = task_folds(task)[fold]
     out = runs / run_name(task, fold, seed, variant)
     teacher = teacher_dir(runs, task, fold, seed, variant)
-    if RunDir(teacher).read_teacher() is None:
-        # one teacher per task, fold and seed, shared by every variant (but those with their own)
-        own = teacher_overrides(task, variant) if variant in TEACHER_BY_VARIANT else []
-        teachers.run(task, seed, runs, [*users, *own, *extra], teacher.name)
+    # one teacher per task, fold and seed, shared by every variant (but those with their own):
+    # trained once, then reused where it was trained as asked
+    own = teacher_overrides(task, variant) if variant in TEACHER_BY_VARIANT else []
+    teachers.run(task, seed, runs, [*users, *own, *extra], teacher.name)
     overrides = [
         f"teacher_train.seed={seed}",
         f"student_train.seed={seed}",

@@ -16,8 +16,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import DATA, HERE
 from benchmarks.machine import machine_line, save_results
+from edgekit.config.overrides import apply_overrides
+from edgekit.config.recipe import load_recipe
+from edgekit.errors import EdgekitError
+from edgekit.pipelines.choose_affinity import saved_affinity
 from edgekit.pipelines.teacher import train_teacher
 from edgekit.rundir import RunDir
+
+TEACHER_KEYS = ("teacher", "teacher_train")  # what decides the teacher a folder holds
+
+
+def check_reused(out: Path, task: str, overrides: list[str]) -> None:
+    """A teacher folder is reused by its name only if it was trained as ``overrides`` ask (its
+    spec and teacher_train): a name can outlive what it meant (session 18 imported a 25-epoch
+    LSTM where the variant asked for 80)."""
+    asked = saved_affinity(apply_overrides(load_recipe(task), overrides), out).to_dict()
+    saved = RunDir(out).read_config().recipe
+    differ = [
+        f"{key}: saved {saved.get(key)!r}, asked {asked[key]!r}"
+        for key in TEACHER_KEYS
+        if json.loads(json.dumps(asked[key])) != saved.get(key)
+    ]
+    if differ:
+        raise EdgekitError(
+            f"{out}: a teacher trained otherwise than asked ({'; '.join(differ)}); "
+            "move the folder aside or name the teacher after what differs"
+        )
 
 
 def run(
@@ -27,16 +51,12 @@ def run(
     out = runs / (name or f"{task}-seed{seed}")
     run = RunDir(out)
     saved = run.read_teacher()
+    asked = [f"teacher_train.seed={seed}", *(overrides or [])]
     if saved is not None:
+        check_reused(out, task, asked)
         summary: dict[str, object] = saved.to_dict()
     else:
-        summary = train_teacher(
-            task,
-            out,
-            DATA.get(task),
-            [f"teacher_train.seed={seed}", *(overrides or [])],
-            resume=out.exists(),
-        ).to_dict()
+        summary = train_teacher(task, out, DATA.get(task), asked, resume=out.exists()).to_dict()
     rows = [json.loads(x) for x in run.teacher.metrics.read_text().splitlines()]
     summary["final_val_accuracy"] = rows[-1]["val_accuracy"]
     summary["seed"] = seed
