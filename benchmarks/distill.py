@@ -571,21 +571,21 @@ def table(task: str, results: dict[str, list[dict[str, Any]]], bars: Bars = Bars
         "|---:|" + "---:|" * (len(variants) + 2),
     ]
 
-    def cell(accs: list[float], macs: list[float]) -> str:
+    def cell(accs: list[float], macs: list[float], of_macs: int) -> str:
         if not accs:
             return ""
-        return f"{mean_sd(accs)} @ {100 * statistics.mean(macs) / teacher_macs:.1f} %"
+        return f"{mean_sd(accs)} @ {100 * statistics.mean(macs) / of_macs:.1f} %"
 
     for k in range(1, k_max + 1):
         cells = []
-        for v in variants:
+        for v in variants:  # a variant's % are of its own teacher's MACs (as the header says)
             rounds = [r["rounds"][k - 1] for r in results[v] if len(r["rounds"]) >= k]
-            cells.append(
-                cell([x["val_accuracy"] for x in rounds], [x["cumulative_macs"] for x in rounds])
-            )
+            accs, macs = [x["val_accuracy"] for x in rounds], [x["cumulative_macs"] for x in rounds]
+            cells.append(cell(accs, macs, results[v][0]["teacher"]["macs"]))
         for key in ("resched", "no_resched"):
             rows = [b for r in default for b in r["baselines"].get(key, []) if b["k"] == k]
-            cells.append(cell([b["val_accuracy"] for b in rows], [b["macs"] for b in rows]))
+            accs, macs = [b["val_accuracy"] for b in rows], [b["macs"] for b in rows]
+            cells.append(cell(accs, macs, teacher_macs))
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     lines += ["", *acceptance(results, bars), ""]
     for v in variants:

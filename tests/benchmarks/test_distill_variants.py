@@ -319,3 +319,16 @@ def test_acceptance_holds_each_task_and_fold_to_issue_13s_bars() -> None:
     assert "NOT met" in final_line("dsa19", "p1p2", 0.865, 0.1)
     # any other task keeps the first benchmark's bar
     assert "(met: within 1.5 points at <= 50 %)" in final_line("synthetic", "", 0.886, 0.5)
+
+
+def test_a_variant_with_its_own_teacher_shows_its_macs_as_a_share_of_that_teacher() -> None:
+    from benchmarks.distill import table
+
+    def rows(spec: str, teacher_macs: int) -> list[dict[str, Any]]:
+        teacher = {"spec": spec, "val_accuracy": 0.9, "macs": teacher_macs}
+        one = {"chosen": "m", "val_accuracy": 0.8, "cumulative_macs": 100, "teacher_fraction": 0}
+        return [{"seed": 0, "teacher": teacher, "rounds": [one], "baselines": {}}]
+
+    # KWS-8's small-cnn (DS-CNN teacher, 17 M MACs) beside recurrent (its own LSTM, 2.4 M)
+    lines = table("kws8", {"small-cnn": rows("dscnn", 10_000), "recurrent": rows("lstm", 1_000)})
+    assert "| 1 | 80.0 ± 0.0 @ 1.0 % | 80.0 ± 0.0 @ 10.0 % |  |  |" in lines
