@@ -336,7 +336,8 @@ class ByTask:
 
 def joined(*by_task: dict[str, list[str]]) -> dict[str, list[str]]:
     """Per task, the lists of ``by_task`` one after the other."""
-    return {t: [o for d in by_task for o in d.get(t, [])] for d0 in by_task for t in d0}
+    tasks = dict.fromkeys(t for d in by_task for t in d)  # each task once, in first-seen order
+    return {t: [o for d in by_task for o in d.get(t, [])] for t in tasks}
 
 
 BY_TASK: dict[str, ByTask] = {
