@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from edgekit.bench import early_exit_table, recommend_margin
+from edgekit.bench import add_perturbed_agreement, early_exit_table, recommend_margin
 from edgekit.runtime import prefix_accuracies
 
 MARGINS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
@@ -93,25 +93,39 @@ def accuracy_rule(table: list[dict[str, float]], full_accuracy: float) -> dict[s
 
 
 def margin_transfer(
-    chosen_on: dict[str, Any], applied_to: dict[str, Any], rule: Rule = agreement_rule
-) -> dict[str, float] | None:
+    chosen_on: dict[str, Any],
+    applied_to: dict[str, Any],
+    rule: Rule = agreement_rule,
+    copies: bool = True,
+) -> dict[str, Any]:
     """The margin ``rule`` recommends on one fold's validation logits, applied on another's.
 
     Each argument holds ``member_logits`` ([K, N, L] per member) and ``labels`` of a run's
-    validation split. Returns the margin, the loss it promised on its own fold and the loss it
-    realised on the other (points below that fold's full ensemble), and the members it ran.
+    validation split, and ``perturbed_member_logits`` ([copies, K, N, L]) where the run saved
+    them: with ``copies`` the rule sees them as `edgekit bench` does. Returns the margin, the
+    loss it promised on its own fold and the loss it realised on the other (points below that
+    fold's full ensemble), and the members it ran; margin None where no margin qualifies
+    (every member runs).
     """
 
-    def table(d: dict[str, Any]) -> tuple[list[dict[str, float]], float]:
+    def table(d: dict[str, Any], perturbed: bool = False) -> tuple[list[dict[str, float]], float]:
         logits = list(d["member_logits"])
         macs = list(range(1, len(logits) + 1))
         full = prefix_accuracies(logits, d["labels"])[-1]
-        return early_exit_table(logits, d["labels"], macs, MARGINS), full
+        rows = early_exit_table(logits, d["labels"], macs, MARGINS)
+        # bench's rule: no changed decision on the perturbed copies either
+        if perturbed and "perturbed_member_logits" in d:
+            add_perturbed_agreement(rows, [list(c) for c in d["perturbed_member_logits"]], macs)
+        return rows, full
 
-    own, own_full = table(chosen_on)
+    own, own_full = table(chosen_on, copies)
     best = rule(own, own_full)
-    if best is None:
-        return None
+    total = float(len(applied_to["member_logits"]))
+    if best is None:  # no margin qualifies: bench says to run every member, which loses nothing
+        return {
+            "margin": None, "promised_loss": 0.0, "realised_loss": 0.0,
+            "members_own": total, "members_other": total, "members_total": total,
+        }  # fmt: skip
     other, other_full = table(applied_to)
     row = next(r for r in other if r["margin"] == best["margin"])
     return {
@@ -120,5 +134,10 @@ def margin_transfer(
         "realised_loss": 100 * (other_full - row["accuracy"]),
         "members_own": best["mean_members"],
         "members_other": row["mean_members"],
-        "members_total": float(len(applied_to["member_logits"])),
+        "members_total": total,
     }
+
+
+def margin_text(margin: float | None) -> str:
+    """A transfer's margin in a table: ``none (all members)`` where no margin qualified."""
+    return "none (all members)" if margin is None else f"{margin:g}"

@@ -9,7 +9,10 @@ margin from one fold to the same seed's run on the other:
 - ``accuracy``: the fewest members within 0.5 points of the full ensemble's accuracy (the rule
   `bench` used before);
 - ``agreement``: the fewest members whose early decisions change none of the full ensemble's
-  (what `bench` recommends now).
+  on the validation windows (what `bench` recommended before session 20);
+- ``copies``: the same, and none on the perturbed copies of the windows either (what `bench`
+  recommends now; edgekit/bench_perturb.py; runs saved before it get the copies' logits when
+  benchmarks/distill.py is run on them again).
 
     python benchmarks/margin_rules.py --runs RUNS [--task dsa19]
 """
@@ -32,17 +35,21 @@ from benchmarks.common import HERE
 from benchmarks.distill import VARIANTS, run_name, task_folds
 from benchmarks.machine import machine_line, save_results
 
-RULES: dict[str, checks.Rule] = {
-    "accuracy": checks.accuracy_rule,
-    "agreement": checks.agreement_rule,
+# rule name -> (rule, whether it sees the perturbed copies)
+RULES: dict[str, tuple[checks.Rule, bool]] = {
+    "accuracy": (checks.accuracy_rule, False),
+    "agreement": (checks.agreement_rule, False),
+    "copies": (checks.agreement_rule, True),
 }
 
 
-def pairs(runs: Path, task: str, seeds: range) -> list[tuple[str, int, str, str, Path, Path]]:
+def pairs(
+    runs: Path, task: str, seeds: range, variants: tuple[str, ...] = tuple(VARIANTS)
+) -> list[tuple[str, int, str, str, Path, Path]]:
     """(variant, seed, fold a, fold b, logits a, logits b) for every run found on both folds."""
     folds = list(task_folds(task))
     found = []
-    for variant in VARIANTS:
+    for variant in variants:
         for seed in seeds:
             paths = [runs / f"{run_name(task, f, seed, variant)}.val-logits.npz" for f in folds]
             if all(p.exists() for p in paths):
@@ -51,17 +58,18 @@ def pairs(runs: Path, task: str, seeds: range) -> list[tuple[str, int, str, str,
     return found
 
 
-def measure(runs: Path, task: str, seeds: range) -> list[dict[str, Any]]:
+def measure(
+    runs: Path, task: str, seeds: range, variants: tuple[str, ...] = tuple(VARIANTS)
+) -> list[dict[str, Any]]:
     """One row per (pair, rule): the margin, its promised and realised loss, members run."""
     rows = []
-    for variant, seed, fa, fb, pa, pb in pairs(runs, task, seeds):
+    for variant, seed, fa, fb, pa, pb in pairs(runs, task, seeds, variants):
         a, b = dict(np.load(pa)), dict(np.load(pb))
-        for rule, fn in RULES.items():
-            t = checks.margin_transfer(a, b, fn)
-            if t is not None:
-                rows.append(
-                    {"variant": variant, "seed": seed, "from": fa, "to": fb, "rule": rule, **t}
-                )
+        for rule, (fn, copies) in RULES.items():
+            if copies and "perturbed_member_logits" not in a:
+                continue
+            t = checks.margin_transfer(a, b, fn, copies)
+            rows.append({"variant": variant, "seed": seed, "from": fa, "to": fb, "rule": rule, **t})
     return rows
 
 
@@ -93,6 +101,8 @@ def markdown(rows: list[dict[str, Any]], machine: str, command: str) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for rule in RULES:
+        if not any(r["rule"] == rule for r in rows):
+            continue
         s = summary(rows, rule)
         lines.append(
             f"| {rule} | {s['pairs']} | {s['excess_mean']:+.2f} | {s['excess_max']:+.2f} | "
@@ -106,7 +116,7 @@ def markdown(rows: list[dict[str, Any]], machine: str, command: str) -> str:
     for r in rows:
         lines.append(
             f"| {r['variant']} | {r['seed']} | {r['from']} -> {r['to']} | {r['rule']} | "
-            f"{r['margin']:g} | {r['promised_loss']:.1f} | {r['realised_loss']:.1f} | "
+            f"{checks.margin_text(r['margin'])} | {r['promised_loss']:.1f} | {r['realised_loss']:.1f} | "
             f"{r['members_other']:.2f} of {r['members_total']:.0f} |"
         )
     return "\n".join(lines) + "\n"
@@ -118,15 +128,20 @@ def main() -> None:
     parser.add_argument("--task", default="dsa19")
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 looked for")
     parser.add_argument("--out", default="margin_rules", help="result files' stem in benchmarks/")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
-    rows = measure(args.runs, args.task, range(args.seeds))
+    rows = measure(args.runs, args.task, range(args.seeds), tuple(args.variants))
     if not rows:
         raise SystemExit(f"{args.runs}: no {args.task} run has validation logits on both folds")
     info = save_results(HERE / f"{args.out}.json", rows)
-    command = f"python benchmarks/margin_rules.py --runs RUNS --task {args.task}"
+    command = (
+        f"python benchmarks/margin_rules.py --runs RUNS --task {args.task} --seeds {args.seeds} "
+        f"--out {args.out}"
+    ) + (f" --variants {' '.join(args.variants)}" if args.variants != list(VARIANTS) else "")
     (HERE / f"{args.out}.md").write_text(markdown(rows, machine_line(info), command))
     for rule in RULES:
-        print(rule, summary(rows, rule))
+        if any(r["rule"] == rule for r in rows):
+            print(rule, summary(rows, rule))
 
 
 if __name__ == "__main__":

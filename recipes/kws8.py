@@ -12,10 +12,10 @@ RECIPE = Recipe(
     ),  # a temporal cnn1d-112 (18.9 %), then a dscnn-24x4 (19.4 %): 93.2 / 93.7 % over 3 seeds,
     # 0.2 under the teacher at 38.4 %, where two dscnn-24x4 reached 92.8 / 93.1
     # (benchmarks/distill14_kws8_mixed.md). dscnn-32x4 (30.7 %) never fits after member 1: it is
-    # NO-RESCHED's oracle at the second prefix. Budgets under 18 % need students=dscnn-16x4;
-    # under 5 %, students=cnn1d-8,cnn1d-16,cnn1d-32 reach 85.5 / 89.8 / 90.8 / 91.6 % at
-    # 76 k - 783 k MACs (0.4 - 4.6 %; 3 seeds, benchmarks/distill19_kws8_small_cnn.md), 4-5
-    # points over GRU / FastGRNN members of those MACs
+    # NO-RESCHED's oracle at the second prefix. Budgets under 18 %: one cnn1d-32 alone reaches
+    # 92.7 % at 2.6 % (NO-RESCHED, 3 seeds, benchmarks/distill20_kws8_small_cnn.md); members
+    # cnn1d-8,cnn1d-16,cnn1d-32 answer from 0.4 % on (85.5 / 89.8 / 90.8 / 91.6 % at 0.4 -
+    # 4.6 %) but trail single students of equal MACs by 1.2-1.8 points from prefix 2 on
     teacher_train=TrainConfig(
         epochs=25,  # 3,600 clips: past ~25 epochs validation stops improving
         optimizer="adamw",  # DS-CNN with BatchNorm trains faster with Adam (MLPerf uses Adam)

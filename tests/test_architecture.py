@@ -178,7 +178,7 @@ def test_train_knows_no_recipe() -> None:
 LAYERS = [
     {"__main__", "cli"},
     {"pipelines"},
-    {"distill", "bench"},
+    {"distill", "bench", "bench_perturb"},
     {"train", "export"},
     {"rundir", "checkpoint", "config", "cost", "data", "runtime", "outputs"},
     {"models", "features", "progress", "atomic", "tasks", "threads", "native_logs", "console"},

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgekit.bench import early_exit_table, recommend_margin, recommendation_line
+from edgekit.bench import (
+    add_perturbed_agreement,
+    early_exit_table,
+    recommend_margin,
+    recommendation_line,
+)
 
 
 def swapping_members() -> tuple[list[np.ndarray], np.ndarray]:
@@ -44,3 +49,27 @@ def test_no_recommendation_when_every_margin_changes_a_decision() -> None:
     assert recommend_margin(rows) is None
     result = {"early_exit": rows, "early_exit_recommended": None, "samples_accuracy": 4}
     assert "No margin up to 1 leaves all 4 decisions" in recommendation_line(result)
+
+
+def test_perturbed_copies_hold_the_margin_back_where_a_copy_changes_a_decision() -> None:
+    """At T = 6 no clean decision changes, but on a copy where member 2 is sure of class 1 for
+    inputs 2-3 (a new user's windows), exiting after member 1 there changes two decisions: the
+    recommendation moves up to T = 8, where nothing exits early on that copy."""
+    logits, labels = swapping_members()
+    rows = early_exit_table(logits, labels, [10, 20], (0.25, 6.0, 8.0))
+    copy = [logits[0], np.array([[0.0, 20.0], [20.0, 0.0], [0.0, 9.0], [0.0, 9.0]])]
+    add_perturbed_agreement(rows, [logits, copy], [10, 20])
+    assert [r["perturbed_agreement"] for r in rows] == pytest.approx([0.0, 0.5, 1.0])
+    best = recommend_margin(rows)
+    assert best is not None and best["margin"] == 8.0
+    result = {"early_exit": rows, "early_exit_recommended": best, "samples_accuracy": 4}
+    result |= {"members": [{}, {}], "perturbed_copies": 2}
+    assert "nor any on 2 perturbed copies" in recommendation_line(result)
+
+
+def test_no_copies_leave_the_table_as_it_was() -> None:
+    logits, labels = swapping_members()
+    rows = early_exit_table(logits, labels, [10, 20], (0.25, 6.0, 8.0))
+    add_perturbed_agreement(rows, [], [10, 20])
+    assert all("perturbed_agreement" not in r for r in rows)
+    assert recommend_margin(rows)["margin"] == 6.0  # type: ignore[index]

@@ -15,6 +15,7 @@ from edgekit.data.dataset import Dataset, Normalization, Split
 from edgekit.errors import EdgekitError
 
 if TYPE_CHECKING:
+    from edgekit.train.sensor_augment import SensorAugmenter
     from edgekit.train.trainer import FeatureFn
 from edgekit.features.params import FrontEndParams
 from edgekit.features.torch_frontend import LogMel
@@ -152,25 +153,12 @@ def feature_augmenter(
     masks on the features. Sensors: rotations (DSA-19's units), gain, jitter, time shift. Any
     series: window slicing and warping in time (before the sensor transforms).
     """
-    from edgekit.train.sensor_augment import SensorAugment, SensorAugmenter, dsa19_units
     from edgekit.train.series_augment import SeriesAugment, series_augment
 
     base: FeatureFn | None = None
     if config.augment:
         base = _waveform_augmenter(split, data, config, device)
-    sensor = None
-    if config.sensor_augmented:
-        settings = SensorAugment(
-            config.sensor_rotation_deg, config.sensor_scale, config.sensor_jitter,
-            config.sensor_shift,
-        )  # fmt: skip
-        if settings.rotation_deg and data.task != "dsa19":
-            raise EdgekitError(
-                f"{data.task}: sensor_rotation_deg needs the sensors' 3-axis layout, known for "
-                "dsa19 only; use sensor_scale / sensor_jitter / sensor_shift"
-            )
-        units = dsa19_units() if settings.rotation_deg else None
-        sensor = SensorAugmenter(settings, data.normalization, units).to(device)
+    sensor = sensor_augmenter(data.task, data.normalization, config, device)
     series = None
     if config.series_augmented:
         series = SeriesAugment(
@@ -199,3 +187,24 @@ def feature_augmenter(
         return x
 
     return features
+
+
+def sensor_augmenter(
+    task: str, normalization: Normalization | None, config: TrainConfig, device: torch.device
+) -> SensorAugmenter | None:
+    """``config``'s sensor transforms (rotations of DSA-19's units, gain, jitter, time shift) for
+    ``task``'s inputs normalised by ``normalization``, or None where it asks for none."""
+    from edgekit.train.sensor_augment import SensorAugment, SensorAugmenter, dsa19_units
+
+    if not config.sensor_augmented:
+        return None
+    settings = SensorAugment(
+        config.sensor_rotation_deg, config.sensor_scale, config.sensor_jitter, config.sensor_shift
+    )
+    if settings.rotation_deg and task != "dsa19":
+        raise EdgekitError(
+            f"{task}: sensor_rotation_deg needs the sensors' 3-axis layout, known for "
+            "dsa19 only; use sensor_scale / sensor_jitter / sensor_shift"
+        )
+    units = dsa19_units() if settings.rotation_deg else None
+    return SensorAugmenter(settings, normalization, units).to(device)

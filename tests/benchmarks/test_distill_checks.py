@@ -72,3 +72,14 @@ def test_margin_chosen_on_one_fold_reports_its_promise_and_the_other_folds_loss(
     assert t["promised_loss"] == pytest.approx(0.0)
     assert t["realised_loss"] == pytest.approx(25.0)
     assert t["members_other"] == pytest.approx(1.5) and t["members_total"] == 2
+
+
+def test_no_qualifying_margin_runs_every_member_and_loses_nothing() -> None:
+    # input 0: member 1 sure of the wrong class (margin 50 > every margin tried), member 2
+    # overrules it: every margin changes that decision, so bench runs all members
+    own = logits_for(np.array([50.0, 5.0, 0.1, 0.1]), np.array([False, True, False, False]))
+    other = logits_for(np.array([5.0, 5.0, 0.1, 0.1]), np.array([True, False, False, False]))
+    t = checks.margin_transfer(own, other)
+    assert t["margin"] is None and checks.margin_text(t["margin"]) == "none (all members)"
+    assert t["promised_loss"] == 0.0 and t["realised_loss"] == 0.0
+    assert t["members_other"] == t["members_total"] == 2

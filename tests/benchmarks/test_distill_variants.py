@@ -28,7 +28,8 @@ def resolved(task: str, variant: str) -> dict[str, Any]:
 def test_the_dsa19_default_is_the_variant_it_was_chosen_as() -> None:
     # recipes/dsa19.py ships what augment-fitall-indep-noconn measured (benchmarks/distill.md),
     # each member's epoch kept by its own held-out loss since session 16 (the variant `own`),
-    # the gated step since session 17 (`own-gated`); `own` keeps the searched step it ran
+    # the gated step in sessions 17-19 (`own-gated`), the plain sum since session 20
+    # (`own-unit`); `own` keeps the searched step it ran
     assert variant_overrides("dsa19", "default") == []
     chosen = resolved("dsa19", "augment-fitall-indep-noconn")
     assert (chosen["distill"]["keep_epoch"], chosen["distill"]["step"]) == ("sum", "search")
@@ -37,10 +38,12 @@ def test_the_dsa19_default_is_the_variant_it_was_chosen_as() -> None:
     assert own["distill"].pop("paired_baselines") is True
     own["distill"]["paired_baselines"] = False
     assert own == chosen
-    chosen["distill"]["step"] = "gated"
+    chosen["distill"]["step"] = "unit"
     assert resolved("dsa19", "default") == chosen
+    unit = resolved("dsa19", "own-unit")
+    assert unit == {**chosen, "distill": {**chosen["distill"], "paired_baselines": True}}
     gated = resolved("dsa19", "own-gated")
-    assert gated == {**chosen, "distill": {**chosen["distill"], "paired_baselines": True}}
+    assert gated["distill"] == {**unit["distill"], "step": "gated"}
     for variant, gain in (("own-gated2", 0.02), ("own-gated0", 0.0)):
         assert resolved("dsa19", variant)["distill"] == {**gated["distill"], "step_gain": gain}
     assert chosen["distill"]["step_gain"] == 0.05
@@ -210,7 +213,7 @@ def test_paired_is_the_default_with_paired_baselines_seeded_from_its_runs(tmp_pa
     assert paired["distill"].pop("keep_epoch") == "sum"  # the epoch rule it ran (session 15)
     assert default["distill"].pop("keep_epoch") == "own"
     assert paired["distill"].pop("step") == "search"  # the step it ran (session 16)
-    assert default["distill"].pop("step") == "gated"
+    assert default["distill"].pop("step") == "unit"
     assert paired == default  # the rest is the recipe as shipped: the members it would train
     for variant, sources in SEEDED_FROM.items():
         for task, source in sources.items():  # a seeded run resumes only from its own recipe

@@ -53,3 +53,26 @@ def test_agreement_refuses_the_margin_that_swapped_errors(tmp_path: Path) -> Non
     # chosen on p1p2: exiting changes a decision there, so agreement runs both members
     assert got[("p1p2", "agreement")]["members_own"] == pytest.approx(2.0)
     assert summary(rows, "agreement")["pairs"] == 2
+
+
+def test_copies_rule_runs_more_members_where_a_perturbed_copy_changes_a_decision(
+    tmp_path: Path,
+) -> None:
+    # p5p6's windows: member 1 sure and right; on a perturbed copy it is sure and wrong on one
+    write_run(tmp_path, "p5p6", [True, True])
+    write_run(tmp_path, "p1p2", [True, False])
+    path = tmp_path / f"{run_name('dsa19', 'p5p6', 0, 'default')}.val-logits.npz"
+    saved = dict(np.load(path))
+    copy = saved["member_logits"].copy()
+    copy[0, 1] = [0.0, 5.0]  # member 1 sure of the wrong class on the copy of input 1
+    np.savez(path, **saved, perturbed_member_logits=copy[None])
+    rows = measure(tmp_path, "dsa19", range(1))
+    got = {(r["from"], r["rule"]): r for r in rows}
+    # the windows alone let input 1 exit early; the copy shows it can flip, so no margin below
+    # member 1's 5 exits: the rule waits for both members and loses nothing on p1p2
+    assert got[("p5p6", "agreement")]["realised_loss"] == pytest.approx(25.0)
+    assert got[("p5p6", "copies")]["realised_loss"] == pytest.approx(0.0)
+    assert got[("p5p6", "copies")]["members_own"] == pytest.approx(2.0)
+    # p1p2 saved no copies: the copies rule is not measured there
+    assert ("p1p2", "copies") not in got
+    assert summary(rows, "copies")["pairs"] == 1

@@ -63,6 +63,7 @@ def test_bench_refuses_an_existing_file_and_bad_arguments(
         (["--samples", "0"], EdgekitError, "--samples must be >= 1 (inputs timed at batch 1), got 0"),
         (["--samples", "-5"], EdgekitError, "--samples must be >= 1 (inputs timed at batch 1), got -5"),
         (["--data", str(tmp_path / "nope")], EdgekitError, "nope: no such file or folder"),
+        (["--perturb-copies", "-1"], EdgekitError, "--perturb-copies must be >= 0 (0: no copies), got -1"),
     ]  # fmt: skip
     for extra, kind, message in cases:
         result = runner.invoke(app, ["bench", str(onnx_bundle), *extra])
