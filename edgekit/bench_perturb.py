@@ -16,7 +16,7 @@ import numpy as np
 
 from edgekit.config import TrainConfig
 from edgekit.data.dataset import Normalization
-from edgekit.errors import ConfigError
+from edgekit.errors import ConfigError, EdgekitError
 
 COPIES = 4  # perturbed copies of the split; 4 x 2,280 DSA-19 windows (measured with 4)
 SEED = 12345  # fixed: a bench of the same bundle and data recommends the same margin
@@ -42,8 +42,14 @@ def perturbed_copies(
     config = _sensor_settings(task)
     if config is None or copies <= 0:
         return []
-    import torch
-
+    try:
+        import torch
+    except ImportError as e:  # the base install has the runtime and bench, not torch
+        raise EdgekitError(
+            f"{task}: bench's perturbed copies use the recipe's sensor augmentation, which needs "
+            "torch (pip install 'edgekit[train]'); or pass --perturb-copies 0 to choose the "
+            "margin on the data alone"
+        ) from e
     from edgekit.train.augment import sensor_augmenter
 
     augmenter = sensor_augmenter(task, normalization, config, torch.device("cpu"))

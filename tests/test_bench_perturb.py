@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+import pytest
 
 from edgekit.bench_perturb import perturbation, perturbed_copies
 from edgekit.data.dataset import Dataset, Normalization, Split
+from edgekit.errors import EdgekitError
 
 
 def sensor_data(task: str, channels: int) -> Dataset:
@@ -34,3 +38,14 @@ def test_tasks_without_sensor_augmentation_get_no_copies() -> None:
     assert perturbed_copies("synthetic", data.normalization, data.val.x) == []
     assert perturbation("synthetic") is None and perturbation("kws8") is None
     assert perturbed_copies("dsa19", None, np.zeros((2, 125, 45)), copies=0) == []
+
+
+def test_without_torch_the_copies_are_refused_with_the_way_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    data = sensor_data("dsa19", 45)
+    with pytest.raises(EdgekitError, match=r"needs torch .*--perturb-copies 0"):
+        perturbed_copies("dsa19", data.normalization, data.val.x)
+    # tasks without copies need no torch
+    assert perturbed_copies("synthetic", None, data.val.x) == []
