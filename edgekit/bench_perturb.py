@@ -53,8 +53,7 @@ def perturbed_copies(
     from edgekit.train.augment import sensor_augmenter
 
     augmenter = sensor_augmenter(task, normalization, config, torch.device("cpu"))
-    if augmenter is None:
-        return []
+    assert augmenter is not None  # _sensor_settings returned a config that augments sensors
     generator = torch.Generator().manual_seed(SEED)
     inputs = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
     with torch.no_grad():
